@@ -1,0 +1,433 @@
+"""The case model: the one way a patient's findings enter mastcds.
+
+``data/case.schema.json`` (mastcds-case/1) is the published contract and the
+source of truth; the pydantic models below accept exactly the documents valid
+under it (tests check both directions). :func:`load_case` then adds what a
+schema cannot say: real calendar dates, convertible units, plausible lab
+values, an end date not before its start, acute results that point at an
+episode that exists.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+
+from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
+
+CASE_SCHEMA_ID = "mastcds-case/1"
+
+
+def _json_integer(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer; pydantic's strict int would not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Number = Annotated[float, Field(strict=True)]
+DatePattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+PartialDate = Annotated[StrictStr, Field(pattern=DatePattern)]
+
+
+def _bounded(low: float, high: float) -> Any:
+    return Annotated[float, Field(ge=low, le=high, strict=True)] | None
+
+
+def _bounded_int(low: int, high: int) -> Any:
+    return Annotated[int, BeforeValidator(_json_integer), Field(ge=low, le=high, strict=True)] | None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=False)
+
+
+class Patient(_Section):
+    sex: Literal["male", "female"] | None = None
+    age_years: _bounded(0, 120) = None
+    birth_date: PartialDate | None = None
+    weight_kg: _bounded(0.5, 400) = None
+
+
+class Skin(_Section):
+    lesions: (
+        Literal[
+            "none",
+            "maculopapular_monomorphic",
+            "maculopapular_polymorphic",
+            "maculopapular_unspecified",
+            "diffuse",
+            "mastocytoma",
+        ]
+        | None
+    ) = None
+    darier_sign: StrictBool | None = None
+    biopsy_mast_cell_infiltrates: StrictBool | None = None
+    kit_mutation_in_lesional_skin: StrictBool | None = None
+
+
+class BoneMarrow(_Section):
+    biopsy_date: PartialDate | None = None
+    multifocal_dense_infiltrates: StrictBool | None = None
+    infiltration_percent: _bounded(0, 100) = None
+    atypical_morphology_over_25_percent: StrictBool | None = None
+    aspirate_mast_cells_percent: _bounded(0, 100) = None
+    immature_atypical_morphology: StrictBool | None = None
+    round_well_differentiated_mast_cells: StrictBool | None = None
+    cd25: StrictBool | None = None
+    cd2: StrictBool | None = None
+    cd30: StrictBool | None = None
+    dysplasia_or_myeloproliferation: StrictBool | None = None
+    cytopenia_caused_by_mast_cells: StrictBool | None = None
+
+
+class OtherExtracutaneousOrgan(_Section):
+    organ: StrictStr | None = None
+    multifocal_dense_infiltrates: StrictBool | None = None
+    atypical_morphology_over_25_percent: StrictBool | None = None
+    cd25_cd2_cd30: StrictBool | None = None
+    destructive_sarcoma: StrictBool | None = None
+
+
+class Molecular(_Section):
+    kit_d816v: Literal["detected", "not_detected"] | None = None
+    kit_d816v_sample: (
+        Literal["bone_marrow", "peripheral_blood", "other_extracutaneous", "skin"] | None
+    ) = None
+    kit_d816v_vaf_percent: _bounded(0, 100) = None
+    other_activating_kit_mutation: StrictStr | None = None
+    tpsab1_extra_alpha_copies: _bounded_int(0, 10) = None
+    srsf2_asxl1_runx1_mutated: StrictBool | None = None
+
+
+class Labs(_Section):
+    baseline_tryptase_ng_ml: _bounded(0, 100000) = None
+    ige_total_iu_ml: _bounded(0, 100000) = None
+    hemoglobin_g_dl: _bounded(0, 30) = None
+    platelets_10e9_l: _bounded(0, 5000) = None
+    neutrophils_10e9_l: _bounded(0, 500) = None
+    alkaline_phosphatase_u_l: _bounded(0, 10000) = None
+    albumin_g_l: _bounded(0, 100) = None
+    beta2_microglobulin_mg_l: _bounded(0, 100) = None
+
+
+class Organs(_Section):
+    hepatomegaly: StrictBool | None = None
+    liver_dysfunction: StrictBool | None = None
+    splenomegaly: StrictBool | None = None
+    hypersplenism: StrictBool | None = None
+    lymphadenopathy_max_cm: _bounded(0, 50) = None
+    osteolysis_max_cm: _bounded(0, 100) = None
+    pathologic_fracture: StrictBool | None = None
+    osteoporosis: StrictBool | None = None
+    malabsorption_with_weight_loss: StrictBool | None = None
+    other_organ_damage: StrictStr | None = None
+
+
+class MediatorSymptoms(_Section):
+    skin: StrictBool | None = None
+    gastrointestinal: StrictBool | None = None
+    cardiovascular: StrictBool | None = None
+    respiratory: StrictBool | None = None
+    nasal_ocular: StrictBool | None = None
+    responds_to_mediator_therapy: StrictBool | None = None
+
+
+Trigger = Literal[
+    "none_identified",
+    "hymenoptera_venom",
+    "drug",
+    "food",
+    "heat",
+    "exercise",
+    "alcohol",
+    "infection",
+    "procedure",
+    "other",
+]
+
+
+class Episode(_Section):
+    id: StrictStr | None = None
+    date: PartialDate | None = None
+    trigger: Trigger | None = None
+    trigger_detail: StrictStr | None = None
+    onset_minutes: _bounded(0, 10080) = None
+    systolic_bp_mmhg: _bounded(0, 300) = None
+    baseline_systolic_bp_mmhg: _bounded(40, 300) = None
+    loss_of_consciousness: StrictBool | None = None
+    presyncope: StrictBool | None = None
+    urticaria: StrictBool | None = None
+    angioedema: StrictBool | None = None
+    flushing: StrictBool | None = None
+    pruritus: StrictBool | None = None
+    dyspnoea_wheeze_bronchospasm: StrictBool | None = None
+    stridor_or_laryngeal_oedema: StrictBool | None = None
+    hypoxaemia: StrictBool | None = None
+    abdominal_pain_vomiting_diarrhoea: StrictBool | None = None
+    cardiac_arrest: StrictBool | None = None
+    acute_tryptase_ng_ml: _bounded(0, 100000) = None
+    acute_tryptase_minutes_after_onset: _bounded(0, 10080) = None
+    epinephrine_doses: _bounded_int(0, 50) = None
+    hospital_admission: StrictBool | None = None
+    icu_admission: StrictBool | None = None
+
+
+LabTest = Literal[
+    "tryptase",
+    "ige_total",
+    "hemoglobin",
+    "platelets",
+    "neutrophils",
+    "alkaline_phosphatase",
+    "albumin",
+    "beta2_microglobulin",
+    "kit_d816v_vaf",
+    "weight",
+    "ldh",
+]
+
+
+class LabResult(_Section):
+    test: LabTest
+    value: Number
+    unit: StrictStr
+    date: PartialDate
+    context: Literal["baseline", "acute", "unknown"] | None = None
+    episode_id: StrictStr | None = None
+
+    @property
+    def canonical_unit(self) -> str:
+        return LAB_SPECS[self.test].canonical
+
+    @property
+    def canonical_value(self) -> float:
+        """The value in the test's canonical unit (``load_case`` has checked the unit)."""
+        return to_canonical(self.test, self.value, self.unit)
+
+
+class Treatment(_Section):
+    drug: StrictStr
+    dose_mg: _bounded(0, 100000) = None
+    interval: StrictStr | None = None
+    start_date: PartialDate
+    end_date: PartialDate | None = None
+    indication: StrictStr | None = None
+
+
+class Case(_Section):
+    """One patient's findings; every finding may be unknown (``None``)."""
+
+    schema_: Literal["mastcds-case/1"] | None = Field(default=None, alias="schema")
+    id: StrictStr | None = None
+    notes: StrictStr | None = None
+    evaluation_date: PartialDate | None = None
+    patient: Patient
+    skin: Skin = Field(default_factory=Skin)
+    bone_marrow: BoneMarrow = Field(default_factory=BoneMarrow)
+    other_extracutaneous_organ: OtherExtracutaneousOrgan | None = None
+    associated_hematologic_neoplasm: StrictStr | None = None
+    molecular: Molecular = Field(default_factory=Molecular)
+    labs: Labs = Field(default_factory=Labs)
+    organs: Organs = Field(default_factory=Organs)
+    mediator_symptoms: MediatorSymptoms = Field(default_factory=MediatorSymptoms)
+    episodes: list[Episode] = Field(default_factory=list)
+    lab_results: list[LabResult] = Field(default_factory=list)
+    treatments: list[Treatment] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    def to_document(self) -> dict[str, Any]:
+        """The case as a mastcds-case/1 document, with exactly the fields it was given."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, in words a user can act on."""
+
+    path: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        shown = json.dumps(self.value, ensure_ascii=False, default=str)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"{self.path or '(document)'}: {self.message} (got {shown})"
+
+
+class CaseError(ValueError):
+    """The input is not a usable case; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {"function-before[_json_integer(), int]", "constrained-str", "str"}:
+            continue
+        elif str(item).startswith(("function-", "literal[", "lax-or-strict", "json-or-python")):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+_PYDANTIC_MESSAGES = {
+    "extra_forbidden": "unknown field; the case schema (mastcds-case/1) does not define it",
+    "missing": "required field is missing",
+}
+
+
+def _problems_from_validation(error: ValidationError) -> list[Problem]:
+    problems: dict[str, Problem] = {}
+    for item in error.errors(include_url=False):
+        path = _path(tuple(item["loc"]))
+        message = _PYDANTIC_MESSAGES.get(item["type"], item["msg"])
+        if item["type"] == "string_pattern_mismatch":
+            message = "expected a date as YYYY-MM-DD, YYYY-MM or YYYY"
+        elif item["type"] == "literal_error":
+            message = "not an accepted value; " + item["msg"].lower()
+        # a field with several alternatives (null or number...) yields one
+        # error per alternative; the first says enough
+        problems.setdefault(path, Problem(path, item.get("input"), message))
+    return list(problems.values())
+
+
+def _check_date(path: str, text: str | None, problems: list[Problem]) -> None:
+    if text is None:
+        return
+    parts = [int(p) for p in text.split("-")]
+    year = parts[0]
+    if len(parts) >= 2 and not 1 <= parts[1] <= 12:
+        problems.append(Problem(path, text, "month must be 01-12"))
+        return
+    if len(parts) == 3:
+        last = calendar.monthrange(year, parts[1])[1]
+        if not 1 <= parts[2] <= last:
+            problems.append(Problem(path, text, f"day must be 01-{last:02d} in that month"))
+
+
+def date_key(text: str) -> tuple[int, int, int]:
+    """A partial date's earliest possible day, for ordering (2011 → 2011-01-01)."""
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    return parts[0], parts[1], parts[2]
+
+
+def date_key_latest(text: str) -> tuple[int, int, int]:
+    """A partial date's latest possible day (2011 → 2011-12-31)."""
+    parts = [int(p) for p in text.split("-")]
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else 12
+    day = parts[2] if len(parts) > 2 else calendar.monthrange(year, month)[1]
+    return year, month, day
+
+
+def _semantic_problems(case: Case) -> list[Problem]:
+    problems: list[Problem] = []
+    _check_date("evaluation_date", case.evaluation_date, problems)
+    _check_date("patient.birth_date", case.patient.birth_date, problems)
+    _check_date("bone_marrow.biopsy_date", case.bone_marrow.biopsy_date, problems)
+    episode_ids: set[str] = set()
+    for i, episode in enumerate(case.episodes):
+        _check_date(f"episodes[{i}].date", episode.date, problems)
+        if episode.id is not None:
+            if episode.id in episode_ids:
+                problems.append(Problem(f"episodes[{i}].id", episode.id, "episode ids must be unique"))
+            episode_ids.add(episode.id)
+    for i, lab in enumerate(case.lab_results):
+        path = f"lab_results[{i}]"
+        _check_date(f"{path}.date", lab.date, problems)
+        spec = LAB_SPECS[lab.test]
+        try:
+            value = to_canonical(lab.test, lab.value, lab.unit)
+        except UnitError:
+            problems.append(
+                Problem(
+                    f"{path}.unit",
+                    lab.unit,
+                    f"unit not accepted for {lab.test}; accepted: {', '.join(accepted_units(lab.test))}",
+                )
+            )
+            continue
+        if not spec.low <= value <= spec.high:
+            problems.append(
+                Problem(
+                    f"{path}.value",
+                    lab.value,
+                    f"{lab.test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}"
+                    + ("" if lab.unit == spec.canonical else f" (after conversion from {lab.unit})"),
+                )
+            )
+        if lab.episode_id is not None and lab.episode_id not in episode_ids:
+            problems.append(
+                Problem(f"{path}.episode_id", lab.episode_id, "no episode in this case has that id")
+            )
+    for i, treatment in enumerate(case.treatments):
+        path = f"treatments[{i}]"
+        _check_date(f"{path}.start_date", treatment.start_date, problems)
+        _check_date(f"{path}.end_date", treatment.end_date, problems)
+        if (
+            treatment.end_date is not None
+            and not any(p.path.startswith(path) for p in problems)
+            and date_key_latest(treatment.end_date) < date_key(treatment.start_date)
+        ):
+            problems.append(
+                Problem(
+                    f"{path}.end_date",
+                    treatment.end_date,
+                    f"end date is before the start date {treatment.start_date}",
+                )
+            )
+    return problems
+
+
+def load_case(document: Any) -> Case:
+    """A checked :class:`Case` from a parsed JSON document, or :class:`CaseError`."""
+    if not isinstance(document, dict):
+        raise CaseError([Problem("", type(document).__name__, "a case must be a JSON object")])
+    try:
+        case = Case.model_validate(document)
+    except ValidationError as error:
+        raise CaseError(_problems_from_validation(error)) from None
+    problems = _semantic_problems(case)
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+def _reject_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
+def load_case_text(text: str) -> Case:
+    """A checked :class:`Case` from JSON text."""
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise CaseError(
+            [Problem("", text[:40], f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")]
+        ) from None
+    return load_case(document)
+
+
+@cache
+def case_schema() -> dict[str, Any]:
+    """The published input contract, as shipped in the package."""
+    text = resources.files("mastcds.data").joinpath("case.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)

@@ -1,0 +1,1 @@
+"""Pure clinical rules: no I/O, no globals; each threshold named beside its source."""
