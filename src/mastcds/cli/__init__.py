@@ -1,0 +1,10 @@
+"""The ``mastcds`` command line: thin commands that parse, call the core, and print.
+
+Each command module registers its commands on :data:`mastcds.cli.app.app`
+when imported; importing them here assembles the whole command line.
+"""
+
+from mastcds.cli.app import app
+from mastcds.cli import evaluate as _evaluate  # noqa: F401  (validate, schema, evaluate, dose, rema)
+
+__all__ = ["app"]

@@ -1,0 +1,31 @@
+"""Commands on a case document: validate it, print the input contract, evaluate it."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+
+from mastcds.case import CaseError, case_schema, load_case_text
+from mastcds.cli.app import app
+from mastcds.cli.output import fail, read_text_or_fail
+
+stdout = Console(highlight=False)
+
+
+@app.command()
+def validate(case_file: str = typer.Argument(..., metavar="CASE.json", help="Case document, or - for stdin")) -> None:
+    """Check a case document against mastcds-case/1 (schema, dates, units, plausible values)."""
+    text = read_text_or_fail(case_file)
+    try:
+        case = load_case_text(text)
+    except CaseError as error:
+        fail(error.problems, source=case_file)
+    stdout.print(f"{case_file}: valid mastcds-case/1 document" + (f" (id {case.id})" if case.id else ""))
+
+
+@app.command()
+def schema() -> None:
+    """Print the input contract, the JSON Schema of mastcds-case/1."""
+    typer.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))
