@@ -1,0 +1,1 @@
+"""Glue from a Case to the sections of the evaluation contract."""
