@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 
 import typer
 from rich.console import Console
@@ -29,3 +30,32 @@ def validate(case_file: str = typer.Argument(..., metavar="CASE.json", help="Cas
 def schema() -> None:
     """Print the input contract, the JSON Schema of mastcds-case/1."""
     typer.echo(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def evaluate(
+    case_file: str = typer.Argument(None, metavar="CASE.json", help="Case document, or - for stdin"),
+    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text report or the JSON contract object"),
+) -> None:
+    """Evaluate a case: SM by WHO 2022, ICC 2022 and WHO 2016, CM, MCAS, episodes, REMA, doses."""
+    if case_file is None:
+        fail(["give a case file (CASE.json, or - for stdin)"])
+    text = read_text_or_fail(case_file)
+    try:
+        case = load_case_text(text)
+    except CaseError as error:
+        fail(error.problems, source=case_file)
+    # imported here so that commands not evaluating anything start fast
+    from mastcds.cli.report_text import print_evaluation
+    from mastcds.engine import evaluate_case
+
+    result = evaluate_case(case)
+    if output_format is OutputFormat.json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print_evaluation(stdout, result)
