@@ -154,7 +154,7 @@ Trigger = Literal[
 
 
 class Episode(_Section):
-    id: StrictStr | None = None
+    id: StrictStr = None  # absent is allowed, null is not
     date: PartialDate | None = None
     trigger: Trigger | None = None
     trigger_detail: StrictStr | None = None
@@ -224,14 +224,15 @@ class Treatment(_Section):
 class Case(_Section):
     """One patient's findings; every finding may be unknown (``None``)."""
 
-    schema_: Literal["mastcds-case/1"] | None = Field(default=None, alias="schema")
-    id: StrictStr | None = None
-    notes: StrictStr | None = None
-    evaluation_date: PartialDate | None = None
+    # absent is allowed, null is not (the schema gives these no null type)
+    schema_: Literal["mastcds-case/1"] = Field(default=None, alias="schema")
+    id: StrictStr = None
+    notes: StrictStr = None
+    evaluation_date: PartialDate = None
     patient: Patient
     skin: Skin = Field(default_factory=Skin)
     bone_marrow: BoneMarrow = Field(default_factory=BoneMarrow)
-    other_extracutaneous_organ: OtherExtracutaneousOrgan | None = None
+    other_extracutaneous_organ: OtherExtracutaneousOrgan = None
     associated_hematologic_neoplasm: StrictStr | None = None
     molecular: Molecular = Field(default_factory=Molecular)
     labs: Labs = Field(default_factory=Labs)

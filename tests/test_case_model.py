@@ -1,0 +1,172 @@
+"""The pydantic case model accepts exactly what case.schema.json accepts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from mastcds.case import Case, CaseError, case_schema, load_case, load_case_text
+from tests.schema_strategy import documents
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = json.loads((ROOT / "examples" / "seed-case.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(case_schema())
+
+
+def model_accepts(document: object) -> bool:
+    try:
+        Case.model_validate(document)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_packaged_schema_is_the_published_contract() -> None:
+    shipped = json.loads((ROOT / "src" / "mastcds" / "data" / "case.schema.json").read_text(encoding="utf-8"))
+    assert shipped == case_schema()
+    assert shipped["$id"] == "mastcds-case/1"
+
+
+def test_seed_case_is_valid_both_ways_and_round_trips() -> None:
+    assert VALIDATOR.is_valid(SEED)
+    case = load_case(SEED)
+    assert case.to_document() == SEED
+
+
+INVALID = [
+    ({}, "patient"),
+    ({"patient": {}, "unknown_field": 1}, "unknown_field"),
+    ({"patient": {"age_years": "31"}}, "patient.age_years"),
+    ({"patient": {"age_years": 121}}, "patient.age_years"),
+    ({"patient": {"age_years": -0.1}}, "patient.age_years"),
+    ({"patient": {"weight_kg": True}}, "patient.weight_kg"),
+    ({"patient": {"weight_kg": 0.4}}, "patient.weight_kg"),
+    ({"patient": {"sex": "m"}}, "patient.sex"),
+    ({"patient": {}, "schema": "mastcds-case/2"}, "schema"),
+    ({"patient": {}, "evaluation_date": "11/09/2011"}, "evaluation_date"),
+    ({"patient": {}, "evaluation_date": "2011-9"}, "evaluation_date"),
+    ({"patient": {}, "skin": {"lesions": "papular"}}, "skin.lesions"),
+    ({"patient": {}, "skin": None}, "skin"),
+    ({"patient": {}, "bone_marrow": {"cd25": "yes"}}, "bone_marrow.cd25"),
+    ({"patient": {}, "bone_marrow": {"infiltration_percent": 101}}, "bone_marrow.infiltration_percent"),
+    ({"patient": {}, "molecular": {"tpsab1_extra_alpha_copies": 1.5}}, "molecular.tpsab1_extra_alpha_copies"),
+    ({"patient": {}, "molecular": {"tpsab1_extra_alpha_copies": 11}}, "molecular.tpsab1_extra_alpha_copies"),
+    ({"patient": {}, "molecular": {"kit_d816v": "positive"}}, "molecular.kit_d816v"),
+    ({"patient": {}, "labs": {"baseline_tryptase_ng_ml": -1}}, "labs.baseline_tryptase_ng_ml"),
+    ({"patient": {}, "episodes": [{"trigger": "wasp"}]}, "episodes[0].trigger"),
+    ({"patient": {}, "episodes": [{"epinephrine_doses": 51}]}, "episodes[0].epinephrine_doses"),
+    ({"patient": {}, "lab_results": [{"test": "tryptase", "value": 5, "unit": "ng/mL"}]}, "lab_results[0].date"),
+    ({"patient": {}, "lab_results": [{"test": "histamine", "value": 5, "unit": "ng/mL", "date": "2011"}]}, "lab_results[0].test"),
+    ({"patient": {}, "treatments": [{"drug": "omalizumab"}]}, "treatments[0].start_date"),
+]
+
+
+@pytest.mark.parametrize(("document", "path"), INVALID, ids=[p for _, p in INVALID])
+def test_invalid_documents_are_rejected_by_both_with_the_field_named(document: dict, path: str) -> None:
+    assert not VALIDATOR.is_valid(document)
+    assert not model_accepts(document)
+    with pytest.raises(CaseError) as caught:
+        load_case(document)
+    assert any(problem.path == path for problem in caught.value.problems), caught.value.problems
+
+
+def test_json_integers_may_be_written_with_a_zero_fraction() -> None:
+    document = {"patient": {}, "molecular": {"tpsab1_extra_alpha_copies": 2.0}}
+    assert VALIDATOR.is_valid(document)
+    assert load_case(document).molecular.tpsab1_extra_alpha_copies == 2
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], deadline=None)
+@given(documents(case_schema()))
+def test_every_schema_valid_document_is_accepted_by_the_model(document: dict) -> None:
+    assert VALIDATOR.is_valid(document)
+    assert model_accepts(document)
+
+
+_ASCII_DATE = st.from_regex(r"\A[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 200), st.floats(-5, 500, allow_nan=False),
+    st.sampled_from(["male", "detected", "none", "mastocytoma", "2011-09", "abc", "hymenoptera_venom"]),
+)
+
+
+def _mutations(document: dict) -> st.SearchStrategy[dict]:
+    """The seed case with one field replaced by a random value: sometimes valid, sometimes not."""
+    paths: list[tuple] = []
+
+    def walk(node: object, prefix: tuple) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                paths.append(prefix + (key,))
+                walk(value, prefix + (key,))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, prefix + (index,))
+
+    walk(document, ())
+
+    @st.composite
+    def mutate(draw: st.DrawFn) -> dict:
+        path = draw(st.sampled_from(paths))
+        result = copy.deepcopy(document)
+        node = result
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = draw(st.one_of(_LEAVES, _ASCII_DATE))
+        return result
+
+    return mutate()
+
+
+@settings(max_examples=400, deadline=None)
+@given(_mutations(SEED))
+def test_model_and_schema_agree_on_mutated_documents(document: dict) -> None:
+    assert model_accepts(document) == VALIDATOR.is_valid(document)
+
+
+def test_not_json_is_a_clear_error() -> None:
+    with pytest.raises(CaseError) as caught:
+        load_case_text("{not json")
+    assert "not valid JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("lab", "path", "fragment"),
+    [
+        ({"test": "hemoglobin", "value": 6.2, "unit": "mmol/L", "date": "2011"}, "lab_results[0].unit", "accepted"),
+        ({"test": "tryptase", "value": -3, "unit": "ng/mL", "date": "2011"}, "lab_results[0].value", "0-100000"),
+        ({"test": "hemoglobin", "value": 400, "unit": "g/L", "date": "2011"}, "lab_results[0].value", "after conversion"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011-13"}, "lab_results[0].date", "month"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011-02-29"}, "lab_results[0].date", "day"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011", "episode_id": "x"}, "lab_results[0].episode_id", "no episode"),
+    ],
+)
+def test_impossible_values_are_clear_errors(lab: dict, path: str, fragment: str) -> None:
+    with pytest.raises(CaseError) as caught:
+        load_case({"patient": {}, "lab_results": [lab]})
+    problem = next(p for p in caught.value.problems if p.path == path)
+    assert fragment in problem.message
+
+
+def test_end_date_before_start_is_an_error_but_same_partial_period_is_not() -> None:
+    with pytest.raises(CaseError) as caught:
+        load_case({"patient": {}, "treatments": [{"drug": "omalizumab", "start_date": "2012-01", "end_date": "2011-12-31"}]})
+    assert caught.value.problems[0].path == "treatments[0].end_date"
+    load_case({"patient": {}, "treatments": [{"drug": "omalizumab", "start_date": "2012-01-15", "end_date": "2012-01"}]})
+
+
+def test_duplicate_episode_ids_are_rejected() -> None:
+    with pytest.raises(CaseError) as caught:
+        load_case({"patient": {}, "episodes": [{"id": "e1"}, {"id": "e1"}]})
+    assert caught.value.problems[0].path == "episodes[1].id"
+
+
+def test_leap_day_is_a_real_date() -> None:
+    load_case({"patient": {}, "evaluation_date": "2012-02-29"})

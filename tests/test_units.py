@@ -1,0 +1,45 @@
+"""Exact unit conversions, and refusals where a conversion would need a guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from mastcds.units import UnitError, to_canonical
+
+
+@pytest.mark.parametrize(
+    ("test", "value", "unit", "expected"),
+    [
+        ("tryptase", 50.9, "ug/L", 50.9),
+        ("tryptase", 50.9, "µg/L", 50.9),
+        ("tryptase", 50.9, "μg/L", 50.9),
+        ("tryptase", 50.9, "mcg/L", 50.9),
+        ("tryptase", 50.9, "ng/mL", 50.9),
+        ("ige_total", 25, "kU/L", 25),
+        ("ige_total", 25, "[IU]/mL", 25),
+        ("ige_total", 25, "IU/mL", 25),
+        ("hemoglobin", 95, "g/L", 9.5),
+        ("hemoglobin", 9.5, "g/dL", 9.5),
+        ("albumin", 3.5, "g/dL", 35),
+        ("platelets", 150, "10*9/L", 150),
+        ("platelets", 150, "10^3/µL", 150),
+        ("platelets", 150, "x10^9/L", 150),
+        ("alkaline_phosphatase", 2, "ukat/L", 120),
+        ("beta2_microglobulin", 2.1, "ug/mL", 2.1),
+        ("beta2_microglobulin", 0.21, "mg/dL", 2.1),
+        ("weight", 220, "[lb_av]", 220 * 0.45359237),
+        ("weight", 106000, "g", 106),
+    ],
+)
+def test_exact_conversions(test: str, value: float, unit: str, expected: float) -> None:
+    assert to_canonical(test, value, unit) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("test", "unit"),
+    [("hemoglobin", "mmol/L"), ("beta2_microglobulin", "nmol/L"), ("tryptase", "ng/dL"), ("ige_total", "ng/mL"), ("weight", "st")],
+)
+def test_inexact_or_unknown_units_are_refused(test: str, unit: str) -> None:
+    with pytest.raises(UnitError) as caught:
+        to_canonical(test, 1.0, unit)
+    assert unit in str(caught.value) and "accepted" in str(caught.value)
