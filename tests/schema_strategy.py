@@ -7,6 +7,7 @@ array items, type lists, enum, const, pattern (dates), minimum/maximum, anyOf.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -20,12 +21,14 @@ def _typed(kind: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.none()
     if kind == "boolean":
         return st.booleans()
+    int_low = math.ceil(low) if low is not None else -1000
+    int_high = math.floor(high) if high is not None else 1000
     if kind == "integer":
-        return st.integers(int(low) if low is not None else -1000, int(high) if high is not None else 1000)
+        return st.integers(int_low, int_high)
     if kind == "number":
         return st.one_of(
             st.floats(low if low is not None else -1e6, high if high is not None else 1e6, allow_nan=False),
-            st.integers(int(low) if low is not None else -1000, int(high) if high is not None else 1000),
+            st.integers(int_low, int_high),
         )
     if kind == "string":
         if "pattern" in schema:
