@@ -13,9 +13,14 @@ from typing import Any
 from hypothesis import strategies as st
 
 DATE = st.from_regex(r"\A[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
+REAL_DATE = st.builds(
+    lambda day, precision: day.isoformat()[:precision],
+    st.dates(min_value=__import__("datetime").date(1950, 1, 1), max_value=__import__("datetime").date(2030, 12, 31)),
+    st.sampled_from([4, 7, 10]),
+)
 
 
-def _typed(kind: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def _typed(kind: str, schema: dict[str, Any], dates: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
     low, high = schema.get("minimum"), schema.get("maximum")
     if kind == "null":
         return st.none()
@@ -32,31 +37,75 @@ def _typed(kind: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         )
     if kind == "string":
         if "pattern" in schema:
-            return DATE
+            return dates
         return st.text(max_size=12)
     if kind == "array":
-        return st.lists(documents(schema.get("items", {})), max_size=3)
+        return st.lists(documents(schema.get("items", {}), dates), max_size=3)
     if kind == "object":
         properties = schema.get("properties", {})
         required = set(schema.get("required", []))
         return st.fixed_dictionaries(
-            {key: documents(properties[key]) for key in required},
-            optional={key: documents(sub) for key, sub in properties.items() if key not in required},
+            {key: documents(properties[key], dates) for key in required},
+            optional={key: documents(sub, dates) for key, sub in properties.items() if key not in required},
         )
     raise ValueError(kind)
 
 
-def documents(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Values valid under ``schema``."""
+def documents(schema: dict[str, Any], dates: st.SearchStrategy[str] = DATE) -> st.SearchStrategy[Any]:
+    """Values valid under ``schema`` (dates drawn from ``dates``)."""
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
-        return st.one_of([documents(sub) for sub in schema["anyOf"]])
+        return st.one_of([documents(sub, dates) for sub in schema["anyOf"]])
     kinds = schema.get("type")
     if kinds is None:
         return st.none()
     if isinstance(kinds, str):
         kinds = [kinds]
-    return st.one_of([_typed(kind, schema) for kind in kinds])
+    return st.one_of([_typed(kind, schema, dates) for kind in kinds])
+
+
+def _lab_result() -> st.SearchStrategy[dict[str, Any]]:
+    from mastcds.units import LAB_SPECS
+
+    def build(test: str, fraction: float, date: str, context: str | None) -> dict[str, Any]:
+        spec = LAB_SPECS[test]
+        unit = sorted(spec.factors)[0]
+        value = (spec.low + fraction * (spec.high - spec.low)) / spec.factors[unit]
+        return {"test": test, "value": value, "unit": unit, "date": date, "context": context}
+
+    return st.builds(
+        build,
+        st.sampled_from(sorted(LAB_SPECS)),
+        st.floats(0, 1),
+        REAL_DATE,
+        st.sampled_from(["baseline", "acute", "unknown", None]),
+    )
+
+
+def _make_consistent(document: dict[str, Any], labs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Drop what the schema allows but a real case cannot hold (duplicate ids, ends before starts)."""
+    from mastcds.case import date_key, date_key_latest
+
+    seen: set[str] = set()
+    for episode in document.get("episodes", []):
+        if "id" in episode:
+            if episode["id"] in seen:
+                del episode["id"]
+            else:
+                seen.add(episode["id"])
+    for treatment in document.get("treatments", []):
+        end = treatment.get("end_date")
+        if end is not None and date_key_latest(end) < date_key(treatment["start_date"]):
+            del treatment["end_date"]
+    document["lab_results"] = labs
+    return document
+
+
+def valid_cases() -> st.SearchStrategy[dict[str, Any]]:
+    """Case documents that pass :func:`mastcds.case.load_case` (schema and plausibility)."""
+    from mastcds.case import case_schema
+
+    return st.builds(_make_consistent, documents(case_schema(), REAL_DATE), st.lists(_lab_result(), max_size=4))
