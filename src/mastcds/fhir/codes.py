@@ -1,0 +1,400 @@
+"""The code tables: every code mastcds reads from or writes to FHIR, each with where it was checked.
+
+One module so that a code is written once, next to its source, and used by
+name (the FHIR mapping, the CDS Hooks service and the population screening all
+import it). ``verification`` says how far a code was checked:
+
+* ``verified``: read in a primary source (the code system's owner, the HL7
+  implementation guide that binds it, a reference laboratory's catalogue, or
+  the CDC ICD-10-CM release shipped by ``simple-icd-10-cm``; the tests check
+  every ICD-10-CM code against that release);
+* ``secondary``: only seen in several independent public code bases or value
+  sets, no primary page reachable from here. Resolve against a terminology
+  server before relying on it for anything but reading.
+
+Codes that could not be checked at all (SNOMED CT concepts for the SM
+subtypes, RxNorm ingredient ids, LOINC for LDH...) are deliberately absent:
+an unknown code is reported by the importer, never guessed
+(``/work/shared/design/ecosystem.md`` §2 holds the research).
+
+Local concepts that no standard terminology covers (criterion ids, the REMA
+score, the guideline edition) live in code systems under
+:data:`MASTCDS_CANONICAL`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# ---------------------------------------------------------------- code systems
+# FHIR R4 §4.3.2 "Code systems", https://hl7.org/fhir/R4/terminologies-systems.html
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+# HGNC gene ids as the HL7 Genomics Reporting IG 3.0.0 writes them ($HGNCID alias)
+HGNC = "http://www.genenames.org/geneId"
+# Orphanet as the EU eHDSI value sets write it (hl7-eu/EHDSI-Terminology-package)
+ORPHA = "https://www.orpha.net"
+# FHIR R4 terminology: https://hl7.org/fhir/R4/codesystem-data-absent-reason.html etc.
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+# The project's own namespace for concepts no standard covers. Canonical URLs
+# name things; they need not resolve.
+MASTCDS_CANONICAL = "https://mastcds.org/fhir"
+MASTCDS_CRITERION = f"{MASTCDS_CANONICAL}/CodeSystem/criterion"
+MASTCDS_EDITION = f"{MASTCDS_CANONICAL}/CodeSystem/guideline-edition"
+MASTCDS_SCORE = f"{MASTCDS_CANONICAL}/CodeSystem/score"
+MASTCDS_CATEGORY = f"{MASTCDS_CANONICAL}/CodeSystem/mastocytosis-category"
+MASTCDS_SPECIMEN = f"{MASTCDS_CANONICAL}/CodeSystem/specimen"
+MASTCDS_EPISODE_ID = f"{MASTCDS_CANONICAL}/NamingSystem/episode-id"
+MASTCDS_CASE_ID = f"{MASTCDS_CANONICAL}/NamingSystem/case-id"
+# Extension carrying a lab result's sampling context (baseline / acute /
+# unknown), which FHIR Observation has no element for.
+EXT_SAMPLE_CONTEXT = f"{MASTCDS_CANONICAL}/StructureDefinition/sample-context"
+
+Verification = Literal["verified", "secondary"]
+
+
+@dataclass(frozen=True)
+class Code:
+    """One concept in one code system, with the source it was checked in."""
+
+    system: str
+    code: str
+    display: str
+    source: str
+    verification: Verification = "verified"
+
+    def coding(self) -> dict[str, str]:
+        """The FHIR Coding (system, code, display)."""
+        return {"system": self.system, "code": self.code, "display": self.display}
+
+    def matches(self, coding: Mapping[str, Any]) -> bool:
+        return coding.get("system") == self.system and coding.get("code") == self.code
+
+
+_ECOSYSTEM = "/work/shared/design/ecosystem.md §2"
+_GENOMICS_IG = "HL7 Genomics Reporting IG 3.0.0, input/fsh (https://github.com/HL7/genomics-reporting, tag 3.0.0)"
+_VITALS = "FHIR R4 vital signs value set, https://hl7.org/fhir/R4/valueset-observation-vitalsignresult.html"
+_CDC_ICD10CM = "ICD-10-CM April 2026 (CDC), checked with simple-icd-10-cm 1.5.0"
+_EHDSI = "EU eHDSI value sets, https://github.com/hl7-eu/EHDSI-Terminology-package"
+_WHO_ATC = "WHO ATC/DDD index, https://www.whocc.no/atc_ddd_index/?code="
+
+# ---------------------------------------------------------------- laboratory (LOINC)
+# Key = the case schema's lab test name (mastcds-case/1 lab_results[].test).
+LAB_TESTS: dict[str, Code] = {
+    "tryptase": Code(LOINC, "21582-2", "Tryptase [Mass/volume] in Serum or Plasma",
+                     "Mayo Clinic Labs TRYPT, https://mml.testcatalog.org/show/TRYPT; ARUP 0099173"),
+    "ige_total": Code(LOINC, "19113-0", "IgE [Units/volume] in Serum or Plasma",
+                      "Mayo IGE, https://nyuhslab.testcatalog.org/show/IGE; ARUP 0050345"),
+    "hemoglobin": Code(LOINC, "718-7", "Hemoglobin [Mass/volume] in Blood",
+                       "LOINC CBC panel, https://loinc.org/58410-2/"),
+    "platelets": Code(LOINC, "777-3", "Platelets [#/volume] in Blood by Automated count",
+                      "https://loinc.org/777-3/"),
+    "neutrophils": Code(LOINC, "751-8", "Neutrophils [#/volume] in Blood by Automated count",
+                        f"{_ECOSYSTEM} (Taiwan MOHW TWHA IG value set)", "secondary"),
+    "alkaline_phosphatase": Code(LOINC, "6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma",
+                                 "Mayo ALP, https://mml.testcatalog.org/show/ALP"),
+    "albumin": Code(LOINC, "1751-7", "Albumin [Mass/volume] in Serum or Plasma",
+                    "public lab code tables (several independent repositories, via find_string)", "secondary"),
+    "beta2_microglobulin": Code(LOINC, "1952-1", "Beta-2-Microglobulin [Mass/volume] in Serum or Plasma",
+                                "Mayo B2M, https://mml.testcatalog.org/show/B2M"),
+    "kit_d816v_vaf": Code(LOINC, "81258-6", "Sample variant allelic frequency [NFr]", _GENOMICS_IG),
+    "weight": Code(LOINC, "29463-7", "Body weight", _VITALS),
+}
+
+# UCUM code written for a value already in the case's canonical unit
+# (mastcds.units.LAB_SPECS[test].canonical), http://unitsofmeasure.org
+CANONICAL_UCUM: dict[str, str] = {
+    "tryptase": "ng/mL",
+    "ige_total": "[IU]/mL",
+    "hemoglobin": "g/dL",
+    "platelets": "10*9/L",
+    "neutrophils": "10*9/L",
+    "alkaline_phosphatase": "U/L",
+    "albumin": "g/L",
+    "beta2_microglobulin": "mg/L",
+    "kit_d816v_vaf": "%",
+    "weight": "kg",
+}
+
+SYSTOLIC_BP = Code(LOINC, "8480-6", "Systolic blood pressure", _VITALS)
+BP_PANEL = Code(LOINC, "85354-9", "Blood pressure panel with all children optional", _VITALS)
+MMHG = "mm[Hg]"
+
+# ---------------------------------------------------------------- KIT D816V (genomics)
+VARIANT_ASSESSMENT = Code(LOINC, "69548-6", "Genetic variant assessment", _GENOMICS_IG)
+GENE_STUDIED = Code(LOINC, "48018-6", "Gene studied [ID]", _GENOMICS_IG)
+AMINO_ACID_CHANGE = Code(LOINC, "48005-3", "Amino acid change (pHGVS)", _GENOMICS_IG)
+GENOMIC_SOURCE_CLASS = Code(LOINC, "48002-0", "Genomic source class [Type]", _GENOMICS_IG)
+SOMATIC = Code(LOINC, "LA6684-0", "Somatic", _GENOMICS_IG)
+PRESENT = Code(LOINC, "LA9633-4", "Present", _GENOMICS_IG)
+ABSENT = Code(LOINC, "LA9634-2", "Absent", "public FSH examples and value sets (via find_string)", "secondary")
+KIT_GENE = Code(HGNC, "HGNC:6342", "KIT", "several independent public files (via find_string)", "secondary")
+KIT_D816V_PROTEIN_CHANGE = "p.Asp816Val"  # HGVS for D816V; also accepted: "p.D816V"
+
+# Where the KIT test was done (case molecular.kit_d816v_sample) -> Specimen.type
+SPECIMEN_TYPES: dict[str, Code] = {
+    "bone_marrow": Code(SNOMED, "119359002", "Bone marrow specimen",
+                        "public specimen value sets (several, via find_string)", "secondary"),
+    "peripheral_blood": Code(SNOMED, "119297000", "Blood specimen",
+                             "public specimen value sets (several, via find_string)", "secondary"),
+    "skin": Code(SNOMED, "119325001", "Skin (tissue) specimen",
+                 "HL7 v2 specimen-type tables and public value sets (via find_string)", "secondary"),
+    "other_extracutaneous": Code(MASTCDS_SPECIMEN, "other-extracutaneous",
+                                 "Tissue specimen from an extracutaneous organ other than bone marrow",
+                                 "mastcds local code: no single SNOMED CT concept"),
+}
+
+# ---------------------------------------------------------------- episode findings (SNOMED CT)
+# Episode fields of mastcds-case/1 that FHIR can carry as a finding Observation
+# (value PRESENT / ABSENT, focus = the anaphylaxis Condition). Presyncope,
+# flushing and the respiratory / GI findings have no SNOMED id checked here
+# and stay in the case document.
+EPISODE_FINDINGS: dict[str, Code] = {
+    "loss_of_consciousness": Code(SNOMED, "271594007", "Syncope",
+                                  "public value sets (Italian and US FSH, via find_string)", "secondary"),
+    "urticaria": Code(SNOMED, "126485001", "Urticaria",
+                      "AU Primary Care IG allergy examples; public value sets (via find_string)", "secondary"),
+    "angioedema": Code(SNOMED, "41291007", "Angioedema",
+                       "public allergy reaction value sets (via find_string)", "secondary"),
+    "pruritus": Code(SNOMED, "418290006", "Itching",
+                     "public allergy reaction value sets (via find_string)", "secondary"),
+}
+
+# ---------------------------------------------------------------- conditions
+ANAPHYLAXIS = Code(SNOMED, "39579001", "Anaphylaxis",
+                   "SNOMED template https://confluence.ihtsdotools.org/display/SCTEMPLATES/ ; eHDSI ReactionAllergy")
+ANAPHYLAXIS_CAUSED_BY_SUBSTANCE = Code(SNOMED, "417516000", "Anaphylaxis caused by substance",
+                                       "same SNOMED template page")
+NON_ALLERGIC_ANAPHYLAXIS = Code(SNOMED, "35001004", "Non-allergic anaphylaxis", _EHDSI)
+ANAPHYLAXIS_ICD10CM = Code(ICD10CM, "T78.2XXA", "Anaphylactic shock, unspecified, initial encounter", _CDC_ICD10CM)
+HISTORY_OF_ANAPHYLAXIS = Code(ICD10CM, "Z87.892", "Personal history of anaphylaxis", _CDC_ICD10CM)
+
+# ICD codes of an anaphylaxis episode, as prefixes (ICD is hierarchical):
+# T78.2 unspecified, T78.0- food, T88.6 correct drug, T80.5- serum/vaccine.
+# In ICD-10-CM the 7th character A marks the initial encounter: D (subsequent)
+# and S (sequela) codes follow an episode already counted.
+ANAPHYLAXIS_ICD_PREFIXES = ("T78.2", "T78.0", "T88.6", "T80.5")
+
+# Diagnosis codes by mastcds category (docs/evaluation-contract.md CODE).
+# ICD-10-CM: CDC April 2026 release; ICD-10 WHO 2019 and ORPHA: ecosystem.md §2.2.
+CATEGORY_CODES: dict[str, tuple[Code, ...]] = {
+    "ISM": (Code(ICD10CM, "D47.02", "Systemic mastocytosis", _CDC_ICD10CM),
+            Code(ORPHA, "98848", "Indolent systemic mastocytosis", _EHDSI)),
+    "BMM": (Code(ICD10CM, "D47.02", "Systemic mastocytosis", _CDC_ICD10CM),
+            Code(ORPHA, "158778", "Isolated bone marrow mastocytosis", _EHDSI)),
+    "SSM": (Code(ICD10CM, "D47.02", "Systemic mastocytosis", _CDC_ICD10CM),
+            Code(ORPHA, "158775", "Smoldering systemic mastocytosis", _EHDSI)),
+    "SM-AHN": (Code(ICD10CM, "D47.02", "Systemic mastocytosis", _CDC_ICD10CM),
+               Code(ORPHA, "98849", "Systemic mastocytosis with an associated hematologic neoplasm", _EHDSI)),
+    "ASM": (Code(ICD10CM, "C96.21", "Aggressive systemic mastocytosis", _CDC_ICD10CM),
+            Code(ICD10, "C96.2", "Malignant mast cell tumour", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ORPHA, "98850", "Aggressive systemic mastocytosis", _EHDSI)),
+    "MCL": (Code(ICD10CM, "C94.30", "Mast cell leukemia not having achieved remission", _CDC_ICD10CM),
+            Code(ICD10, "C94.3", "Mast cell leukaemia", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ORPHA, "98851", "Mast cell leukemia", _EHDSI)),
+    "MCS": (Code(ICD10CM, "C96.22", "Mast cell sarcoma", _CDC_ICD10CM),
+            Code(ICD10, "C96.2", "Malignant mast cell tumour", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ORPHA, "66661", "Mast cell sarcoma", _EHDSI)),
+    "CM": (Code(ICD10CM, "D47.01", "Cutaneous mastocytosis", _CDC_ICD10CM),
+           Code(ICD10, "Q82.2", "Mastocytosis", f"WHO ICD-10 2019; {_ECOSYSTEM}")),
+}
+CATEGORY_DISPLAY: dict[str, str] = {
+    "ISM": "Indolent systemic mastocytosis",
+    "BMM": "Bone marrow mastocytosis",
+    "SSM": "Smoldering systemic mastocytosis",
+    "SM-AHN": "Systemic mastocytosis with an associated haematological neoplasm",
+    "ASM": "Aggressive systemic mastocytosis",
+    "MCL": "Mast cell leukaemia",
+    "MCS": "Mast cell sarcoma",
+    "CM": "Cutaneous mastocytosis",
+}
+
+# MCAS variant of the evaluation (mcas.variant) -> ICD-10-CM D89.4x (no WHO ICD-10 code exists)
+MCAS_CODES: dict[str, Code] = {
+    "primary": Code(ICD10CM, "D89.41", "Monoclonal mast cell activation syndrome", _CDC_ICD10CM),
+    "idiopathic": Code(ICD10CM, "D89.42", "Idiopathic mast cell activation syndrome", _CDC_ICD10CM),
+    "secondary": Code(ICD10CM, "D89.43", "Secondary mast cell activation", _CDC_ICD10CM),
+}
+HEREDITARY_ALPHA_TRYPTASEMIA = Code(ICD10CM, "D89.44", "Hereditary alpha tryptasemia", _CDC_ICD10CM)
+
+# A recorded diagnosis that means the mast-cell work-up has been done (or is
+# under way): every exact code below, by what it records.
+RECORDED_MAST_CELL_DIAGNOSES: dict[tuple[str, str], str] = {
+    (ICD10CM, "D47.0"): "mast cell neoplasm",
+    (ICD10CM, "D47.01"): "CM",
+    (ICD10CM, "D47.02"): "SM",
+    (ICD10CM, "D47.09"): "mast cell neoplasm",
+    (ICD10CM, "C96.20"): "malignant mast cell neoplasm",
+    (ICD10CM, "C96.21"): "ASM",
+    (ICD10CM, "C96.22"): "MCS",
+    (ICD10CM, "C96.29"): "malignant mast cell neoplasm",
+    (ICD10CM, "C94.30"): "MCL",
+    (ICD10CM, "C94.31"): "MCL",
+    (ICD10CM, "C94.32"): "MCL",
+    (ICD10CM, "Q82.2"): "CM",
+    (ICD10CM, "D89.40"): "MCAS",
+    (ICD10CM, "D89.41"): "MCAS",
+    (ICD10CM, "D89.42"): "MCAS",
+    (ICD10CM, "D89.43"): "MCAS",
+    (ICD10CM, "D89.44"): "HaT",
+    (ICD10CM, "D89.49"): "MCAS",
+    (ICD10, "D47.0"): "mast cell neoplasm",
+    (ICD10, "C96.2"): "malignant mast cell neoplasm",
+    (ICD10, "C94.3"): "MCL",
+    (ICD10, "Q82.2"): "CM",
+    (ORPHA, "98848"): "ISM",
+    (ORPHA, "158778"): "BMM",
+    (ORPHA, "158775"): "SSM",
+    (ORPHA, "98849"): "SM-AHN",
+    (ORPHA, "98850"): "ASM",
+    (ORPHA, "98851"): "MCL",
+    (ORPHA, "66661"): "MCS",
+    (ORPHA, "79457"): "CM",
+    (ORPHA, "79456"): "CM",
+    (ORPHA, "79455"): "CM",
+    (ORPHA, "158766"): "CM",
+    (ORPHA, "529468"): "MCAS",
+}
+
+# Haematological neoplasms that make SM an SM-AHN (case field
+# associated_hematologic_neoplasm), by ICD prefix (the same in ICD-10-CM and
+# WHO ICD-10 for these). Export writes the ICD-10-CM code.
+HEMATOLOGIC_NEOPLASMS: dict[str, tuple[str, Code]] = {
+    "CMML": ("C93.1", Code(ICD10CM, "C93.10", "Chronic myelomonocytic leukemia not having achieved remission", _CDC_ICD10CM)),
+    "MDS": ("D46", Code(ICD10CM, "D46.9", "Myelodysplastic syndrome, unspecified", _CDC_ICD10CM)),
+    "AML": ("C92.0", Code(ICD10CM, "C92.00", "Acute myeloblastic leukemia, not having achieved remission", _CDC_ICD10CM)),
+    "CML": ("C92.1", Code(ICD10CM, "C92.10", "Chronic myeloid leukemia, BCR/ABL-positive, not having achieved remission", _CDC_ICD10CM)),
+    "MPN": ("D47.1", Code(ICD10CM, "D47.1", "Chronic myeloproliferative disease", _CDC_ICD10CM)),
+    "PV": ("D45", Code(ICD10CM, "D45", "Polycythemia vera", _CDC_ICD10CM)),
+    "ET": ("D47.3", Code(ICD10CM, "D47.3", "Essential (hemorrhagic) thrombocythemia", _CDC_ICD10CM)),
+    "PMF": ("D47.4", Code(ICD10CM, "D47.4", "Osteomyelofibrosis", _CDC_ICD10CM)),
+}
+
+# ---------------------------------------------------------------- medications
+# Key = the case schema's treatment drug name. ATC is hierarchical: a code
+# under a class prefix (cetirizine R06AE07 under R06A) is that class.
+DRUG_CODES: dict[str, tuple[Code, ...]] = {
+    "omalizumab": (
+        Code(ATC, "R03DX05", "omalizumab", _WHO_ATC + "R03DX05"),
+        Code(RXNORM, "1657209", "omalizumab 150 MG Injection",
+             "NDC 50242-040-62 crosswalk, https://ndclist.com/ndc/50242-040/package/50242-040-62", "secondary"),
+        Code(RXNORM, "2058943", "1 ML omalizumab 150 MG/ML Prefilled Syringe", "same crosswalk", "secondary"),
+        Code(RXNORM, "1657212", "Xolair 150 MG Injection", "same crosswalk", "secondary"),
+    ),
+    "h1_antihistamine": (Code(ATC, "R06A", "Antihistamines for systemic use", _WHO_ATC + "R06A", "secondary"),),
+    "h2_antihistamine": (Code(ATC, "A02BA", "H2-receptor antagonists", _WHO_ATC + "A02BA", "secondary"),),
+    "leukotriene_antagonist": (Code(ATC, "R03DC", "Leukotriene receptor antagonists", _WHO_ATC + "R03DC", "secondary"),),
+    "glucocorticoid": (Code(ATC, "H02AB", "Glucocorticoids", _WHO_ATC + "H02AB", "secondary"),),
+    "epinephrine_autoinjector": (Code(ATC, "C01CA24", "epinephrine", _WHO_ATC + "C01CA24"),),
+    "midostaurin": (Code(ATC, "L01EX10", "midostaurin", _WHO_ATC + "L01EX", "secondary"),),
+    "avapritinib": (Code(ATC, "L01EX18", "avapritinib", _WHO_ATC + "L01EX", "secondary"),),
+}
+# Former ATC code of midostaurin, before L01E was created (ecosystem.md §2.3).
+_ATC_RENAMED = {"L01XE39": "midostaurin"}
+# C01CA24 is any adrenaline; the form tells the auto-injector apart.
+_AUTOINJECTOR_WORDS = ("auto-injector", "autoinjector", "auto injector", "pen", "epipen", "jext", "emerade", "anapen")
+
+
+# ---------------------------------------------------------------- look-ups
+def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The codings of a CodeableConcept (none for a missing or malformed one)."""
+    if not isinstance(concept, Mapping):
+        return []
+    codings = concept.get("coding")
+    return [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else []
+
+
+def lab_test_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
+    """The case lab test a LOINC coding names, or None."""
+    for coding in codings:
+        for test, code in LAB_TESTS.items():
+            if code.matches(coding):
+                return test
+    return None
+
+
+def episode_finding_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
+    """The case episode field a finding coding names, or None."""
+    for coding in codings:
+        for field, code in EPISODE_FINDINGS.items():
+            if code.matches(coding):
+                return field
+    return None
+
+
+def _icd_starts(coding: Mapping[str, Any], prefixes: Iterable[str]) -> bool:
+    code = str(coding.get("code", ""))
+    return coding.get("system") in (ICD10CM, ICD10) and any(code.startswith(p) for p in prefixes)
+
+
+ConditionKind = Literal["anaphylaxis", "anaphylaxis-follow-up", "history-of-anaphylaxis", "mast-cell", "neoplasm"]
+
+
+def condition_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ConditionKind, str] | None:
+    """What a Condition's code means to mastcds, with a detail, or None when it means nothing.
+
+    ``("anaphylaxis", code)`` an episode; ``("anaphylaxis-follow-up", code)``
+    a later encounter for one (ICD-10-CM 7th character D or S);
+    ``("mast-cell", label)`` a recorded mast-cell diagnosis;
+    ``("neoplasm", name)`` a haematological neoplasm (CMML, MDS...).
+    """
+    codings = list(codings)
+    for coding in codings:
+        if any(c.matches(coding) for c in (ANAPHYLAXIS, ANAPHYLAXIS_CAUSED_BY_SUBSTANCE, NON_ALLERGIC_ANAPHYLAXIS)):
+            return "anaphylaxis", str(coding["code"])
+        if HISTORY_OF_ANAPHYLAXIS.matches(coding):
+            return "history-of-anaphylaxis", HISTORY_OF_ANAPHYLAXIS.code
+        if _icd_starts(coding, ANAPHYLAXIS_ICD_PREFIXES):
+            code = str(coding["code"])
+            if coding.get("system") == ICD10CM and len(code) == 8 and code[-1] in "DS":
+                return "anaphylaxis-follow-up", code
+            return "anaphylaxis", code
+        label = RECORDED_MAST_CELL_DIAGNOSES.get((str(coding.get("system")), str(coding.get("code"))))
+        if label is not None:
+            return "mast-cell", label
+        for name, (prefix, _code) in HEMATOLOGIC_NEOPLASMS.items():
+            if _icd_starts(coding, (prefix,)):
+                return "neoplasm", name
+    return None
+
+
+def drug_for(codings: Iterable[Mapping[str, Any]], text: str | None = None) -> str | None:
+    """The case drug name a medication coding names (ATC by class prefix, RxNorm exactly), or None."""
+    for coding in codings:
+        system, code = coding.get("system"), str(coding.get("code", ""))
+        if system == ATC and code in _ATC_RENAMED:
+            return _ATC_RENAMED[code]
+        for drug, codes in DRUG_CODES.items():
+            for known in codes:
+                if known.system != system:
+                    continue
+                if code == known.code or (system == ATC and code.startswith(known.code)):
+                    if drug == "epinephrine_autoinjector":
+                        words = (text or "").lower()
+                        return drug if any(w in words for w in _AUTOINJECTOR_WORDS) else "epinephrine"
+                    return drug
+    return None
+
+
+def is_omalizumab(concept: Mapping[str, Any] | None) -> bool:
+    """A medication concept naming omalizumab by code, or by name where it carries no known code."""
+    if drug_for(codings_of(concept)) == "omalizumab":
+        return True
+    if not isinstance(concept, Mapping):
+        return False
+    words = " ".join(
+        [str(concept.get("text", ""))] + [str(c.get("display", "")) for c in codings_of(concept)]
+    ).lower()
+    return "omalizumab" in words or "xolair" in words
