@@ -1,0 +1,1 @@
+"""The patient-record database (see :mod:`mastcds.store.service` for the API)."""

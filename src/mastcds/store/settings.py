@@ -1,0 +1,66 @@
+"""Where the patient-record database lives and who is acting, decided in one place.
+
+The database is the first of: an explicit ``--db`` value, ``$MASTCDS_DATABASE_URL``,
+a SQLite file in the user's data directory. A value without ``://`` is a file
+path, so ``--db records.db`` works without knowing SQLAlchemy's URL syntax.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_URL_ENV = "MASTCDS_DATABASE_URL"
+USER_ENV = "MASTCDS_USER"
+DEFAULT_FILE_NAME = "mastcds.db"
+
+# A patient key names a file in a registry export, so it is kept file-safe.
+PATIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PATIENT_KEY_RULE = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def default_database_path() -> Path:
+    """The SQLite file used when nothing else is configured."""
+    return Path(platformdirs.user_data_dir("mastcds", appauthor=False)) / DEFAULT_FILE_NAME
+
+
+def as_database_url(value: str) -> str:
+    """A SQLAlchemy URL from a URL or a plain file path (an absolute SQLite URL)."""
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database to use: ``explicit``, else the environment, else the per-user default file."""
+    if explicit:
+        return as_database_url(explicit)
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    if from_env:
+        return as_database_url(from_env)
+    return as_database_url(str(default_database_path()))
+
+
+def shown_url(url: str) -> str:
+    """The URL fit for messages: any password is masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy can parse: show only what follows any '@'
+        return url.split("@")[-1]
+
+
+def acting_user(explicit: str | None = None) -> str:
+    """Who is acting: ``explicit`` (``--user``), else ``$MASTCDS_USER``, else the OS login name."""
+    for candidate in (explicit, os.environ.get(USER_ENV)):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container with an unnamed uid)
+        return f"uid-{os.getuid()}"
