@@ -1,0 +1,136 @@
+"""REMA score: how likely clonal mast cell disease is in mast cell activation without skin lesions.
+
+Álvarez-Twose I, et al. Clinical, biological, and molecular characteristics of
+clonal mast cell disorders presenting with systemic mast cell activation
+symptoms. J Allergy Clin Immunol 2010;125:1269-78 (http://identifiers.org/pubmed/20434205);
+validated by the same group in 2012 (Int Arch Allergy Immunol 2012;157:275-80).
+
+Verified in the 2010 abstract: the predictors (male sex; presyncope and/or
+syncope; absence of urticaria and angioedema; baseline tryptase > 25 µg/L).
+Verified elsewhere: the cut-off, score >= 2 (McMurray et al., Blood 2024,
+http://ashpublications.com/view-large/figure/12264556/BLOOD_BLD-2023-023347-gr5.jpg).
+NOT verified against the paper's table (not retrievable): the points and the
+lower tryptase band (< 15 µg/L). They are the values commonly quoted
+(male +1, female -1; no urticaria/angioedema +1, present -2; presyncope or
+syncope +3; tryptase < 15 -1, > 25 +2), which give the seed case 7.
+Whether generalised itch belongs to the skin item is also unverified; the
+2010 abstract names urticaria and angioedema only, and so does this score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, fmt
+
+SOURCE = "REMA score (Álvarez-Twose et al., J Allergy Clin Immunol 2010;125:1269-78; points as commonly quoted, unverified)"
+
+REMA_CLONAL_CUTOFF = 2  # score >= 2: clonal disease likely (McMurray, Blood 2024, Fig 5)
+
+MALE_POINTS = 1
+FEMALE_POINTS = -1
+NO_URTICARIA_ANGIOEDEMA_POINTS = 1
+URTICARIA_ANGIOEDEMA_POINTS = -2
+PRESYNCOPE_SYNCOPE_POINTS = 3
+NO_PRESYNCOPE_SYNCOPE_POINTS = 0
+# Baseline tryptase bands: "< 15" and "> 25" ng/mL (= µg/L), both strict;
+# 15 to 25 inclusive scores 0. The "> 25" edge is in the 2010 abstract.
+TRYPTASE_LOW_NG_ML = 15.0
+TRYPTASE_HIGH_NG_ML = 25.0
+TRYPTASE_LOW_POINTS = -1
+TRYPTASE_MID_POINTS = 0
+TRYPTASE_HIGH_POINTS = 2
+
+
+@dataclass(frozen=True)
+class RemaResult:
+    """The score, or the range it can take while some items are unknown."""
+
+    score: int | None
+    min: int
+    max: int
+    clonal_likely: bool | None
+    items: list[Criterion] = field(default_factory=list)
+
+
+def _item(ident: str, status: Status, points: tuple[int, ...], words: str) -> tuple[Criterion, tuple[int, ...]]:
+    if len(points) == 1:
+        shown = f"{points[0]:+d} point{'' if abs(points[0]) == 1 else 's'}"
+    else:
+        shown = f"between {min(points):+d} and {max(points):+d} points"
+    return Criterion(ident, status, f"{words}: {shown}.", SOURCE), points
+
+
+def _sex(sex: str | None) -> tuple[Criterion, tuple[int, ...]]:
+    if sex == "male":
+        return _item("rema.male_sex", MET, (MALE_POINTS,), "Male")
+    if sex == "female":
+        return _item("rema.male_sex", NOT_MET, (FEMALE_POINTS,), "Female")
+    if sex is None:
+        return _item("rema.male_sex", UNKNOWN, (MALE_POINTS, FEMALE_POINTS), "Sex not recorded")
+    raise ValueError(f"sex must be 'male', 'female' or None (got {sex!r})")
+
+
+def _skin(present: bool | None) -> tuple[Criterion, tuple[int, ...]]:
+    ident = "rema.no_urticaria_angioedema"
+    if present is False:
+        return _item(ident, MET, (NO_URTICARIA_ANGIOEDEMA_POINTS,), "No urticaria or angioedema in the episodes")
+    if present is True:
+        return _item(ident, NOT_MET, (URTICARIA_ANGIOEDEMA_POINTS,), "Urticaria or angioedema in an episode")
+    return _item(
+        ident,
+        UNKNOWN,
+        (NO_URTICARIA_ANGIOEDEMA_POINTS, URTICARIA_ANGIOEDEMA_POINTS),
+        "Urticaria/angioedema not recorded for every episode",
+    )
+
+
+def _syncope(present: bool | None) -> tuple[Criterion, tuple[int, ...]]:
+    ident = "rema.presyncope_syncope"
+    if present is True:
+        return _item(ident, MET, (PRESYNCOPE_SYNCOPE_POINTS,), "Presyncope or syncope in an episode")
+    if present is False:
+        return _item(ident, NOT_MET, (NO_PRESYNCOPE_SYNCOPE_POINTS,), "No presyncope or syncope in the episodes")
+    return _item(
+        ident,
+        UNKNOWN,
+        (PRESYNCOPE_SYNCOPE_POINTS, NO_PRESYNCOPE_SYNCOPE_POINTS),
+        "Presyncope/syncope not recorded for every episode",
+    )
+
+
+def _tryptase(bst: float | None) -> tuple[Criterion, tuple[int, ...]]:
+    ident = "rema.baseline_tryptase_over_25"
+    if bst is None:
+        return _item(
+            ident,
+            UNKNOWN,
+            (TRYPTASE_LOW_POINTS, TRYPTASE_MID_POINTS, TRYPTASE_HIGH_POINTS),
+            "Baseline tryptase not recorded",
+        )
+    if bst < 0:
+        raise ValueError(f"baseline tryptase must be >= 0 ng/mL (got {bst:g})")
+    if bst > TRYPTASE_HIGH_NG_ML:
+        return _item(ident, MET, (TRYPTASE_HIGH_POINTS,), f"Baseline tryptase {fmt(bst, 'ng/mL')} > 25")
+    if bst < TRYPTASE_LOW_NG_ML:
+        return _item(ident, NOT_MET, (TRYPTASE_LOW_POINTS,), f"Baseline tryptase {fmt(bst, 'ng/mL')} < 15")
+    return _item(ident, NOT_MET, (TRYPTASE_MID_POINTS,), f"Baseline tryptase {fmt(bst, 'ng/mL')} within 15-25")
+
+
+def rema_score(
+    sex: str | None,
+    urticaria_or_angioedema: bool | None,
+    presyncope_or_syncope: bool | None,
+    baseline_tryptase_ng_ml: float | None,
+) -> RemaResult:
+    """The REMA score; with unknown items, ``score`` is ``None`` and min/max span every completion."""
+    scored = [_sex(sex), _skin(urticaria_or_angioedema), _syncope(presyncope_or_syncope), _tryptase(baseline_tryptase_ng_ml)]
+    low = sum(min(points) for _, points in scored)
+    high = sum(max(points) for _, points in scored)
+    if low >= REMA_CLONAL_CUTOFF:
+        likely: bool | None = True
+    elif high < REMA_CLONAL_CUTOFF:
+        likely = False
+    else:
+        likely = None
+    return RemaResult(low if low == high else None, low, high, likely, [item for item, _ in scored])

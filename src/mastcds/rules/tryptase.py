@@ -1,0 +1,119 @@
+"""The event tryptase rule "20% + 2": acute tryptase > 1.2 x baseline + 2 ng/mL.
+
+One combined threshold with a strict ">" (consensus criterion B of MCAS;
+Valent et al., Int Arch Allergy Immunol 2019;180:44-51,
+https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850 ; consensus table
+https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2 ; WAO J biomarker table
+https://waojournal.biomedcentral.com/articles/10.1186/s40413-016-0094-3/tables/4).
+The NIH paper writes ">=": a value exactly at the threshold is not met here,
+and the reason says so.
+
+Timing. Tryptase peaks 1-2 h after onset and falls with a half-life of about
+2 h, so a sample outside the window can still prove a rise but cannot
+disprove one: a positive result counts wherever it was drawn, a negative one
+outside the window is unknown.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, fmt
+
+SOURCE = (
+    "MCAS consensus criterion B, 20% + 2 formula (Valent et al., Int Arch Allergy Immunol 2019;180:44-51; "
+    "https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850)"
+)
+
+# acute > EVENT_FACTOR x baseline + EVENT_ADDEND_NG_ML (PMC7115850; PMC7115828 Table 2)
+EVENT_FACTOR = 1.2
+EVENT_ADDEND_NG_ML = 2.0
+
+# Acute sample "within 4 h of event onset" (WAO J table,
+# https://waojournal.biomedcentral.com/articles/10.1186/s40413-016-0094-3/tables/4).
+ACUTE_WINDOW_END_MINUTES = 240.0
+# Earliest time a negative sample is trusted: the case schema's "ideally 30 min
+# to 4 h"; a project convention, not a guideline cut-off.
+ACUTE_WINDOW_START_MINUTES = 30.0
+
+# NIH alternative: acute / baseline > 1.685 (Mateja et al., J Allergy Clin
+# Immunol 2021, PMID 34425177). Shown beside the criterion, never as it.
+NIH_RATIO_THRESHOLD = 1.685
+
+
+def exact(value: float) -> Decimal:
+    """The number as written (50.9 is 50.9), so that equality with the threshold is seen."""
+    return Decimal(repr(float(value)))
+
+
+def _check(name: str, value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 ng/mL (got {value:g})")
+
+
+def _text(value: Decimal) -> str:
+    """All the digits written, none invented (fmt's 6 significant digits could hide the difference)."""
+    return format(value.normalize(), "f")
+
+
+def _threshold(baseline_ng_ml: float) -> Decimal:
+    return exact(EVENT_FACTOR) * exact(baseline_ng_ml) + exact(EVENT_ADDEND_NG_ML)
+
+
+def event_threshold_ng_ml(baseline_ng_ml: float) -> float:
+    """1.2 x baseline + 2, computed on the numbers as written (50.9 gives 63.08)."""
+    _check("baseline tryptase", baseline_ng_ml)
+    return float(_threshold(baseline_ng_ml))
+
+
+def nih_ratio(acute_ng_ml: float | None, baseline_ng_ml: float | None) -> float | None:
+    """acute / baseline, the NIH secondary index; ``None`` when undefined."""
+    if acute_ng_ml is None or baseline_ng_ml is None or baseline_ng_ml == 0:
+        return None
+    return acute_ng_ml / baseline_ng_ml
+
+
+def rise_meets_20_plus_2(
+    acute_ng_ml: float | None, baseline_ng_ml: float | None, minutes_after_onset: float | None = None
+) -> Criterion:
+    """Whether the event tryptase exceeds 1.2 x baseline + 2 ng/mL, in three values."""
+    ident = "tryptase.20_plus_2"
+    if baseline_ng_ml is None or acute_ng_ml is None:
+        missing = " and ".join(
+            name for name, value in (("acute", acute_ng_ml), ("baseline", baseline_ng_ml)) if value is None
+        )
+        return Criterion(ident, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", SOURCE)
+    _check("acute tryptase", acute_ng_ml)
+    _check("baseline tryptase", baseline_ng_ml)
+    threshold = _threshold(baseline_ng_ml)
+    acute = exact(acute_ng_ml)
+    comparison = (
+        f"acute {_text(acute)} ng/mL vs threshold 1.2 x {_text(exact(baseline_ng_ml))} + 2 = "
+        f"{_text(threshold)} ng/mL"
+    )
+    if acute > threshold:
+        verdict, words = MET, f"{comparison}: above."
+    elif acute == threshold:
+        verdict, words = NOT_MET, (
+            f"{comparison}: exactly at the threshold; the consensus requires '>' (not met), "
+            "the NIH wording '>=' would count it."
+        )
+    else:
+        verdict, words = NOT_MET, f"{comparison}: not above."
+    if minutes_after_onset is None:
+        words += " Sampling time not recorded: the 30 min to 4 h window was not checked."
+    elif minutes_after_onset > ACUTE_WINDOW_END_MINUTES:
+        if verdict is MET:
+            words += f" Drawn {fmt(minutes_after_onset)} min after onset (after 4 h): still high, so the rise is shown."
+        else:
+            verdict = UNKNOWN
+            words += f" Drawn {fmt(minutes_after_onset)} min after onset (after 4 h): the peak may have been missed."
+    elif minutes_after_onset < ACUTE_WINDOW_START_MINUTES:
+        if verdict is MET:
+            words += f" Drawn {fmt(minutes_after_onset)} min after onset (before 30 min): already high, so the rise is shown."
+        else:
+            verdict = UNKNOWN
+            words += f" Drawn {fmt(minutes_after_onset)} min after onset (before 30 min): drawn before the expected rise."
+    else:
+        words += f" Drawn {fmt(minutes_after_onset)} min after onset (within 30 min to 4 h)."
+    return Criterion(ident, verdict, words, SOURCE)
