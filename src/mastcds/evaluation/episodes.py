@@ -1,0 +1,385 @@
+"""Glue from a Case to the episode sections of the contract: anaphylaxis, severity, tryptase, REMA, MCAS.
+
+The rules take plain findings; this module decides which recorded values
+feed them (which baseline tryptase, which acute sample, the age at each
+episode from partial dates) and says so in warnings, without patient
+identifiers.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Any
+
+from mastcds.case import Case, Episode, date_key, date_key_latest
+from mastcds.rules import anaphylaxis_niaid2006, anaphylaxis_wao2020, mcas as mcas_rules, severity_brown2004
+from mastcds.rules.anaphylaxis_findings import EpisodeFindings
+from mastcds.rules.hat import hat_adjusted_tryptase
+from mastcds.rules.logic import MET, Criterion, Status, fmt
+from mastcds.rules.rema import rema_score
+from mastcds.rules.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
+
+# ---------------------------------------------------------------- identities
+
+
+def episode_ids(case: Case) -> list[str]:
+    """Each episode's id: its own, or "e<position>" (made unique) when it has none."""
+    used = {episode.id for episode in case.episodes if episode.id is not None}
+    ids: list[str] = []
+    for index, episode in enumerate(case.episodes):
+        if episode.id is not None:
+            ids.append(episode.id)
+            continue
+        candidate, suffix = f"e{index + 1}", 1
+        while candidate in used:
+            suffix += 1
+            candidate = f"e{index + 1}-{suffix}"
+        used.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+# ---------------------------------------------------------------- tryptase values
+
+
+def _as_date(key: tuple[int, int, int]) -> date:
+    return date(*key)
+
+
+def _baseline_with_source(case: Case) -> tuple[float | None, str | None, str | None]:
+    """(value in ng/mL, where it came from, its date) by the documented precedence."""
+    if case.labs.baseline_tryptase_ng_ml is not None:
+        return case.labs.baseline_tryptase_ng_ml, "labs.baseline_tryptase_ng_ml", None
+    candidates = [
+        (date_key(lab.date), date_key_latest(lab.date), index, lab)
+        for index, lab in enumerate(case.lab_results)
+        if lab.test == "tryptase" and lab.context == "baseline"
+    ]
+    if not candidates:
+        return None, None, None
+    *_, index, lab = max(candidates, key=lambda item: item[:3])
+    return lab.canonical_value, f"lab_results[{index}] ({lab.date})", lab.date
+
+
+def baseline_tryptase(case: Case) -> float | None:
+    """Baseline serum tryptase in ng/mL: labs.baseline_tryptase_ng_ml, else the latest baseline lab result."""
+    return _baseline_with_source(case)[0]
+
+
+def _acute_tryptase(case: Case, episode: Episode, episode_id: str) -> tuple[float | None, float | None, str | None]:
+    """(acute value in ng/mL, minutes after onset, where it came from) for one episode.
+
+    The episode's own field wins; otherwise the highest acute lab result
+    linked to the episode, as the best estimate of the peak (lab results carry
+    no sampling time).
+    """
+    if episode.acute_tryptase_ng_ml is not None:
+        return episode.acute_tryptase_ng_ml, episode.acute_tryptase_minutes_after_onset, "episode field"
+    linked = [
+        lab.canonical_value
+        for lab in case.lab_results
+        if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id == episode_id
+    ]
+    if not linked:
+        return None, None, None
+    return max(linked), None, "lab_results"
+
+
+def _rise(case: Case, episode: Episode, episode_id: str, baseline: float | None) -> tuple[Criterion, float | None, float | None, str | None]:
+    acute, minutes, source = _acute_tryptase(case, episode, episode_id)
+    return rise_meets_20_plus_2(acute, baseline, minutes), acute, minutes, source
+
+
+# ---------------------------------------------------------------- age at an episode
+
+
+def _years_between(start: date, end: date) -> float:
+    """Age in years on ``end`` of someone born on ``start``: whole years plus the fraction of the current one."""
+    whole = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+    def birthday(year: int) -> date:
+        day = min(start.day, calendar.monthrange(year, start.month)[1])
+        return date(year, start.month, day)
+
+    last = birthday(start.year + whole)
+    following = birthday(start.year + whole + 1)
+    return whole + (end - last).days / (following - last).days
+
+
+def age_at_episode(case: Case, episode: Episode) -> tuple[float | None, float | None]:
+    """Bounds on the patient's age at the episode, from whatever dates the record has.
+
+    Birth date and episode date bound it directly; otherwise the age at the
+    evaluation date is moved back by the time between episode and
+    evaluation. Without dates the episode may have happened at any age.
+    """
+    if episode.date is None:
+        return None, None
+    first, last = _as_date(date_key(episode.date)), _as_date(date_key_latest(episode.date))
+    birth = case.patient.birth_date
+    if birth is not None:
+        born_first, born_last = _as_date(date_key(birth)), _as_date(date_key_latest(birth))
+        low = _years_between(born_last, first) if first >= born_last else 0.0
+        high = _years_between(born_first, last) if last >= born_first else 0.0
+        return low, high
+    age, evaluated = case.patient.age_years, case.evaluation_date
+    if age is None or evaluated is None:
+        return None, None
+    eval_first, eval_last = _as_date(date_key(evaluated)), _as_date(date_key_latest(evaluated))
+    days_per_year = 365.2425
+    # age_years counts completed years: the true age at evaluation lies in [age, age + 1)
+    low = age - (eval_last - first).days / days_per_year
+    high = age + 1 - (eval_first - last).days / days_per_year
+    return max(low, 0.0), max(high, 0.0)
+
+
+def findings(case: Case, episode: Episode) -> EpisodeFindings:
+    low, high = age_at_episode(case, episode)
+    return EpisodeFindings(
+        age_years_low=low,
+        age_years_high=high,
+        trigger=episode.trigger,
+        systolic_bp_mmhg=episode.systolic_bp_mmhg,
+        baseline_systolic_bp_mmhg=episode.baseline_systolic_bp_mmhg,
+        loss_of_consciousness=episode.loss_of_consciousness,
+        presyncope=episode.presyncope,
+        urticaria=episode.urticaria,
+        angioedema=episode.angioedema,
+        flushing=episode.flushing,
+        pruritus=episode.pruritus,
+        dyspnoea_wheeze_bronchospasm=episode.dyspnoea_wheeze_bronchospasm,
+        stridor_or_laryngeal_oedema=episode.stridor_or_laryngeal_oedema,
+        hypoxaemia=episode.hypoxaemia,
+        abdominal_pain_vomiting_diarrhoea=episode.abdominal_pain_vomiting_diarrhoea,
+        cardiac_arrest=episode.cardiac_arrest,
+    )
+
+
+# ---------------------------------------------------------------- sections
+
+
+def tryptase(case: Case, warnings: list[str]) -> dict[str, Any]:
+    """The contract's "tryptase" object: baseline, HαT-adjusted baseline, 20% + 2 per episode."""
+    baseline, source, baseline_date = _baseline_with_source(case)
+    copies = case.molecular.tpsab1_extra_alpha_copies
+    if baseline is not None and baseline_date is not None:
+        _warn_baseline_near_episode(case, baseline_date, warnings)
+    rows = []
+    for episode, episode_id in zip(case.episodes, episode_ids(case)):
+        rise, acute, minutes, acute_source = _rise(case, episode, episode_id, baseline)
+        ratio = nih_ratio(acute, baseline)
+        if acute is not None and baseline is None:
+            warnings.append(
+                f"Episode {episode_id} has an acute tryptase but no baseline is recorded: measure baseline tryptase "
+                "(> 24 h after symptoms resolve) to apply the 20% + 2 rule."
+            )
+        if acute is not None and baseline is not None and minutes is None:
+            warnings.append(
+                f"Episode {episode_id}: the acute tryptase has no sampling time; the 20% + 2 rule was applied "
+                "without checking the 30 min to 4 h window."
+            )
+        if episode.acute_tryptase_ng_ml is not None and _linked_acute_values(case, episode_id):
+            warnings.append(
+                f"Episode {episode_id} has an acute tryptase both on the episode and in lab_results; the episode's value was used."
+            )
+        rows.append(
+            {
+                "episode_id": episode_id,
+                "threshold_ng_ml": event_threshold_ng_ml(baseline) if baseline is not None else None,
+                "status": rise.status.value,
+                "acute_ng_ml": acute,
+                "acute_source": acute_source,
+                "minutes_after_onset": minutes,
+                "reason": rise.reason,
+                "source": rise.source,
+                "nih_ratio": ratio,
+                "nih_ratio_above_1_685": None if ratio is None else ratio > NIH_RATIO_THRESHOLD,
+            }
+        )
+    return {
+        "baseline_ng_ml": baseline,
+        "baseline_source": source,
+        "hat_adjusted_baseline_ng_ml": hat_adjusted_tryptase(baseline, copies),
+        "episodes": rows,
+    }
+
+
+def _linked_acute_values(case: Case, episode_id: str) -> list[float]:
+    return [
+        lab.canonical_value
+        for lab in case.lab_results
+        if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id == episode_id
+    ]
+
+
+def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[str]) -> None:
+    """A baseline dated on the day of an episode or the day after may not be > 24 h after it."""
+    if len(baseline_date) != 10:
+        return
+    drawn = _as_date(date_key(baseline_date))
+    for episode, episode_id in zip(case.episodes, episode_ids(case)):
+        if episode.date is not None and len(episode.date) == 10:
+            gap = (drawn - _as_date(date_key(episode.date))).days
+            if 0 <= gap <= 1:
+                warnings.append(
+                    f"The baseline tryptase was drawn within a day of episode {episode_id}: check that it was "
+                    "taken more than 24 h after the symptoms resolved."
+                )
+
+
+def episodes(case: Case, warnings: list[str]) -> list[dict[str, Any]]:
+    """Per episode: WAO 2020 and NIAID 2006 verdicts with their criteria, and Brown's grade."""
+    rows = []
+    for episode, episode_id in zip(case.episodes, episode_ids(case)):
+        f = findings(case, episode)
+        wao = anaphylaxis_wao2020.anaphylaxis(f)
+        niaid = anaphylaxis_niaid2006.anaphylaxis(f)
+        grade = severity_brown2004.severity(f)
+        if episode.systolic_bp_mmhg is not None and f.age_years_low is None and f.age_years_high is None:
+            warnings.append(
+                f"Episode {episode_id}: the age at the episode is not known (no episode date, or no birth date or "
+                "age with evaluation date), so the age-specific blood pressure limits may leave it open."
+            )
+        if (
+            episode.systolic_bp_mmhg is not None
+            and episode.baseline_systolic_bp_mmhg is not None
+            and episode.systolic_bp_mmhg > episode.baseline_systolic_bp_mmhg + 60
+        ):
+            warnings.append(
+                f"Episode {episode_id}: the lowest systolic BP ({fmt(episode.systolic_bp_mmhg, 'mmHg')}) is far above the "
+                f"usual one ({fmt(episode.baseline_systolic_bp_mmhg, 'mmHg')}); check the two fields are not swapped."
+            )
+        rows.append(
+            {
+                "episode_id": episode_id,
+                "date": episode.date,
+                "trigger": episode.trigger,
+                "anaphylaxis_wao2020": wao.status.value,
+                "anaphylaxis_niaid2006": niaid.status.value,
+                "severity_brown": grade.grade,
+                "severity_reason": grade.reason,
+                "severity_source": grade.source,
+                "wao2020_criteria": [c.as_dict() for c in wao.criteria],
+                "niaid2006_criteria": [c.as_dict() for c in niaid.criteria],
+            }
+        )
+    return rows
+
+
+def _worst(values: list[bool | None]) -> bool | None:
+    """Present in any episode: True; recorded absent in all: False; otherwise unknown."""
+    if any(v is True for v in values):
+        return True
+    if values and all(v is False for v in values):
+        return False
+    return None
+
+
+def rema_items(case: Case) -> tuple[bool | None, bool | None]:
+    """(urticaria or angioedema, presyncope or syncope) over the episodes, the worst episode deciding.
+
+    Only the episodes are used: the REMA items describe the episodes
+    ("presyncopal and/or syncopal episodes in the absence of urticaria and
+    angioedema", 2010 abstract); the mediator_symptoms section lumps flushing
+    and itch with them (skin) and hypotension and tachycardia with syncope
+    (cardiovascular), so it cannot stand in for either item.
+    """
+    skin = _worst([_any(e.urticaria, e.angioedema) for e in case.episodes])
+    syncope = _worst([_any(e.presyncope, e.loss_of_consciousness) for e in case.episodes])
+    return skin, syncope
+
+
+def _any(*values: bool | None) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    if all(v is False for v in values):
+        return False
+    return None
+
+
+def rema(case: Case, warnings: list[str]) -> dict[str, Any]:
+    """The contract's "rema" object; warns where the score's population or inputs do not fit."""
+    skin, syncope = rema_items(case)
+    baseline = baseline_tryptase(case)
+    result = rema_score(case.patient.sex, skin, syncope, baseline)
+    lesions = case.skin.lesions
+    if lesions is not None and lesions != "none":
+        warnings.append(
+            "REMA was derived in patients WITHOUT skin lesions of mastocytosis; this patient has skin lesions "
+            f"({lesions.replace('_', ' ')}), so the score is shown for information only."
+        )
+    elif lesions is None:
+        warnings.append(
+            "REMA applies to patients without skin lesions of mastocytosis; the skin examination is not recorded."
+        )
+    copies = case.molecular.tpsab1_extra_alpha_copies
+    if copies and baseline is not None:
+        adjusted = hat_adjusted_tryptase(baseline, copies)
+        warnings.append(
+            f"REMA uses the raw baseline tryptase ({fmt(baseline, 'ng/mL')}); with {copies} extra α-tryptase "
+            f"cop{'y' if copies == 1 else 'ies'} (HαT) part of it is genetic: the HαT-adjusted value is "
+            f"{adjusted:.3g} ng/mL."
+        )
+    return {
+        "score": result.score,
+        "min": result.min,
+        "max": result.max,
+        "clonal_likely": result.clonal_likely,
+        "items": [item.as_dict() for item in result.items],
+        "applicable": None if lesions is None else lesions == "none",
+    }
+
+
+def mcas(case: Case, sm_status_who2022: str, warnings: list[str]) -> dict[str, Any]:
+    """The contract's "mcas" object: consensus criteria A-C, the variant when determinate, and MMAS."""
+    sm = Status(str(sm_status_who2022))
+    baseline = baseline_tryptase(case)
+    rises = [
+        (episode_id, _rise(case, episode, episode_id, baseline)[0].status)
+        for episode, episode_id in zip(case.episodes, episode_ids(case))
+    ]
+    symptoms = case.mediator_symptoms
+    criteria = [
+        mcas_rules.criterion_a(
+            mcas_rules.MediatorSymptoms(
+                skin=symptoms.skin,
+                gastrointestinal=symptoms.gastrointestinal,
+                cardiovascular=symptoms.cardiovascular,
+                respiratory=symptoms.respiratory,
+                nasal_ocular=symptoms.nasal_ocular,
+            )
+        ),
+        mcas_rules.criterion_b(rises),
+        mcas_rules.criterion_c(symptoms.responds_to_mediator_therapy),
+    ]
+    status = mcas_rules.mcas_status(criteria)
+    organ = case.other_extracutaneous_organ
+    clonal = mcas_rules.clonal_mast_cells(
+        mcas_rules.ClonalityFindings(
+            kit_d816v=case.molecular.kit_d816v,
+            kit_d816v_sample=case.molecular.kit_d816v_sample,
+            other_activating_kit_mutation=case.molecular.other_activating_kit_mutation,
+            bone_marrow_cd25=case.bone_marrow.cd25,
+            other_organ_cd25_cd2_cd30=organ.cd25_cd2_cd30 if organ is not None else None,
+            kit_mutation_in_lesional_skin=case.skin.kit_mutation_in_lesional_skin,
+        )
+    )
+    kind = mcas_rules.variant(status, sm, clonal.status, case.skin.lesions)
+    if status is MET and kind.variant is None:
+        warnings.append(
+            "MCAS criteria are met but the variant is open: "
+            + ("look for an IgE allergy or another reactive disorder (secondary) before calling it idiopathic."
+               if "primary" not in kind.possible_variants
+               else "a bone marrow study (KIT D816V, CD25) and skin examination decide whether it is clonal.")
+        )
+    return {
+        "status": status.value,
+        "variant": kind.variant,
+        "criteria": [c.as_dict() for c in criteria],
+        "possible_variants": kind.possible_variants,
+        "monoclonal": kind.monoclonal,
+        "clonal_mast_cells": clonal.as_dict(),
+        "variant_reason": kind.reason,
+        "variant_source": kind.source,
+    }
