@@ -13,7 +13,7 @@ import it). ``verification`` says how far a code was checked:
   server before relying on it for anything but reading.
 
 Codes that could not be checked at all (SNOMED CT concepts for the SM
-subtypes, RxNorm ingredient ids, LOINC for LDH...) are deliberately absent:
+subtypes, RxNorm ingredient ids, ATC for cromolyn or interferon...) are deliberately absent:
 an unknown code is reported by the importer, never guessed
 (``/work/shared/design/ecosystem.md`` §2 holds the research).
 
@@ -56,6 +56,9 @@ MASTCDS_EDITION = f"{MASTCDS_CANONICAL}/CodeSystem/guideline-edition"
 MASTCDS_SCORE = f"{MASTCDS_CANONICAL}/CodeSystem/score"
 MASTCDS_CATEGORY = f"{MASTCDS_CANONICAL}/CodeSystem/mastocytosis-category"
 MASTCDS_SPECIMEN = f"{MASTCDS_CANONICAL}/CodeSystem/specimen"
+# The case schema's own drug names (treatments[].drug), written beside the
+# standard codes so that a name with no standard code survives a round trip.
+MASTCDS_DRUG = f"{MASTCDS_CANONICAL}/CodeSystem/drug"
 MASTCDS_EPISODE_ID = f"{MASTCDS_CANONICAL}/NamingSystem/episode-id"
 MASTCDS_CASE_ID = f"{MASTCDS_CANONICAL}/NamingSystem/case-id"
 # Extension carrying a lab result's sampling context (baseline / acute /
@@ -111,6 +114,8 @@ LAB_TESTS: dict[str, Code] = {
                                 "Mayo B2M, https://mml.testcatalog.org/show/B2M"),
     "kit_d816v_vaf": Code(LOINC, "81258-6", "Sample variant allelic frequency [NFr]", _GENOMICS_IG),
     "weight": Code(LOINC, "29463-7", "Body weight", _VITALS),
+    "ldh": Code(LOINC, "2532-0", "Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma",
+                "public lab code tables (two independent repositories, via find_string)", "secondary"),
 }
 
 # UCUM code written for a value already in the case's canonical unit
@@ -126,6 +131,7 @@ CANONICAL_UCUM: dict[str, str] = {
     "beta2_microglobulin": "mg/L",
     "kit_d816v_vaf": "%",
     "weight": "kg",
+    "ldh": "U/L",
 }
 
 SYSTOLIC_BP = Code(LOINC, "8480-6", "Systolic blood pressure", _VITALS)

@@ -1,0 +1,640 @@
+"""FHIR R4 resources -> a mastcds-case/1 document.
+
+What FHIR codes (Patient, coded Observations, Conditions, medications) comes
+from the resources; what it cannot code (bone-marrow histology, skin, organ
+findings, most episode details) comes from an optional case document that the
+FHIR values are laid over. Every resource is accounted for: a value that
+cannot be used (unit not convertible, implausible) is a :class:`Problem`; a
+code mastcds does not read is counted in ``unmapped``; a decision the mapping
+had to take is a note. Nothing is dropped silently.
+
+Mapping conventions (the export in :mod:`mastcds.fhir.from_case` writes the same):
+
+* an anaphylaxis Condition is an episode; Observations pointing at it through
+  ``focus`` or sharing its ``encounter`` belong to that episode (systolic BP,
+  acute tryptase, findings such as syncope or urticaria valued Present/Absent);
+* a dated lab Observation is a ``lab_results`` row; an undated one is the
+  "current value" the criteria use (``labs``); without one, the current value
+  is the latest row on or before the evaluation date (:func:`current_row`);
+* a tryptase not linked to an episode is a baseline sample, unless it was
+  drawn on the day of an episode or the day after (then its context is
+  unknown); the export's sample-context extension overrides both;
+* ICD-10-CM anaphylaxis codes with 7th character D or S are later encounters
+  for an episode already counted, not new episodes.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mastcds.case import CASE_SCHEMA_ID, Problem, date_key, load_case
+from mastcds.fhir import codes
+from mastcds.fhir.dates import completed_years, current_row, effective_date, partial_date, usable_rows
+from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
+
+_SKIPPED_STATUSES = {"entered-in-error", "cancelled", "registered", "not-taken", "draft"}
+_LAB_FIELDS = {
+    "tryptase": "baseline_tryptase_ng_ml",
+    "ige_total": "ige_total_iu_ml",
+    "hemoglobin": "hemoglobin_g_dl",
+    "platelets": "platelets_10e9_l",
+    "neutrophils": "neutrophils_10e9_l",
+    "alkaline_phosphatase": "alkaline_phosphatase_u_l",
+    "albumin": "albumin_g_l",
+    "beta2_microglobulin": "beta2_microglobulin_mg_l",
+}
+_SYSTOLIC_RANGE = (0.0, 300.0)  # mastcds-case/1 episodes[].systolic_bp_mmhg
+_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "ug": 0.001}
+# timing.repeat (frequency, period, periodUnit) -> the case's interval words
+_INTERVALS = {
+    (1, 4, "wk"): "q4w", (1, 2, "wk"): "q2w", (1, 1, "wk"): "weekly", (1, 1, "d"): "daily",
+    (2, 1, "d"): "bid", (3, 1, "d"): "tid", (4, 1, "d"): "qid",
+}
+COMPUTED_TAG = {"system": f"{codes.MASTCDS_CANONICAL}/CodeSystem/provenance", "code": "computed",
+                "display": "Computed by mastcds from the findings"}
+
+
+@dataclass
+class FhirImport:
+    """The case built from FHIR, and an account of every resource that did not make it in."""
+
+    case: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    unmapped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    recorded_diagnoses: list[str] = field(default_factory=list)
+
+
+def resources_in(document: Any) -> list[dict[str, Any]]:
+    """The resources of a Bundle (searchset Bundles nested in it opened too), or the resource itself."""
+    if not isinstance(document, Mapping):
+        return []
+    if document.get("resourceType") != "Bundle":
+        return [dict(document)] if "resourceType" in document else []
+    found: list[dict[str, Any]] = []
+    for entry in document.get("entry") or []:
+        if isinstance(entry, Mapping):
+            resource = entry.get("resource")
+            if isinstance(resource, Mapping):
+                if resource.get("resourceType") == "Bundle":
+                    found.extend(resources_in(resource))
+                else:
+                    item = dict(resource)
+                    if isinstance(entry.get("fullUrl"), str):
+                        item["__fullUrl"] = entry["fullUrl"]
+                    found.append(item)
+    return found
+
+
+def _where(resource: Mapping[str, Any]) -> str:
+    return f"{resource.get('resourceType', 'resource')}/{resource.get('id', '?')}"
+
+
+def _code_label(concept: Any) -> str:
+    first = next(iter(codes.codings_of(concept)), None)
+    if first is None:
+        text = concept.get("text") if isinstance(concept, Mapping) else None
+        return f"text {text!r}" if text else "no code"
+    return f"{first.get('system', '?')}|{first.get('code', '?')}"
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("reference") if isinstance(value, Mapping) and isinstance(value.get("reference"), str) else None
+
+
+class _Importer:
+    def __init__(self, resources: list[dict[str, Any]], patient_id: str | None, evaluation_date: str | None) -> None:
+        self.out = FhirImport(case={})
+        self.resources = resources
+        self.by_ref: dict[str, dict[str, Any]] = {}
+        for r in resources:
+            if isinstance(r.get("id"), str):
+                self.by_ref[f"{r['resourceType']}/{r['id']}"] = r
+            if "__fullUrl" in r:
+                self.by_ref[r["__fullUrl"]] = r
+        self.patient = self._pick_patient(patient_id)
+        self.evaluation_date = evaluation_date
+        self.episodes: dict[str, dict[str, Any]] = {}  # key: Condition ref
+        self.episode_by_encounter: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- helpers
+    def problem(self, resource: Mapping[str, Any], element: str, value: Any, message: str) -> None:
+        self.out.problems.append(Problem(f"{_where(resource)}.{element}", value, message))
+
+    def resolve(self, reference: str | None) -> dict[str, Any] | None:
+        if reference is None:
+            return None
+        if reference in self.by_ref:
+            return self.by_ref[reference]
+        tail = "/".join(reference.rstrip("/").split("/")[-2:])  # absolute URL -> Type/id
+        return self.by_ref.get(tail)
+
+    def _pick_patient(self, patient_id: str | None) -> dict[str, Any] | None:
+        patients = [r for r in self.resources if r.get("resourceType") == "Patient"]
+        if patient_id is not None:
+            chosen = [p for p in patients if p.get("id") == patient_id]
+            if not chosen:
+                self.out.notes.append(f"no Patient/{patient_id} among the resources: sex and birth date unknown")
+            return chosen[0] if chosen else None
+        if len(patients) > 1:
+            self.out.problems.append(
+                Problem("Bundle", [_where(p) for p in patients][:5], "holds several patients; name the one to import")
+            )
+            return None
+        return patients[0] if patients else None
+
+    def belongs(self, resource: Mapping[str, Any]) -> bool:
+        """A resource about the chosen patient (one with no subject is taken as about them)."""
+        reference = _ref(resource.get("subject")) or _ref(resource.get("patient"))
+        if reference is None or self.patient is None:
+            return True
+        target = self.resolve(reference)
+        return target is self.patient
+
+    def skipped(self, resource: Mapping[str, Any]) -> bool:
+        status = resource.get("status")
+        if status in _SKIPPED_STATUSES:
+            self.out.notes.append(f"{_where(resource)}: status {status}, not used")
+            return True
+        tags = (resource.get("meta") or {}).get("tag") or []
+        if any(isinstance(t, Mapping) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
+            return True  # mastcds's own evaluation output, not a finding
+        return False
+
+    # ---------------------------------------------------------------- patient
+    def patient_section(self) -> dict[str, Any]:
+        section: dict[str, Any] = {}
+        if self.patient is None:
+            return section
+        gender = self.patient.get("gender")
+        if gender in ("male", "female"):
+            section["sex"] = gender
+        elif gender is not None:
+            self.out.notes.append(f"{_where(self.patient)}: gender {gender!r} is not a sex at birth; sex left unknown")
+        birth = partial_date(self.patient.get("birthDate"))
+        if birth is not None:
+            section["birth_date"] = birth
+        return section
+
+    # ---------------------------------------------------------------- conditions
+    def conditions(self, case: dict[str, Any]) -> None:
+        for resource in self.resources:
+            if resource.get("resourceType") != "Condition" or not self.belongs(resource) or self.skipped(resource):
+                continue
+            verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
+            if verification & {"entered-in-error", "refuted"}:
+                self.out.notes.append(f"{_where(resource)}: verification {', '.join(sorted(verification))}, not used")
+                continue
+            kind = codes.condition_kind(codes.codings_of(resource.get("code")))
+            if kind is None:
+                self.out.unmapped[f"Condition {_code_label(resource.get('code'))}"] += 1
+                continue
+            what, detail = kind
+            if what == "anaphylaxis":
+                self.episode(resource)
+            elif what == "anaphylaxis-follow-up":
+                self.out.notes.append(f"{_where(resource)}: {detail} is a later encounter for an episode, not a new one")
+            elif what == "history-of-anaphylaxis":
+                self.out.notes.append(f"{_where(resource)}: history of anaphylaxis recorded without episode dates")
+                self.out.recorded_diagnoses.append("history of anaphylaxis")
+            elif what == "mast-cell":
+                self.out.recorded_diagnoses.append(detail)
+            elif what == "neoplasm":
+                previous = case.get("associated_hematologic_neoplasm")
+                if previous is not None and previous != detail:
+                    self.out.notes.append(f"{_where(resource)}: a second neoplasm {detail} besides {previous}; kept {previous}")
+                else:
+                    case["associated_hematologic_neoplasm"] = detail
+
+    def episode(self, resource: dict[str, Any]) -> None:
+        episode_id = None
+        for identifier in resource.get("identifier") or []:
+            if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
+                episode_id = identifier.get("value")
+        episode_id = episode_id or resource.get("id") or f"condition-{len(self.episodes) + 1}"
+        episode: dict[str, Any] = {"id": str(episode_id)}
+        onset = partial_date(resource.get("onsetDateTime"))
+        if onset is None and isinstance(resource.get("onsetPeriod"), Mapping):
+            onset = partial_date(resource["onsetPeriod"].get("start"))
+        if onset is not None:
+            episode["date"] = onset
+        else:
+            self.out.notes.append(f"{_where(resource)}: anaphylaxis without an onset date")
+        key = f"Condition/{resource.get('id')}"
+        self.episodes[key] = episode
+        if "__fullUrl" in resource:
+            self.episodes[resource["__fullUrl"]] = episode
+        encounter = _ref(resource.get("encounter"))
+        if encounter is not None:
+            self.episode_by_encounter[encounter] = key
+
+    def linked_episode(self, resource: Mapping[str, Any]) -> dict[str, Any] | None:
+        for focus in resource.get("focus") or []:
+            target = self.resolve(_ref(focus))
+            if target is not None:
+                for key in (f"Condition/{target.get('id')}", target.get("__fullUrl")):
+                    if key in self.episodes:
+                        return self.episodes[key]
+        encounter = _ref(resource.get("encounter"))
+        if encounter is not None and encounter in self.episode_by_encounter:
+            return self.episodes[self.episode_by_encounter[encounter]]
+        return None
+
+    # ---------------------------------------------------------------- observations
+    def quantity(self, resource: Mapping[str, Any], element: str, quantity: Any, test: str) -> tuple[float, str] | None:
+        """(value, unit) of a Quantity convertible for ``test``, or None after recording the problem."""
+        if not isinstance(quantity, Mapping) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+            self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
+            return None
+        value = float(quantity["value"])
+        unit = quantity.get("code") if quantity.get("system") == codes.UCUM else None
+        unit = unit or quantity.get("unit")
+        if not isinstance(unit, str) or not unit:
+            self.problem(resource, element, value, f"no unit; accepted UCUM units for {test}: {', '.join(accepted_units(test))}")
+            return None
+        try:
+            canonical = to_canonical(test, value, unit)
+        except UnitError as error:
+            self.problem(resource, f"{element}.code", unit, f"unit not convertible for {test}; accepted: {', '.join(error.accepted)}")
+            return None
+        spec = LAB_SPECS[test]
+        if not spec.low <= canonical <= spec.high:
+            self.problem(resource, f"{element}.value", value,
+                         f"{test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}")
+            return None
+        return value, unit
+
+    def observations(self, case: dict[str, Any]) -> None:
+        rows: list[dict[str, Any]] = []
+        undated: dict[str, float | None] = {}
+        for resource in self.resources:
+            if resource.get("resourceType") != "Observation" or not self.belongs(resource) or self.skipped(resource):
+                continue
+            codings = codes.codings_of(resource.get("code"))
+            test = codes.lab_test_for(codings)
+            if test is not None:
+                self.lab(resource, test, case, rows, undated)
+            elif any(codes.VARIANT_ASSESSMENT.matches(c) for c in codings):
+                self.kit_variant(resource, case)
+            elif any(codes.SYSTOLIC_BP.matches(c) or codes.BP_PANEL.matches(c) for c in codings):
+                self.systolic_bp(resource, codings)
+            elif (finding := codes.episode_finding_for(codings)) is not None:
+                self.finding(resource, finding)
+            else:
+                self.out.unmapped[f"Observation {_code_label(resource.get('code'))}"] += 1
+        self.current_values(case, rows, undated)
+        if rows:
+            case["lab_results"] = rows
+
+    def sample_context(self, resource: Mapping[str, Any]) -> str | None:
+        for extension in resource.get("extension") or []:
+            if isinstance(extension, Mapping) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
+                value = extension.get("valueCode")
+                if value in ("baseline", "acute", "unknown"):
+                    return value
+        return None
+
+    def lab(self, resource: dict[str, Any], test: str, case: dict[str, Any],
+            rows: list[dict[str, Any]], undated: dict[str, float | None]) -> None:
+        if "valueQuantity" not in resource and "dataAbsentReason" in resource and effective_date(resource) is None:
+            # mastcds's export: "the current value is unknown", although rows exist
+            undated[test] = None
+            return
+        read = self.quantity(resource, "valueQuantity", resource.get("valueQuantity"), test)
+        if read is None:
+            return
+        value, unit = read
+        canonical = to_canonical(test, value, unit)
+        date = effective_date(resource)
+        episode = self.linked_episode(resource)
+        context = self.sample_context(resource)
+        if test == "tryptase" and episode is not None:
+            # an EHR's linked sample is both a series row and the episode's acute value;
+            # mastcds's own export says which one it wrote (context extension)
+            if context is None or date is None:
+                peak = episode.get("acute_tryptase_ng_ml")
+                episode["acute_tryptase_ng_ml"] = canonical if peak is None else max(peak, canonical)
+            if date is None:
+                return
+            context = context or "acute"
+        if date is None:
+            if test in undated:
+                self.out.notes.append(f"{_where(resource)}: a second undated {test}; the later one in the bundle kept")
+            undated[test] = canonical
+            return
+        if test == "tryptase" and context is None:
+            context = self.tryptase_context(resource, date)
+        row: dict[str, Any] = {"test": test, "value": value, "unit": unit, "date": date}
+        if context is not None:
+            row["context"] = context
+        if episode is not None:
+            row["episode_id"] = episode["id"]
+        rows.append(row)
+
+    def tryptase_context(self, resource: Mapping[str, Any], date: str) -> str:
+        if len(date) == 10:
+            drawn = dt.date(*date_key(date))
+            for episode in self.episodes.values():
+                onset = episode.get("date")
+                if onset is not None and len(onset) == 10 and 0 <= (drawn - dt.date(*date_key(onset))).days <= 1:
+                    self.out.notes.append(
+                        f"{_where(resource)}: tryptase drawn within a day of the episode of {onset}; context unknown"
+                    )
+                    return "unknown"
+        return "baseline"
+
+    def current_values(self, case: dict[str, Any], rows: list[dict[str, Any]], undated: dict[str, float | None]) -> None:
+        labs: dict[str, Any] = {}
+        for test, name in _LAB_FIELDS.items():
+            if test in undated:
+                labs[name] = undated[test]
+                continue
+            row = current_row(usable_rows(test, rows), self.evaluation_date)
+            if row is not None:
+                labs[name] = to_canonical(test, row["value"], row["unit"])
+        if labs:
+            case["labs"] = labs
+        weight = undated.get("weight")
+        if "weight" not in undated:
+            row = current_row(usable_rows("weight", rows), self.evaluation_date)
+            weight = None if row is None else to_canonical("weight", row["value"], row["unit"])
+        if weight is not None:
+            case.setdefault("patient", {})["weight_kg"] = weight
+        vaf = undated.get("kit_d816v_vaf")
+        if vaf is not None:
+            case.setdefault("molecular", {}).setdefault("kit_d816v_vaf_percent", vaf)
+
+    def kit_variant(self, resource: dict[str, Any], case: dict[str, Any]) -> None:
+        gene, change, vaf = None, None, None
+        for component in resource.get("component") or []:
+            if not isinstance(component, Mapping):
+                continue
+            ccodes = codes.codings_of(component.get("code"))
+            values = [str(c.get("code", "")) for c in codes.codings_of(component.get("valueCodeableConcept"))]
+            text = component.get("valueString") or (component.get("valueCodeableConcept") or {}).get("text")
+            if any(codes.GENE_STUDIED.matches(c) for c in ccodes):
+                gene = codes.KIT_GENE.code if codes.KIT_GENE.code in values or text == "KIT" else (values or [text])[0]
+            elif any(codes.AMINO_ACID_CHANGE.matches(c) for c in ccodes):
+                change = (values or [text])[0]
+            elif any(codes.LAB_TESTS["kit_d816v_vaf"].matches(c) for c in ccodes):
+                read = self.quantity(resource, "component.valueQuantity", component.get("valueQuantity"), "kit_d816v_vaf")
+                if read is None and isinstance(component.get("valueQuantity"), Mapping) and \
+                        component["valueQuantity"].get("code") == "1" and isinstance(component["valueQuantity"].get("value"), (int, float)):
+                    # a decimal fraction (UCUM "1"), as the Genomics Reporting IG allows
+                    self.out.problems.pop()
+                    vaf = round(float(component["valueQuantity"]["value"]) * 100, 10)
+                elif read is not None:
+                    vaf = to_canonical("kit_d816v_vaf", *read)
+        short = (change or "").split(":")[-1]
+        if gene != codes.KIT_GENE.code or short not in (codes.KIT_D816V_PROTEIN_CHANGE, "p.D816V"):
+            self.out.unmapped[f"Observation {codes.VARIANT_ASSESSMENT.code} gene {gene} change {change}"] += 1
+            return
+        present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        if codes.PRESENT.code in present:
+            status = "detected"
+        elif codes.ABSENT.code in present:
+            status = "not_detected"
+        else:
+            self.problem(resource, "valueCodeableConcept", sorted(filter(None, present)),
+                         f"expected {codes.PRESENT.code} Present or {codes.ABSENT.code} Absent")
+            return
+        molecular = case.setdefault("molecular", {})
+        date = effective_date(resource) or ""
+        if molecular.get("_date", "") > date:
+            self.out.notes.append(f"{_where(resource)}: an older KIT D816V result; the latest kept")
+            return
+        molecular.update({"_date": date, "kit_d816v": status})
+        if vaf is not None:
+            molecular["kit_d816v_vaf_percent"] = vaf
+        sample = self.specimen_kind(resource)
+        if sample is not None:
+            molecular["kit_d816v_sample"] = sample
+
+    def specimen_kind(self, resource: Mapping[str, Any]) -> str | None:
+        reference = _ref(resource.get("specimen"))
+        if reference is None:
+            return None
+        specimen = None
+        if reference.startswith("#"):
+            specimen = next((c for c in resource.get("contained") or []
+                             if isinstance(c, Mapping) and c.get("id") == reference[1:]), None)
+        else:
+            specimen = self.resolve(reference)
+        for coding in codes.codings_of((specimen or {}).get("type")):
+            for kind, code in codes.SPECIMEN_TYPES.items():
+                if code.matches(coding):
+                    return kind
+        self.out.unmapped[f"Specimen {_code_label((specimen or {}).get('type'))}"] += 1
+        return None
+
+    def systolic_bp(self, resource: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> None:
+        quantity = resource.get("valueQuantity") if any(codes.SYSTOLIC_BP.matches(c) for c in codings) else None
+        for component in resource.get("component") or []:
+            if isinstance(component, Mapping) and any(codes.SYSTOLIC_BP.matches(c) for c in codes.codings_of(component.get("code"))):
+                quantity = component.get("valueQuantity")
+        episode = self.linked_episode(resource)
+        if quantity is None:
+            return
+        if episode is None:
+            self.out.notes.append(f"{_where(resource)}: systolic blood pressure not linked to an anaphylaxis episode, not used")
+            return
+        unit = quantity.get("code") or quantity.get("unit") if isinstance(quantity, Mapping) else None
+        value = quantity.get("value") if isinstance(quantity, Mapping) else None
+        if unit not in (codes.MMHG, "mmHg") or not isinstance(value, (int, float)) or isinstance(value, bool):
+            self.problem(resource, "valueQuantity", quantity, f"expected a systolic pressure in {codes.MMHG}")
+            return
+        if not _SYSTOLIC_RANGE[0] <= value <= _SYSTOLIC_RANGE[1]:
+            self.problem(resource, "valueQuantity.value", value, "systolic pressure must lie in 0-300 mm[Hg]")
+            return
+        lowest = episode.get("systolic_bp_mmhg")
+        episode["systolic_bp_mmhg"] = float(value) if lowest is None else min(lowest, float(value))
+
+    def finding(self, resource: Mapping[str, Any], field_name: str) -> None:
+        episode = self.linked_episode(resource)
+        if episode is None:
+            self.out.notes.append(f"{_where(resource)}: {field_name} not linked to an anaphylaxis episode, not used")
+            return
+        if isinstance(resource.get("valueBoolean"), bool):
+            episode[field_name] = resource["valueBoolean"]
+            return
+        present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        if codes.PRESENT.code in present:
+            episode[field_name] = True
+        elif codes.ABSENT.code in present:
+            episode[field_name] = False
+        else:
+            self.problem(resource, "value[x]", sorted(filter(None, present)),
+                         f"expected {codes.PRESENT.code} Present, {codes.ABSENT.code} Absent or a boolean")
+
+    # ---------------------------------------------------------------- medications
+    def medications(self, case: dict[str, Any]) -> None:
+        treatments: list[dict[str, Any]] = []
+        for resource in self.resources:
+            if resource.get("resourceType") not in ("MedicationStatement", "MedicationRequest"):
+                continue
+            if not self.belongs(resource) or self.skipped(resource):
+                continue
+            concept = resource.get("medicationCodeableConcept")
+            if concept is None:
+                medication = self.resolve(_ref(resource.get("medicationReference")))
+                concept = (medication or {}).get("code")
+            drug = self.drug_name(concept)
+            if drug is None:
+                self.out.unmapped[f"{resource['resourceType']} {_code_label(concept)}"] += 1
+                continue
+            treatment = self.treatment(resource, drug)
+            if treatment is not None:
+                treatments.append(treatment)
+        if treatments:
+            case["treatments"] = treatments
+
+    def drug_name(self, concept: Any) -> str | None:
+        for coding in codes.codings_of(concept):
+            if coding.get("system") == codes.MASTCDS_DRUG and isinstance(coding.get("code"), str):
+                return coding["code"]
+        text = concept.get("text") if isinstance(concept, Mapping) else None
+        return codes.drug_for(codes.codings_of(concept), text)
+
+    def treatment(self, resource: Mapping[str, Any], drug: str) -> dict[str, Any] | None:
+        period = resource.get("effectivePeriod") if isinstance(resource.get("effectivePeriod"), Mapping) else {}
+        start = partial_date(period.get("start")) or partial_date(resource.get("effectiveDateTime")) \
+            or partial_date(resource.get("authoredOn"))
+        if start is None:
+            self.out.notes.append(f"{_where(resource)}: {drug} without a start date, not used")
+            return None
+        treatment: dict[str, Any] = {"drug": drug, "start_date": start}
+        end = partial_date(period.get("end"))
+        if end is not None:
+            treatment["end_date"] = end
+        dosages = resource.get("dosage") or resource.get("dosageInstruction") or []
+        dosage = dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], Mapping) else {}
+        dose = self.dose_mg(resource, dosage)
+        if dose is not None:
+            treatment["dose_mg"] = dose
+        interval = self.interval(dosage)
+        if interval is not None:
+            treatment["interval"] = interval
+        for reason in resource.get("reasonCode") or []:
+            if isinstance(reason, Mapping) and (reason.get("text") or codes.codings_of(reason)):
+                treatment["indication"] = reason.get("text") or codes.codings_of(reason)[0].get("display")
+                break
+        return treatment
+
+    def dose_mg(self, resource: Mapping[str, Any], dosage: Mapping[str, Any]) -> float | None:
+        dose_and_rate = dosage.get("doseAndRate")
+        if isinstance(dose_and_rate, Mapping):  # seen in the CDS Hooks library's own example
+            dose_and_rate = [dose_and_rate]
+        for item in dose_and_rate or []:
+            quantity = item.get("doseQuantity") if isinstance(item, Mapping) else None
+            if not isinstance(quantity, Mapping):
+                continue
+            unit = quantity.get("code") or quantity.get("unit")
+            value = quantity.get("value")
+            if unit in _MG_PER_UNIT and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value) * _MG_PER_UNIT[unit]
+            self.out.notes.append(f"{_where(resource)}: dose {value} {unit} is not a mass; dose left unknown")
+        return None
+
+    def interval(self, dosage: Mapping[str, Any]) -> str | None:
+        if dosage.get("asNeededBoolean") is True:
+            return "prn"
+        repeat = ((dosage.get("timing") or {}).get("repeat") or {}) if isinstance(dosage.get("timing"), Mapping) else {}
+        key = (repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit"))
+        if key in _INTERVALS:
+            return _INTERVALS[key]
+        text = dosage.get("text")
+        return text if isinstance(text, str) and text else None
+
+
+def _overlay(base: dict[str, Any], fhir: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """The case document with the FHIR values laid over it (FHIR wins; each replaced value is noted)."""
+    merged = copy.deepcopy(base)
+    for key, value in fhir.items():
+        if key == "episodes":
+            by_id = {e.get("id"): e for e in merged.get("episodes", []) if isinstance(e, dict)}
+            for episode in value:
+                if episode["id"] in by_id:
+                    target = by_id[episode["id"]]
+                    for field_name, item in episode.items():
+                        if target.get(field_name) not in (None, item):
+                            notes.append(f"episodes[{episode['id']}].{field_name}: FHIR {item!r} replaces {target[field_name]!r}")
+                        target[field_name] = item
+                else:
+                    merged.setdefault("episodes", []).append(episode)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            for field_name, item in value.items():
+                if merged[key].get(field_name) not in (None, item):
+                    notes.append(f"{key}.{field_name}: FHIR {item!r} replaces {merged[key][field_name]!r}")
+                merged[key][field_name] = item
+        else:
+            if key in ("lab_results", "treatments") and merged.get(key):
+                notes.append(f"{key}: the {len(value)} from FHIR replace the case document's {len(merged[key])}")
+            elif merged.get(key) not in (None, value) and not isinstance(value, list):
+                notes.append(f"{key}: FHIR {value!r} replaces {merged[key]!r}")
+            merged[key] = value
+    return merged
+
+
+def case_from_resources(
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    patient_id: str | None = None,
+    base_case: Mapping[str, Any] | None = None,
+    evaluation_date: str | None = None,
+    today: str | None = None,
+) -> FhirImport:
+    """A mastcds-case/1 document from FHIR resources, laid over ``base_case`` when given.
+
+    ``evaluation_date`` (default: the base case's) bounds which lab row is the
+    current value; ``today`` (a full date) is the day the age is computed on
+    when the case has no evaluation date (the CDS service passes it).
+    Raises :class:`mastcds.case.CaseError` only if ``base_case`` itself is invalid.
+    """
+    if base_case is not None:
+        load_case(dict(base_case))  # the base must be valid on its own
+    evaluation_date = evaluation_date or (base_case or {}).get("evaluation_date")
+    importer = _Importer([dict(r) for r in resources], patient_id, evaluation_date)
+    fhir: dict[str, Any] = {}
+    patient = importer.patient_section()
+    if patient:
+        fhir["patient"] = patient
+    importer.conditions(fhir)
+    importer.observations(fhir)
+    importer.medications(fhir)
+    episodes = [e for key, e in importer.episodes.items() if key.startswith("Condition/")]
+    if episodes:
+        fhir["episodes"] = episodes
+    if "molecular" in fhir:
+        fhir["molecular"].pop("_date", None)
+    out = importer.out
+    base = dict(base_case) if base_case is not None else {"schema": CASE_SCHEMA_ID, "patient": {}}
+    if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
+        base["id"] = importer.patient["id"]
+        for identifier in importer.patient.get("identifier") or []:
+            if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_CASE_ID:
+                base["id"] = identifier.get("value")
+    if evaluation_date is not None:
+        base["evaluation_date"] = evaluation_date
+    case = _overlay(base, fhir, out.notes)
+    patient_section = case.setdefault("patient", {})
+    if patient_section.get("age_years") is None:
+        age = completed_years(patient_section.get("birth_date"), case.get("evaluation_date") or today)
+        if age is not None:
+            patient_section["age_years"] = age
+    out.case = case
+    return out
+
+
+def case_from_bundle(bundle: Mapping[str, Any], **options: Any) -> FhirImport:
+    """:func:`case_from_resources` over the resources of a Bundle."""
+    if not isinstance(bundle, Mapping) or bundle.get("resourceType") != "Bundle":
+        found = bundle.get("resourceType") if isinstance(bundle, Mapping) else type(bundle).__name__
+        result = FhirImport(case={})
+        result.problems.append(Problem("resourceType", found, "expected a FHIR Bundle"))
+        return result
+    return case_from_resources(resources_in(bundle), **options)

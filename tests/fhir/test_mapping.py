@@ -1,0 +1,282 @@
+"""Case -> FHIR -> case: every coded finding comes back; bad FHIR values are reported, never dropped silently."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mastcds.case import load_case
+from mastcds.fhir import codes
+from mastcds.fhir.from_case import bundle_from_case, ucum
+from mastcds.fhir.to_case import case_from_bundle, case_from_resources, resources_in
+from tests.schema_strategy import valid_cases
+
+SEED = json.loads((Path(__file__).parents[2] / "examples" / "seed-case.json").read_text())
+
+EPISODE_CODED = ("date", "systolic_bp_mmhg", "acute_tryptase_ng_ml", *codes.EPISODE_FINDINGS)
+
+
+def coded(document: dict[str, Any]) -> dict[str, Any]:
+    """The part of a case FHIR carries, in canonical units, for comparison."""
+    case = load_case(document)
+    episodes = []
+    for n, e in enumerate(case.episodes, start=1):
+        item = {k: getattr(e, k) for k in EPISODE_CODED}
+        item["id"] = e.id or f"episode-{n}"
+        episodes.append(item)
+    return {
+        "sex": case.patient.sex,
+        "birth_date": case.patient.birth_date,
+        "weight_kg": case.patient.weight_kg,
+        "labs": case.labs.model_dump(),
+        "kit": (case.molecular.kit_d816v, case.molecular.kit_d816v_vaf_percent if case.molecular.kit_d816v else None,
+                case.molecular.kit_d816v_sample if case.molecular.kit_d816v else None),
+        "neoplasm": case.associated_hematologic_neoplasm
+        if case.associated_hematologic_neoplasm in codes.HEMATOLOGIC_NEOPLASMS else None,
+        "episodes": episodes,
+        "lab_results": [
+            (r.test, pytest.approx(r.canonical_value), r.date, r.context or "unknown", r.episode_id)
+            for r in case.lab_results
+        ],
+        "treatments": [
+            (t.drug, t.dose_mg, t.interval or None, t.start_date, t.end_date, t.indication or None)
+            for t in case.treatments
+        ],
+    }
+
+
+def round_trip(document: dict[str, Any], **options: Any) -> dict[str, Any]:
+    bundle = bundle_from_case(load_case(document))
+    Bundle.model_validate(bundle)  # every exported resource is valid FHIR R4 (R4B models)
+    result = case_from_bundle(json.loads(json.dumps(bundle)), **options)
+    assert result.problems == []
+    assert not result.unmapped
+    return result.case
+
+
+def test_seed_case_coded_findings_come_back() -> None:
+    imported = round_trip(SEED)
+    assert coded(imported) == coded(SEED)
+    assert imported["labs"]["baseline_tryptase_ng_ml"] == 50.9  # the 2012 value is after the evaluation
+
+
+def test_seed_case_with_its_uncoded_part_is_the_same_case() -> None:
+    """FHIR plus the case document stripped of everything FHIR carries gives back the seed case."""
+    stripped = copy.deepcopy(SEED)
+    for key in ("labs", "lab_results", "treatments"):
+        stripped.pop(key)
+    stripped["patient"] = {"age_years": SEED["patient"]["age_years"]}
+    stripped["molecular"] = {"tpsab1_extra_alpha_copies": None}
+    for episode in stripped["episodes"]:
+        for key in EPISODE_CODED:
+            episode.pop(key, None)
+    imported = round_trip(SEED, base_case=stripped)
+    original = load_case(SEED).model_dump()
+    again = load_case(imported).model_dump()
+    for row in original["lab_results"] + again["lab_results"]:
+        row["unit"] = ucum(row["unit"])
+    assert again == original
+
+
+def _realistic(document: dict[str, Any], drugs: list[str], words: list[str]) -> dict[str, Any]:
+    """Generated cases with FHIR-legal strings: drug names from the schema's list, non-blank text."""
+    for i, treatment in enumerate(document.get("treatments", [])):
+        treatment["drug"] = drugs[i % len(drugs)]
+        for key in ("interval", "indication"):
+            if key in treatment and treatment[key] is not None:
+                treatment[key] = words[i % len(words)]
+    for i, episode in enumerate(document.get("episodes", [])):
+        if episode.get("id") is not None:
+            episode["id"] = f"ep{i}"
+    for row in document.get("lab_results", []):
+        row.pop("episode_id", None)
+    document.pop("associated_hematologic_neoplasm", None)
+    return document
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    valid_cases(),
+    st.lists(st.sampled_from(["omalizumab", "h1_antihistamine", "cetirizine", "midostaurin", "epinephrine_autoinjector"]),
+             min_size=1, max_size=3),
+    st.lists(st.sampled_from(["q4w", "daily", "prn", "every 3 weeks", "asthma"]), min_size=1, max_size=3),
+    st.sampled_from([None, "CMML", "MDS", "none"]),
+)
+def test_every_valid_case_round_trips_its_coded_findings(document, drugs, words, neoplasm) -> None:
+    document = _realistic(document, drugs, words)
+    if neoplasm is not None:
+        document["associated_hematologic_neoplasm"] = neoplasm
+    assert coded(round_trip(document)) == coded(document)
+
+
+# ---------------------------------------------------------------- import from EHR-shaped data
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-05-20"}
+
+
+def _obs(rid: str, loinc: str, value: float, unit: str, date: str | None = "2024-01-10", **extra: Any) -> dict[str, Any]:
+    resource = {"resourceType": "Observation", "id": rid, "status": "final",
+                "code": {"coding": [{"system": codes.LOINC, "code": loinc}]},
+                "subject": {"reference": "Patient/p1"},
+                "valueQuantity": {"value": value, "system": codes.UCUM, "code": unit}, **extra}
+    if date is not None:
+        resource["effectiveDateTime"] = date
+    return resource
+
+
+def test_units_are_converted_from_ucum_codes() -> None:
+    result = case_from_bundle(_bundle(
+        PATIENT,
+        _obs("t", "21582-2", 23.5, "ug/L"),
+        _obs("h", "718-7", 95, "g/L"),
+        _obs("i", "19113-0", 0.12, "k[IU]/mL"),
+        _obs("w", "29463-7", 154, "[lb_av]"),
+    ), today="2024-06-01")
+    labs = result.case["labs"]
+    assert labs["baseline_tryptase_ng_ml"] == 23.5
+    assert labs["hemoglobin_g_dl"] == pytest.approx(9.5)
+    assert labs["ige_total_iu_ml"] == pytest.approx(120)
+    assert result.case["patient"]["weight_kg"] == pytest.approx(154 * 0.45359237)
+    assert result.case["patient"]["age_years"] == 54
+    assert result.problems == []
+    load_case(result.case)
+
+
+def test_a_unit_that_cannot_be_converted_is_rejected_with_the_accepted_units() -> None:
+    result = case_from_bundle(_bundle(PATIENT, _obs("hb1", "718-7", 5.9, "mmol/L")))
+    [problem] = result.problems
+    assert problem.path == "Observation/hb1.valueQuantity.code"
+    assert problem.value == "mmol/L"
+    assert "g/dl" in problem.message and "hemoglobin" in problem.message
+    assert "labs" not in result.case
+
+
+def test_an_implausible_value_is_rejected_naming_the_range() -> None:
+    result = case_from_bundle(_bundle(PATIENT, _obs("p", "777-3", 9000, "10*9/L")))
+    [problem] = result.problems
+    assert problem.path.endswith("valueQuantity.value") and "0-5000" in problem.message
+
+
+def test_missing_unit_is_a_problem() -> None:
+    resource = _obs("t", "21582-2", 12, "ug/L")
+    resource["valueQuantity"] = {"value": 12}
+    [problem] = case_from_bundle(_bundle(PATIENT, resource)).problems
+    assert "no unit" in problem.message
+
+
+def test_unknown_codes_are_counted_not_dropped_silently() -> None:
+    result = case_from_bundle(_bundle(
+        PATIENT,
+        _obs("a1c", "4548-4", 6.1, "%"),
+        _obs("a1c2", "4548-4", 6.3, "%"),
+        {"resourceType": "Condition", "id": "dm", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": codes.SNOMED, "code": "44054006"}]}},
+        {"resourceType": "MedicationStatement", "id": "m", "status": "active", "subject": {"reference": "Patient/p1"},
+         "medicationCodeableConcept": {"text": "metformin"}},
+    ))
+    assert result.unmapped == {
+        "Observation http://loinc.org|4548-4": 2,
+        "Condition http://snomed.info/sct|44054006": 1,
+        "MedicationStatement text 'metformin'": 1,
+    }
+
+
+def test_ehr_episode_links_by_encounter_and_tryptase_context() -> None:
+    condition = {"resourceType": "Condition", "id": "ana", "subject": {"reference": "Patient/p1"},
+                 "code": {"coding": [{"system": codes.ICD10CM, "code": "T78.2XXA"}]},
+                 "onsetDateTime": "2024-01-10T14:00:00+01:00", "encounter": {"reference": "Encounter/er1"}}
+    follow_up = {**condition, "id": "ana2", "code": {"coding": [{"system": codes.ICD10CM, "code": "T78.2XXD"}]},
+                 "encounter": {"reference": "Encounter/clinic"}}
+    bp = {"resourceType": "Observation", "id": "bp", "status": "final", "subject": {"reference": "Patient/p1"},
+          "encounter": {"reference": "Encounter/er1"},
+          "code": {"coding": [{"system": codes.LOINC, "code": "85354-9"}]},
+          "component": [{"code": {"coding": [{"system": codes.LOINC, "code": "8480-6"}]},
+                         "valueQuantity": {"value": 82, "system": codes.UCUM, "code": "mm[Hg]"}}]}
+    acute = _obs("acute", "21582-2", 40, "ng/mL", "2024-01-10", encounter={"reference": "Encounter/er1"})
+    next_day = _obs("nextday", "21582-2", 18, "ng/mL", "2024-01-11")
+    later = _obs("later", "21582-2", 9, "ng/mL", "2024-03-01")
+    result = case_from_bundle(_bundle(PATIENT, condition, follow_up, bp, acute, next_day, later))
+    [episode] = result.case["episodes"]
+    assert episode == {"id": "ana", "date": "2024-01-10", "systolic_bp_mmhg": 82, "acute_tryptase_ng_ml": 40}
+    contexts = {(r["value"], r.get("context"), r.get("episode_id")) for r in result.case["lab_results"]}
+    assert contexts == {(40, "acute", "ana"), (18, "unknown", None), (9, "baseline", None)}
+    assert result.case["labs"]["baseline_tryptase_ng_ml"] == 9
+    assert any("later encounter" in n for n in result.notes)
+    load_case(result.case)
+
+
+def test_kit_variant_from_genomics_reporting_shape_with_fraction_vaf() -> None:
+    variant = {"resourceType": "Observation", "id": "v", "status": "final", "subject": {"reference": "Patient/p1"},
+               "code": {"coding": [codes.VARIANT_ASSESSMENT.coding()]},
+               "valueCodeableConcept": {"coding": [codes.PRESENT.coding()]},
+               "specimen": {"reference": "Specimen/s"},
+               "component": [
+                   {"code": {"coding": [codes.GENE_STUDIED.coding()]},
+                    "valueCodeableConcept": {"coding": [codes.KIT_GENE.coding()]}},
+                   {"code": {"coding": [codes.AMINO_ACID_CHANGE.coding()]},
+                    "valueCodeableConcept": {"coding": [{"system": "http://varnomen.hgvs.org", "code": "NP_000213.1:p.Asp816Val"}]}},
+                   {"code": {"coding": [codes.LAB_TESTS["kit_d816v_vaf"].coding()]},
+                    "valueQuantity": {"value": 0.012, "system": codes.UCUM, "code": "1"}},
+               ]}
+    specimen = {"resourceType": "Specimen", "id": "s", "type": {"coding": [codes.SPECIMEN_TYPES["peripheral_blood"].coding()]}}
+    result = case_from_bundle(_bundle(PATIENT, variant, specimen))
+    assert result.case["molecular"] == {"kit_d816v": "detected", "kit_d816v_vaf_percent": pytest.approx(1.2),
+                                        "kit_d816v_sample": "peripheral_blood"}
+    assert result.problems == []
+
+
+def test_resources_of_another_patient_are_left_out() -> None:
+    other = _obs("t2", "21582-2", 99, "ug/L")
+    other["subject"] = {"reference": "Patient/p2"}
+    result = case_from_resources([PATIENT, other, _obs("t1", "21582-2", 11, "ug/L")], patient_id="p1")
+    assert result.case["labs"]["baseline_tryptase_ng_ml"] == 11
+
+
+def test_several_patients_without_a_choice_is_a_problem() -> None:
+    result = case_from_bundle(_bundle(PATIENT, {**PATIENT, "id": "p2"}))
+    assert result.problems and "several patients" in result.problems[0].message
+
+
+def test_not_a_bundle_is_a_problem() -> None:
+    assert case_from_bundle({"resourceType": "Patient"}).problems[0].message == "expected a FHIR Bundle"
+
+
+def test_fhir_values_replace_the_case_documents_and_say_so() -> None:
+    base = {"schema": "mastcds-case/1", "patient": {"sex": "male", "age_years": 40}, "labs": {"ige_total_iu_ml": 10}}
+    result = case_from_bundle(_bundle(PATIENT, _obs("i", "19113-0", 50, "[IU]/mL")), base_case=base)
+    assert result.case["patient"] == {"sex": "female", "age_years": 40, "birth_date": "1970-05-20"}
+    assert result.case["labs"]["ige_total_iu_ml"] == 50
+    assert any("patient.sex" in n for n in result.notes) and any("labs.ige_total_iu_ml" in n for n in result.notes)
+
+
+def test_recorded_mast_cell_diagnoses_and_neoplasm() -> None:
+    result = case_from_bundle(_bundle(
+        PATIENT,
+        {"resourceType": "Condition", "id": "sm", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": codes.ICD10CM, "code": "D47.02"}]}},
+        {"resourceType": "Condition", "id": "cmml", "subject": {"reference": "Patient/p1"},
+         "code": {"coding": [{"system": codes.ICD10, "code": "C93.1"}]}},
+        {"resourceType": "Condition", "id": "old", "subject": {"reference": "Patient/p1"},
+         "verificationStatus": {"coding": [{"system": codes.CONDITION_VERIFICATION, "code": "refuted"}]},
+         "code": {"coding": [{"system": codes.ICD10CM, "code": "D89.42"}]}},
+    ))
+    assert result.recorded_diagnoses == ["SM"]
+    assert result.case["associated_hematologic_neoplasm"] == "CMML"
+
+
+def test_resources_in_opens_nested_searchsets() -> None:
+    outer = _bundle(_bundle(PATIENT), {"resourceType": "Observation", "id": "x"})
+    assert [r["resourceType"] for r in resources_in(outer)] == ["Patient", "Observation"]
+    assert resources_in(PATIENT) == [PATIENT]
+    assert resources_in(None) == []
