@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 
 
 def evaluate(case: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate a parsed mastcds-case/1 document (see :func:`mastcds.evaluate.evaluate`)."""
-    from mastcds.evaluate import evaluate as _evaluate
+    """Evaluate a parsed mastcds-case/1 document (see :func:`mastcds.engine.evaluate`)."""
+    from mastcds.engine import evaluate as _evaluate
 
     return _evaluate(case)
 

@@ -1,4 +1,4 @@
-"""Run every rule on a case and build the evaluation object of the contract.
+"""Run every rule on a case and build the evaluation object of the contract (the engine).
 
 ``docs/evaluation-contract.md`` (mastcds-evaluation/1) is a promise to
 integrators: fields may be added, none renamed or dropped. The sections are
