@@ -30,6 +30,7 @@ TRIGGERS = (
     "other",
 )
 NO_TRIGGER = "none_identified"
+OLDEST_AGE_YEARS = 130.0  # the open upper end of an unknown age (no one has lived longer)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def below_age_limit(
     if sbp is None:
         return UNKNOWN
     low = limit(0.0 if age_low is None else age_low)
-    high = limit(math.inf if age_high is None else age_high)
+    high = limit(OLDEST_AGE_YEARS if age_high is None else age_high)
     if low is None or high is None:
         return UNKNOWN
     if exact(sbp) < exact(low):
