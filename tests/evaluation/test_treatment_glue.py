@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mastcds.case import load_case
 from mastcds.evaluation import treatment
+from tests.schema_strategy import valid_cases
 
 SEED = json.loads((Path(__file__).resolve().parents[2] / "examples" / "seed-case.json").read_text(encoding="utf-8"))
 
@@ -145,3 +148,17 @@ def test_treatment_warnings_reach_the_shared_list() -> None:
     warnings: list[str] = []
     treatment.treatment_plan(load_case(document), "ISM", warnings)
     assert warnings and warnings[0].startswith("treatment: dose/indication mismatch")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_cases(), st.sampled_from([None, "ISM", "ASM", ["ISM", "MCL"], ["none", "CM"]]))
+def test_a_valid_case_never_makes_the_glue_raise(document: dict, category) -> None:
+    checked = load_case(document)
+    warnings: list[str] = []
+    dose = treatment.omalizumab(checked, warnings)
+    assert dose is None or dose["within_table"] in (True, False)
+    treatment.epinephrine_autoinjector_mg(checked, warnings)
+    result = treatment.prognosis(checked, {"who2022": category, "icc2022": None}, warnings)
+    assert result["ipsm"] is None
+    json.dumps(treatment.treatment_plan(checked, category, warnings))
+    assert all(isinstance(w, str) and w for w in warnings)

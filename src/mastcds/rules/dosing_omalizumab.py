@@ -144,6 +144,7 @@ def _regimen(text: str) -> Regimen | None:
     return Regimen(int(dose), int(interval.removeprefix("q").removesuffix("w")))
 
 
+@cache
 def _read(name: str) -> Any:
     return json.loads(resources.files("mastcds.rules.tables").joinpath(name).read_text(encoding="utf-8"))
 

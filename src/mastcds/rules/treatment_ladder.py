@@ -12,6 +12,7 @@ stopping are reported).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def _anti_mediator(records: Sequence[TreatmentRecord]) -> dict[str, Any]:
     next_options.sort(key=lambda option: option["step"])
     return {
         "current_step": current_step,
-        "current_step_name": None if current_step is None else steps[current_step]["name"],
+        "current_step_name": next((s["name"] for s in steps if s["step"] == current_step), None),
         "steps": steps,
         "next_options": next_options,
     }
@@ -203,7 +204,7 @@ def treatment_plan(
     warnings = _mismatch_warnings(categories, treatments)
     venom, venom_warnings = _venom(categories, triggers, treatments)
     warnings.extend(venom_warnings)
-    return {
+    plan = {
         "label": data["label"],
         "note": data["note"],
         "categories": list(categories) if categories is not None else None,
@@ -212,3 +213,4 @@ def treatment_plan(
         "venom_immunotherapy": venom,
         "warnings": warnings,
     }
+    return copy.deepcopy(plan)  # the caller may edit it; the cached ladder data must stay as read
