@@ -96,12 +96,12 @@ def _rise(case: Case, episode: Episode, episode_id: str, baseline: float | None)
 
 def _years_between(start: date, end: date) -> float:
     """Age in years on ``end`` of someone born on ``start``: whole years plus the fraction of the current one."""
-    whole = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
-    def birthday(year: int) -> date:
+    def birthday(year: int) -> date:  # 29 February falls on the 28th in common years
         day = min(start.day, calendar.monthrange(year, start.month)[1])
         return date(year, start.month, day)
 
+    whole = end.year - start.year - (end < birthday(end.year))
     last = birthday(start.year + whole)
     following = birthday(start.year + whole + 1)
     return whole + (end - last).days / (following - last).days
