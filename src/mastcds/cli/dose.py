@@ -23,7 +23,9 @@ from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
 from mastcds.rules.dosing_omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
 
 stdout = Console(highlight=False)
-dose_app = typer.Typer(help="Doses: omalizumab from the label tables, adrenaline auto-injector strength.", no_args_is_help=True)
+dose_app = typer.Typer(
+    help="Doses: omalizumab from the label tables, adrenaline auto-injector strength.", no_args_is_help=True
+)
 app.add_typer(dose_app, name="dose")
 
 
@@ -74,7 +76,8 @@ def _print_dose(dose: Dose) -> None:
     table.add_column("field", style="bold")
     table.add_column("value")
     if dose.dose_mg is not None:
-        table.add_row("dose", f"{dose.dose_mg} mg every {dose.interval_weeks} weeks ({dose.mg_per_4_weeks} mg per 4 weeks)")
+        every = f"{dose.dose_mg} mg every {dose.interval_weeks} weeks"
+        table.add_row("dose", f"{every} ({dose.mg_per_4_weeks} mg per 4 weeks)")
     else:
         table.add_row("dose", "none (see warnings)")
     table.add_row("within the label table", "yes" if dose.within_table else "no")
@@ -142,7 +145,9 @@ def omalizumab(
 def epinephrine(
     weight: str = typer.Option(None, "--weight", help="body weight, kg"),
     age: str = typer.Option(None, "--age", help="age in years (used only when the weight is not given)"),
-    jurisdiction: Jurisdiction = typer.Option(Jurisdiction.eu, "--jurisdiction", help="eu (UK/EU practice), us (device labels), au (ASCIA)"),
+    jurisdiction: Jurisdiction = typer.Option(
+        Jurisdiction.eu, "--jurisdiction", help="eu (UK/EU practice), us (device labels), au (ASCIA)"
+    ),
     output_format: Format = typer.Option(Format.text, "--format", "-f"),
 ) -> None:
     """Adrenaline (epinephrine) auto-injector strength; always prescribe two."""

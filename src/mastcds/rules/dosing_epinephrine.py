@@ -35,6 +35,7 @@ CARRY_TWO = (
     "treatment-options/adrenaline-injectors/)"
 )
 SPECIALIST = "specialist decision: no auto-injector is licensed below 7.5 kg"
+RECORD_WEIGHT = "record the weight to choose the device"
 
 # UK/EU prescribing practice: 0.15 mg for 7.5-25 kg, 0.3 mg above 25 kg; a 0.5 mg
 # device exists where licensed for heavier patients (>60 kg; many centres from >45 kg).
@@ -117,7 +118,8 @@ def _by_weight(weight: float, jurisdiction: str) -> tuple[float, str, str, list[
         return 0.15, f"weight {fmt(weight, 'kg')}: 7.5-25 kg", EU_SOURCE, notes
     if weight > EU_05_DEVICE_ABOVE_KG:
         notes.append(
-            f"weight {fmt(weight, 'kg')} >60 kg: a 0.5 mg device exists where licensed (UK/EU; many centres from >45 kg)"
+            f"weight {fmt(weight, 'kg')} >60 kg: a 0.5 mg device exists where licensed "
+            "(UK/EU; many centres from >45 kg)"
         )
     return 0.3, f"weight {fmt(weight, 'kg')}: >25 kg", EU_SOURCE, notes
 
@@ -141,14 +143,14 @@ def epinephrine_autoinjector(
 
     if age is None:
         return AutoInjector(
-            None, "weight and age not recorded", _source(jurisdiction), ("record the weight to choose the device",), jurisdiction
+            None, "weight and age not recorded", _source(jurisdiction), (RECORD_WEIGHT,), jurisdiction
         )
     if jurisdiction != "eu":
         return AutoInjector(
             None,
             f"weight not recorded; the {jurisdiction.upper()} device bands are by weight only",
             _source(jurisdiction),
-            ("record the weight to choose the device",),
+            (RECORD_WEIGHT,),
             jurisdiction,
         )
     if age < AGE_NEEDS_WEIGHT_BELOW_YEARS:

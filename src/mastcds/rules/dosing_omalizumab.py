@@ -2,7 +2,7 @@
 
 The labels dose omalizumab from baseline total IgE and body weight with a
 printed grid, and say that patients outside the grid should not be given it.
-mastocytosis use is off-label (no label indication for mastocytosis,
+Use in mastocytosis is off-label (no label indication for mastocytosis,
 idiopathic anaphylaxis or MCAS; docs/anaphylaxis-treatment-reference.md §5.7),
 and clinicians borrow the asthma grid by analogy, as the seed case report did.
 So this module reads the grid exactly as printed (tables/*.json, each with its
@@ -109,6 +109,7 @@ class DoseTable:
     syringes: str
     low_ige_below: float | None
     low_ige_below_children: float | None
+    children_below_years: float | None
     low_ige_source: str | None
     edge_notes: tuple[tuple[float, str], ...]
     cells_to_check: frozenset[tuple[str, str]]
@@ -172,6 +173,7 @@ def dose_table(table: str) -> DoseTable:
         syringes=data["syringes"],
         low_ige_below=data.get("low_ige_warning_below_iu_ml"),
         low_ige_below_children=data.get("low_ige_warning_below_iu_ml_children"),
+        children_below_years=data.get("children_below_years"),
         low_ige_source=data.get("low_ige_source"),
         edge_notes=tuple((note["weight_kg"], note["note"]) for note in data["edge_notes"]),
         cells_to_check=frozenset((cell["ige_band"], cell["weight_band"]) for cell in data["cells_to_check"]),
@@ -318,7 +320,11 @@ def omalizumab_dose(
         if weight == edge_weight:
             warnings.append(f"weight {fmt(weight, 'kg')}: {note}")
     if grid.low_ige_below is not None:
-        child = age_years is not None and grid.minimum_age_years <= age_years < 12
+        child = (
+            age_years is not None
+            and grid.children_below_years is not None
+            and grid.minimum_age_years <= age_years < grid.children_below_years
+        )
         threshold = grid.low_ige_below_children if child else grid.low_ige_below
         if threshold is not None and ige < threshold:
             warnings.append(

@@ -15,8 +15,10 @@ from typing import Any
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Status, compare, fmt
 
 SOURCE = (
-    "Jawhar M et al., J Clin Oncol 2019 (MARS); points and groups: https://emedicine.medscape.com/article/203948-followup ; "
-    "https://ascopost.com/news/september-2019/risk-model-for-advanced-systemic-mastocytosis ; https://medcalcu.com/?p=4049"
+    "Jawhar M et al., J Clin Oncol 2019 (MARS); points and groups: "
+    "https://emedicine.medscape.com/article/203948-followup ; "
+    "https://ascopost.com/news/september-2019/risk-model-for-advanced-systemic-mastocytosis ; "
+    "https://medcalcu.com/?p=4049"
 )
 POPULATION = "advanced SM (ASM, SM-AHN, MCL)"
 ADVANCED_CATEGORIES = frozenset({"ASM", "SM-AHN", "SM-AMN", "MCL"})  # SM-AMN: the ICC 2022 name of SM-AHN
@@ -88,13 +90,14 @@ def _mutations(mutated: bool | None, mutated_genes: int | None) -> MarsItem:
     )
 
 
+def _os(cohort: str, years: float | None) -> dict[str, Any]:
+    return {"cohort": cohort, "years": years, "text": "not reached" if years is None else f"{years:g} years"}
+
+
 def _median_os(group: str) -> list[dict[str, Any]]:
     for name, _, _, training, validation in RISK_GROUPS:
         if name == group:
-            return [
-                {"cohort": TRAINING, "years": training, "text": "not reached" if training is None else f"{training:g} years"},
-                {"cohort": VALIDATION, "years": validation, "text": f"{validation:g} years" if validation else "not reached"},
-            ]
+            return [_os(TRAINING, training), _os(VALIDATION, validation)]
     raise ValueError(group)
 
 
@@ -146,7 +149,11 @@ def mars(
     """MARS from its five variables; ``hmr_mutated_genes`` (how many of SRSF2/ASXL1/RUNX1) wins over ``hmr_mutated``."""
     return Mars(
         (
-            _one_point("mars_age_over_60", compare(age_years, ">", AGE_ABOVE_YEARS), f"age {fmt(age_years, 'years')} (> 60: 1 point)"),
+            _one_point(
+                "mars_age_over_60",
+                compare(age_years, ">", AGE_ABOVE_YEARS),
+                f"age {fmt(age_years, 'years')} (> 60: 1 point)",
+            ),
             _one_point(
                 "mars_hemoglobin_below_10",
                 compare(hemoglobin_g_dl, "<", HEMOGLOBIN_BELOW_G_DL),

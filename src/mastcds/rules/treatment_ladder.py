@@ -149,7 +149,8 @@ def _mismatch_warnings(categories: Sequence[str] | None, records: Sequence[Treat
             )
         elif drug == "avapritinib" and record.dose_mg is not None and record.dose_mg > ism_max:
             warnings.append(
-                f"avapritinib{dose} exceeds the ISM label maximum of {ism_max} mg once daily ({data['mismatch_source']})"
+                f"avapritinib{dose} exceeds the ISM label maximum of {ism_max} mg once daily "
+                f"({data['mismatch_source']})"
             )
     return warnings
 
