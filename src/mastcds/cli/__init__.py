@@ -8,6 +8,7 @@ from mastcds.cli.app import app
 from mastcds.cli import evaluate as _evaluate  # noqa: F401  (validate, schema, evaluate)
 from mastcds.cli import rema as _rema  # noqa: F401
 from mastcds.cli import dose as _dose  # noqa: F401
+from mastcds.cli import records as _records  # noqa: F401
 from mastcds.cli import fhir as _fhir  # noqa: F401
 
 __all__ = ["app"]

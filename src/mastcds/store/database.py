@@ -69,8 +69,8 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings above (SQLite) or the defaults (PostgreSQL)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseUnavailable.one("database", url, "not a database URL or file path") from None
+    except (ArgumentError, ValueError):
+        raise DatabaseUnavailable.one("database", shown_url(url), "not a database URL or file path") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":

@@ -21,7 +21,7 @@ USER_ENV = "MASTCDS_USER"
 DEFAULT_FILE_NAME = "mastcds.db"
 
 # A patient key names a file in a registry export, so it is kept file-safe.
-PATIENT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PATIENT_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 PATIENT_KEY_RULE = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
@@ -51,7 +51,7 @@ def shown_url(url: str) -> str:
     """The URL fit for messages: any password is masked."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL SQLAlchemy can parse: show only what follows any '@'
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy can parse: show only what follows any '@'
         return url.split("@")[-1]
 
 
