@@ -181,8 +181,9 @@ def test_age_at_the_episode_sets_the_bp_limit(patient, evaluated, date, sbp, exp
     }
     if evaluated:
         document["evaluation_date"] = evaluated
-    out, _ = sections(document)
+    out, warnings = sections(document)
     assert out["episodes"][0]["niaid2006_criteria"][2]["status"] == expected
+    assert any("depends on the age at the episode" in w for w in warnings) == (expected == "unknown")
 
 
 def test_age_bounds() -> None:
@@ -193,6 +194,14 @@ def test_age_bounds() -> None:
     low, high = glue.age_at_episode(case, case.episodes[0])
     assert 29 < low < 30 and 31 < high < 32
     assert glue.age_at_episode(case, case.episodes[1]) == (None, None)
+
+
+def test_episode_before_birth_is_reported_not_graded_as_a_newborn() -> None:
+    document = {"patient": {"birth_date": "2010-05"}, "episodes": [{"date": "2009", "systolic_bp_mmhg": 60}]}
+    case = load_case(document)
+    assert glue.age_at_episode(case, case.episodes[0]) == (None, None)
+    _, warnings = sections(document)
+    assert any("before the birth date" in w for w in warnings)
 
 
 # ---------------------------------------------------------------- REMA and MCAS from the record

@@ -16,7 +16,7 @@ from mastcds.case import Case, Episode, date_key, date_key_latest
 from mastcds.rules import anaphylaxis_niaid2006, anaphylaxis_wao2020, mcas as mcas_rules, severity_brown2004
 from mastcds.rules.anaphylaxis_findings import EpisodeFindings
 from mastcds.rules.hat import hat_adjusted_tryptase
-from mastcds.rules.logic import MET, Criterion, Status, fmt
+from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
 from mastcds.rules.rema import rema_score
 from mastcds.rules.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
 
@@ -120,9 +120,10 @@ def age_at_episode(case: Case, episode: Episode) -> tuple[float | None, float | 
     birth = case.patient.birth_date
     if birth is not None:
         born_first, born_last = _as_date(date_key(birth)), _as_date(date_key_latest(birth))
+        if last < born_first:  # dated before birth: a data error the caller reports
+            return None, None
         low = _years_between(born_last, first) if first >= born_last else 0.0
-        high = _years_between(born_first, last) if last >= born_first else 0.0
-        return low, high
+        return low, _years_between(born_first, last)
     age, evaluated = case.patient.age_years, case.evaluation_date
     if age is None or evaluated is None:
         return None, None
@@ -236,10 +237,13 @@ def episodes(case: Case, warnings: list[str]) -> list[dict[str, Any]]:
         wao = anaphylaxis_wao2020.anaphylaxis(f)
         niaid = anaphylaxis_niaid2006.anaphylaxis(f)
         grade = severity_brown2004.severity(f)
-        if episode.systolic_bp_mmhg is not None and f.age_years_low is None and f.age_years_high is None:
+        birth = case.patient.birth_date
+        if episode.date is not None and birth is not None and date_key_latest(episode.date) < date_key(birth):
+            warnings.append(f"Episode {episode_id} is dated {episode.date}, before the birth date; check both dates.")
+        elif episode.systolic_bp_mmhg is not None and anaphylaxis_wao2020.low_systolic(f) is UNKNOWN:
             warnings.append(
-                f"Episode {episode_id}: the age at the episode is not known (no episode date, or no birth date or "
-                "age with evaluation date), so the age-specific blood pressure limits may leave it open."
+                f"Episode {episode_id}: whether systolic {fmt(episode.systolic_bp_mmhg, 'mmHg')} is low depends on the "
+                "age at the episode, which the dates recorded do not fix (episode date, birth date, or age with evaluation date)."
             )
         if (
             episode.systolic_bp_mmhg is not None
