@@ -99,6 +99,17 @@ class DuckDBDialect(Dialect):
     def member_string(self, value: str, name: str) -> str:
         return f"json_extract_string({value}, {self.quote('$.' + name)})"
 
+    def path_list(self, value: str, path: str) -> str | None:
+        return f"coalesce(CAST(json_extract({value}, {self.quote(path)}) AS JSON[]), {self.empty_json()})"
+
+    def path_value(self, value: str, path: str) -> str:
+        return value if path == "$" else f"json_extract({value}, {self.quote(path)})"
+
+    def path_as(self, value: str, path: str, kind: str) -> str:
+        if kind == "str":
+            return f"json_extract_string({value}, {self.quote(path)})"
+        return f"TRY_CAST({self.path_value(value, path)} AS {self.sql_type(kind)})"
+
     def json_as(self, value: str, kind: str) -> str:
         if kind == "str":
             return f"json_extract_string({value}, '$')"
@@ -118,6 +129,9 @@ class DuckDBDialect(Dialect):
 
     def join(self, strings: str, separator: str) -> str:
         return f"array_to_string({strings}, {self.quote(separator)})"
+
+    def starts_with(self, text: str, prefix: str) -> str:
+        return f"starts_with({text}, {prefix})"
 
     def struct(self, fields: list[tuple[str, str]]) -> str:
         return "struct_pack(" + ", ".join(f'"{name}" := {value}' for name, value in fields) + ")"
@@ -185,6 +199,15 @@ class SparkDialect(Dialect):
     def member_string(self, value: str, name: str) -> str:
         return f"try_variant_get({value}, {self.quote('$.' + name)}, 'STRING')"
 
+    def path_list(self, value: str, path: str) -> str | None:
+        return None  # variant paths have no wildcard: arrays are navigated with lambdas
+
+    def path_value(self, value: str, path: str) -> str:
+        return value if path == "$" else f"try_variant_get({value}, {self.quote(path)})"
+
+    def path_as(self, value: str, path: str, kind: str) -> str:
+        return f"try_variant_get({value}, {self.quote(path)}, '{self.sql_type(kind)}')"
+
     def json_as(self, value: str, kind: str) -> str:
         return f"try_variant_get({value}, '$', '{self.sql_type(kind)}')"
 
@@ -202,6 +225,9 @@ class SparkDialect(Dialect):
 
     def join(self, strings: str, separator: str) -> str:
         return f"array_join({strings}, {self.quote(separator)})"
+
+    def starts_with(self, text: str, prefix: str) -> str:
+        return f"startswith({text}, {prefix})"
 
     def struct(self, fields: list[tuple[str, str]]) -> str:
         return "named_struct(" + ", ".join(f"{self.quote(name)}, {value}" for name, value in fields) + ")"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from mastcds.screen import fhirpath as fp
 from mastcds.screen.dialects import DIALECTS, Dialect
+from mastcds.screen.model import element_info
 
 
 class ViewError(ValueError):
@@ -35,12 +36,17 @@ _REFERENCE = "^([A-Za-z]+)/([A-Za-z0-9.-]+)$"
 class Val:
     kind: str  # "coll" (list of JSON values) or a scalar kind: bool, int, num, str
     sql: str
+    # A member chain whose cardinalities the FHIR model gave: (base JSON SQL, ((name, is_array), ...)),
+    # and the FHIR type of its items. Such chains become one JSON path instead of nested lambdas.
+    chain: tuple | None = None
+    fhir_type: str | None = None
 
 
 @dataclass(frozen=True)
 class _Ctx:
     focus: str | None  # SQL of the current JSON element; None = the resource itself
     index: str  # SQL of %rowIndex
+    fhir_type: str | None = None  # FHIR type of the focus, when known
 
 
 @dataclass
@@ -60,15 +66,45 @@ class CompiledView:
     rows: str
     where: str
     root_members: list[str] = field(default_factory=list)
+    uses_resource: bool = False  # the view needs the whole resource, not only named elements
 
     def query(self, source: str) -> str:
         """The SELECT over ``source`` (a relation with the resource as column ``r``)."""
         dialect = DIALECTS[self.dialect]
-        type_filter = f"{dialect.member_string('r', 'resourceType')} = {dialect.quote(self.resource)}"
         if self.dialect == "duckdb" and self.root_members:
             paths = ", ".join(dialect.quote("$." + name) for name in self.root_members)
-            source = f"(SELECT r, json_extract(r, [{paths}]) AS _top FROM {source})"
-        return dialect.rows_query(self.rows, source, f"{type_filter} AND ({self.where})")
+            members = "".join(f", _t[{k + 1}] AS {_member_column(name)}" for k, name in enumerate(self.root_members))
+            source = f"(SELECT r{members} FROM (SELECT r, json_extract(r, [{paths}]) AS _t FROM {source}))"
+        return dialect.rows_query(self.rows, source, f"{self._type_filter()} AND ({self.where})")
+
+    def _type_filter(self, column: str | None = None) -> str:
+        dialect = DIALECTS[self.dialect]
+        found = column or dialect.member_string("r", "resourceType")
+        return f"{found} = {dialect.quote(self.resource)}"
+
+    def ndjson_query(self) -> str:
+        """DuckDB SELECT over one NDJSON file (parameter 1: its path), in one scan.
+
+        The reader parses each line once and hands over only the top-level elements the view
+        reads. Every line that is not a FHIR resource (invalid JSON, or no resourceType) yields one
+        row with ``_malformed`` true and its ``_line``; resources yield the view's rows.
+        """
+        if self.dialect != "duckdb" or self.uses_resource:
+            raise ViewError("ndjson_query needs the DuckDB dialect and a view that reads named elements only")
+        dialect = DIALECTS["duckdb"]
+        columns = ", ".join([f"'resourceType': 'VARCHAR'"] + [f"{dialect.quote(n)}: 'JSON'" for n in self.root_members])
+        members = "".join(f', "{name}" AS {_member_column(name)}' for name in self.root_members)
+        null_row = dialect.list_of(dialect.struct([(c.name, dialect.typed_null(c.kind, c.collection)) for c in self.columns]))
+        source = (f"(SELECT ordinality AS _line, \"resourceType\"{members} FROM read_json(?, format='newline_delimited', "
+                  f"columns={{{columns}}}, ignore_errors=true) WITH ORDINALITY)")
+        rows = f'CASE WHEN "resourceType" IS NULL THEN {null_row} ELSE {self.rows} END'
+        where = f'"resourceType" IS NULL OR ({self._type_filter(chr(34) + "resourceType" + chr(34))} AND ({self.where}))'
+        return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(_rows, recursive := true) '
+                f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
+
+
+def _member_column(name: str) -> str:
+    return f'"_m_{name}"'
 
 
 def _kind_of(fhir_type: str | None) -> str | None:
@@ -84,10 +120,12 @@ def _kind_of(fhir_type: str | None) -> str | None:
 
 
 class _Compiler:
-    def __init__(self, view: dict, dialect: Dialect):
+    def __init__(self, view: dict, dialect: Dialect, schema):
         self.view = view
         self.d = dialect
+        self.schema = schema or (lambda type_name, element: None)
         self.root_members: list[str] = []
+        self.uses_resource = False
         self.constants = self._constants(view.get("constant", []))
 
     # -- constants -------------------------------------------------------------------------
@@ -122,14 +160,18 @@ class _Compiler:
             return self.d.member("r", name)
         if name not in self.root_members:
             self.root_members.append(name)
-        return f"_top[{self.root_members.index(name) + 1}]"
+        return _member_column(name)
 
     def _child(self, focus: str | None, name: str) -> str:
         raw = self._root_member(name) if focus is None else self.d.member(focus, name)
         return self.d.as_collection(raw)
 
+    def _resource(self) -> str:
+        self.uses_resource = True
+        return "r"
+
     def _focus_collection(self, ctx: _Ctx) -> str:
-        return self.d.list_of("r" if ctx.focus is None else ctx.focus)
+        return self.d.list_of(self._resource() if ctx.focus is None else ctx.focus)
 
     def coll(self, value: Val) -> str:
         """Any value as a collection of JSON values."""
@@ -146,6 +188,10 @@ class _Compiler:
             if kind == "str":
                 return f"CAST({value.sql} AS {self.d.sql_type('str')})"
             return f"CAST({value.sql} AS {self.d.sql_type(kind)})"
+        if value.chain is not None:
+            direct = self._chain_scalar(value.chain, kind)
+            if direct is not None:
+                return direct
         return self.d.let(value.sql, lambda c: (
             f"CASE WHEN {self.d.length(c)} > 1 THEN {self.d.raise_error(what + ' returned more than one value', self.d.sql_type(kind))} "
             f"ELSE {self.d.json_as(self.d.element(c, 0), kind)} END"))
@@ -190,10 +236,48 @@ class _Compiler:
 
     def _member_node(self, node, ctx):
         if node.focus is None:
+            info = self.schema(ctx.fhir_type, node.name)
+            if info is not None:
+                is_array, child_type = info
+                if ctx.focus is None:
+                    chain = (self._root_member(node.name), ((None, is_array),))
+                else:
+                    chain = (ctx.focus, ((node.name, is_array),))
+                fast = self._chain_collection(chain)
+                if fast is not None:
+                    return Val("coll", fast, chain, child_type)
             return Val("coll", self._child(ctx.focus, node.name))
-        items = self.coll(self.expr(node.focus, ctx))
+        focus = self.expr(node.focus, ctx)
+        if focus.chain is not None:
+            info = self.schema(focus.fhir_type, node.name)
+            if info is not None:
+                chain = (focus.chain[0], focus.chain[1] + ((node.name, info[0]),))
+                fast = self._chain_collection(chain)
+                if fast is not None:
+                    return Val("coll", fast, chain, info[1])
+        items = self.coll(focus)
         x = self.d.var()
         return Val("coll", self.d.flatten(self.d.transform(items, x, self._child(x, node.name))))
+
+    def _chain_path(self, chain) -> tuple[str, bool]:
+        path, many = "$", False
+        for name, is_array in chain[1]:
+            if name is not None:
+                path += "." + name
+            if is_array:
+                path += "[*]"
+                many = True
+        return path, many
+
+    def _chain_collection(self, chain) -> str | None:
+        path, many = self._chain_path(chain)
+        if many:
+            return self.d.path_list(chain[0], path)
+        return self.d.as_collection(self.d.path_value(chain[0], path))
+
+    def _chain_scalar(self, chain, kind: str) -> str | None:
+        path, many = self._chain_path(chain)
+        return None if many else self.d.path_as(chain[0], path, kind)
 
     def _index_node(self, node, ctx):
         index = self.expr(node.index, ctx)
@@ -207,6 +291,10 @@ class _Compiler:
     def _binary_node(self, node, ctx):
         op = node.op
         left, right = self.expr(node.left, ctx), self.expr(node.right, ctx)
+        if op == "or":
+            membership = self._membership(node, ctx)
+            if membership is not None:
+                return membership
         if op in ("and", "or"):
             a, b = self.boolean(left, False, op), self.boolean(right, False, op)
             return Val("bool", f"({a} {op.upper()} {b})")
@@ -225,11 +313,32 @@ class _Compiler:
             return Val("str", f"(coalesce({a}, '') || coalesce({b}, ''))")
         return self._compare(op, left, right)
 
+    def _membership(self, node, ctx) -> Val | None:
+        """``x = 'a' or x = 'b' or ...`` on one single-valued element as one ``IN`` test (one read of x)."""
+        terms, stack = [], [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, fp.Binary) and item.op == "or":
+                stack += [item.right, item.left]
+            elif isinstance(item, fp.Binary) and item.op == "=" and isinstance(item.right, fp.Literal) \
+                    and isinstance(item.right.value, str):
+                terms.append(item)
+            else:
+                return None
+        if len({t.left for t in terms}) != 1:
+            return None
+        subject = self._singular(self.expr(terms[0].left, ctx), "str")
+        if subject.kind != "str":
+            return None
+        values = ", ".join(self.d.quote(t.right.value) for t in terms)
+        return Val("bool", f"({subject.sql} IN ({values}))")
+
     def _compare(self, op, left: Val, right: Val) -> Val:
         sql_op = {"=": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}[op]
         known = [v.kind for v in (left, right) if v.kind != "coll"]
         if known:
             kind = "num" if "num" in known or "int" in known else known[0]
+            left, right = self._singular(left, kind), self._singular(right, kind)
             if op in ("=", "!=") and "coll" in (left.kind, right.kind):
                 coll, other = (left, right) if left.kind == "coll" else (right, left)
                 other_sql = self.scalar(other, kind, op)
@@ -249,6 +358,14 @@ class _Compiler:
         sa, sb = self.scalar(left, "str", op), self.scalar(right, "str", op)
         return Val("bool", f"coalesce({a} {sql_op} {b}, {sa} {sql_op} {sb})")
 
+    def _singular(self, value: Val, kind: str) -> Val:
+        """A model-known single-valued chain as a scalar (one JSON path read, no list)."""
+        if value.kind == "coll" and value.chain is not None:
+            direct = self._chain_scalar(value.chain, kind)
+            if direct is not None:
+                return Val(kind, direct)
+        return value
+
     def _call_node(self, node, ctx):
         name, args = node.name, node.args
         if name == "ofType":
@@ -262,8 +379,14 @@ class _Compiler:
             if node.focus is not None or args:
                 raise ViewError("getResourceKey() takes no arguments and applies to the resource")
             return Val("str", self.d.json_as(self._root_member("id"), "str"))
+        if name == "extension" and len(args) == 1:
+            url = self._string_argument(args[0], ctx, "extension()")
+            extensions = self.expr(fp.Member(node.focus, "extension"), ctx)
+            e = self.d.var()
+            matching = self.d.filter(self.coll(extensions), e, f"{self.d.member_string(e, 'url')} = {url}")
+            return Val("coll", matching, fhir_type="Extension")
         if node.focus is None:
-            focus = Val("coll", self._focus_collection(ctx))
+            focus = Val("coll", self._focus_collection(ctx), fhir_type=ctx.fhir_type)
         else:
             focus = self.expr(node.focus, ctx)
         items = self.coll(focus)
@@ -271,22 +394,17 @@ class _Compiler:
         if name == "exists" and not args:
             return Val("bool", f"({self.d.length(items)} > 0)")
         if name == "exists" and len(args) == 1:
-            return Val("bool", f"({self.d.length(self._where(items, args[0], ctx))} > 0)")
+            return Val("bool", f"({self.d.length(self._where(items, args[0], ctx, focus.fhir_type))} > 0)")
         if name == "empty" and not args:
             return Val("bool", f"({self.d.length(items)} = 0)")
         if name == "count" and not args:
             return Val("int", self.d.length(items))
         if name == "first" and not args:
-            return Val("coll", self.d.slice(items, 0, 1))
+            return Val("coll", self.d.slice(items, 0, 1), fhir_type=focus.fhir_type)
         if name == "not" and not args:
             return Val("bool", f"(NOT {self.boolean(focus, False, 'not()')})")
         if name == "where" and len(args) == 1:
-            return Val("coll", self._where(items, args[0], ctx))
-        if name == "extension" and len(args) == 1 and isinstance(args[0], fp.Literal):
-            url = self.d.quote(str(args[0].value))
-            e = self.d.var()
-            matching = self.d.filter(self._child(x, "extension"), e, f"{self.d.member_string(e, 'url')} = {url}")
-            return Val("coll", self.d.flatten(self.d.transform(items, x, matching)))
+            return Val("coll", self._where(items, args[0], ctx, focus.fhir_type), fhir_type=focus.fhir_type)
         if name == "join" and len(args) <= 1:
             separator = ""
             if args:
@@ -305,11 +423,20 @@ class _Compiler:
             y = self.d.var()
             keys = self.d.transform(items, x, self.d.to_json(key))
             return Val("coll", self.d.filter(keys, y, f"{y} IS NOT NULL"))
+        if name == "startsWith" and len(args) == 1:
+            prefix = self._string_argument(args[0], ctx, "startsWith()")
+            return Val("bool", self.d.starts_with(self.scalar(focus, "str", "startsWith()"), prefix))
         raise ViewError(f"unsupported FHIRPath function {name}() with {len(args)} argument(s)")
 
-    def _where(self, items: str, criterion, ctx: _Ctx) -> str:
+    def _string_argument(self, node, ctx: _Ctx, what: str) -> str:
+        value = self.expr(node, ctx)
+        if value.kind != "str":
+            raise ViewError(f"{what} takes a string literal or string constant")
+        return value.sql
+
+    def _where(self, items: str, criterion, ctx: _Ctx, fhir_type: str | None = None) -> str:
         x = self.d.var()
-        condition = self.boolean(self.expr(criterion, _Ctx(x, ctx.index)), False, "where()")
+        condition = self.boolean(self.expr(criterion, _Ctx(x, ctx.index, fhir_type)), False, "where()")
         return self.d.filter(items, x, condition)
 
     def path(self, text, ctx: _Ctx, what: str) -> Val:
@@ -335,15 +462,17 @@ class _Compiler:
             if not isinstance(paths, list) or not paths:
                 raise ViewError("repeat must be a non-empty list of FHIRPath strings")
             items = self._descendants(ctx.focus, paths, MAX_REPEAT_DEPTH)
+            item_type = None
         else:
-            items = self.coll(self.path(select[key], ctx, key))
+            iterated = self.path(select[key], ctx, key)
+            items, item_type = self.coll(iterated), iterated.fhir_type
         x, i = self.d.var(), self.d.var()
-        inner, columns = self.plain_rows(select, _Ctx(x, self.d.index0(i)))
+        inner, columns = self.plain_rows(select, _Ctx(x, self.d.index0(i), item_type))
         rows = self.d.flatten(self.d.transform(items, x, inner, index=i))
         if key == "forEachOrNull":
             # An empty iteration still yields a row: evaluated on an empty focus (so %rowIndex is 0),
             # or all nulls when nested iterations leave nothing.
-            absent, _ = self.plain_rows(select, _Ctx(self.d.null_json(), "0"))
+            absent, _ = self.plain_rows(select, _Ctx(self.d.null_json(), "0", item_type))
             fallback = self.d.let(absent, lambda r: (
                 f"CASE WHEN {self.d.length(r)} > 0 THEN {r} ELSE {self.d.list_of(self._null_row(columns))} END"))
             rows = self.d.let(items, lambda c: (
@@ -354,7 +483,7 @@ class _Compiler:
     def _descendants(self, focus: str | None, paths: list, depth: int) -> str:
         """Every node reached by repeatedly following ``paths``, depth-first, as the spec orders them."""
         if focus is None:
-            parents = Val("coll", self.d.list_of("r"))
+            parents = Val("coll", self.d.list_of(self._resource()))
         else:
             parents = Val("coll", self.d.list_of(focus))
         x = self.d.var()
@@ -422,8 +551,12 @@ class _Compiler:
         return self.d.struct([(c.name, self.d.typed_null(c.kind, c.collection)) for c in columns])
 
 
-def compile_view(view: dict, dialect: str = "duckdb") -> CompiledView:
-    """Validate ``view`` and compile it for ``dialect`` ("duckdb" or "spark"); ViewError says what is wrong."""
+def compile_view(view: dict, dialect: str = "duckdb", *, use_model: bool = True) -> CompiledView:
+    """Validate ``view`` and compile it for ``dialect`` ("duckdb" or "spark"); ViewError says what is wrong.
+
+    ``use_model`` lets the FHIR R4B model say which elements are arrays, so member chains compile to
+    single JSON paths (several times faster); without it every step is navigated generically.
+    """
     if not isinstance(view, dict):
         raise ViewError("a ViewDefinition must be a JSON object")
     resource = view.get("resource")
@@ -432,8 +565,8 @@ def compile_view(view: dict, dialect: str = "duckdb") -> CompiledView:
     selects = view.get("select")
     if not isinstance(selects, list) or not selects:
         raise ViewError("'select' must be a non-empty list")
-    compiler = _Compiler(view, DIALECTS[dialect])
-    root = _Ctx(None, "0")
+    compiler = _Compiler(view, DIALECTS[dialect], element_info if use_model else None)
+    root = _Ctx(None, "0", resource)
     rows, columns = compiler.plain_rows({"select": selects}, root)
     names = [c.name for c in columns]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -444,4 +577,4 @@ def compile_view(view: dict, dialect: str = "duckdb") -> CompiledView:
         value = compiler.path(clause.get("path") if isinstance(clause, dict) else None, root, "where")
         conditions.append(compiler.boolean(value, True, f"where path {clause.get('path')!r}"))
     where = " AND ".join(f"coalesce({c}, FALSE)" for c in conditions) or "TRUE"
-    return CompiledView(resource, columns, dialect, rows, where, compiler.root_members)
+    return CompiledView(resource, columns, dialect, rows, where, compiler.root_members, compiler.uses_resource)

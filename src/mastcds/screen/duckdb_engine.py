@@ -1,0 +1,64 @@
+"""The default screening engine: DuckDB, embedded, streaming NDJSON with a memory cap.
+
+Each file is read once by DuckDB's NDJSON reader; the compiled view filters and flattens in the
+same pass, malformed lines come out of that pass with their line numbers, and only the few rows
+with a screening code are kept. Memory is bounded by ``memory_limit`` plus those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from mastcds.screen.pipeline import EngineRows, Malformed
+from mastcds.screen.viewdef import compile_view
+
+_TABLES = {"Patient": "screen_patient", "Condition": "screen_condition", "Observation": "screen_observation"}
+
+
+def _fetch_dicts(con, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress: Callable[[str, int], None] | None = None,
+               memory_limit: str = "1GB", threads: int | None = None) -> EngineRows:
+    """Run every view over its files; return candidate patients' rows and the malformed lines."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    malformed: list[Malformed] = []
+    for resource_type, table in _TABLES.items():
+        compiled = compile_view(views[resource_type], "duckdb")
+        query = compiled.ndjson_query()
+        columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
+        created = False
+        for path in files.get(resource_type, []):
+            select = f"SELECT ? AS _file, * FROM ({query})"
+            if not created:
+                con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, str(path)])
+                created = True
+            else:
+                con.execute(f"INSERT INTO {table} {select}", [path.name, str(path)])
+            if progress is not None:
+                progress(path.name, path.stat().st_size)
+        if not created:
+            nulls = ", ".join(f"NULL AS \"{c.name}\"" for c in compiled.columns)
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _line, "
+                        f"NULL::BOOLEAN AS _malformed, {nulls} WHERE FALSE")
+        malformed += [Malformed(f, int(n)) for f, n in con.execute(
+            f"SELECT _file, _line FROM {table} WHERE _malformed ORDER BY _file, _line").fetchall()]
+        con.execute(f"DELETE FROM {table} WHERE _malformed")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_rows AS SELECT {columns} FROM {table}")
+    conditions = _fetch_dicts(con, "SELECT * FROM screen_condition_rows")
+    observations = _fetch_dicts(con, "SELECT * FROM screen_observation_rows")
+    patients = _fetch_dicts(con, (
+        "SELECT * FROM screen_patient_rows WHERE patient_id IN "
+        "(SELECT patient_id FROM screen_condition_rows UNION SELECT patient_id FROM screen_observation_rows)"))
+    con.close()
+    return EngineRows(patients, conditions, observations, malformed)
