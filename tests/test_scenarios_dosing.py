@@ -28,6 +28,13 @@ def cases(section: str) -> list[Any]:
     return [pytest.param(scenario, id=scenario["name"]) for scenario in SCENARIOS[section]]
 
 
+def test_every_scenario_says_why() -> None:
+    for section in ("omalizumab", "epinephrine", "mars"):
+        assert SCENARIOS[section], section
+        for scenario in SCENARIOS[section]:
+            assert scenario.get("why"), scenario["name"]
+
+
 @pytest.mark.parametrize("scenario", cases("omalizumab"))
 def test_omalizumab(scenario: dict[str, Any]) -> None:
     dose = omalizumab_dose(
