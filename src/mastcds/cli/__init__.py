@@ -10,5 +10,6 @@ from mastcds.cli import rema as _rema  # noqa: F401
 from mastcds.cli import dose as _dose  # noqa: F401
 from mastcds.cli import records as _records  # noqa: F401
 from mastcds.cli import fhir as _fhir  # noqa: F401
+from mastcds.cli import report as _report  # noqa: F401
 
 __all__ = ["app"]

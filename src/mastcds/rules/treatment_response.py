@@ -364,6 +364,7 @@ def _order_warnings(course: TreatmentCourse, episodes: Sequence[DatedEpisode], n
     for boundary, word in ((course.start, "start"), (course.end, "end")):
         if boundary is None:
             continue
+        sides: dict[str, list[str]] = {}
         for episode in episodes:
             if (boundary.exact and episode.when.exact) or not episode.when.overlaps(boundary):
                 continue
@@ -372,8 +373,10 @@ def _order_warnings(course: TreatmentCourse, episodes: Sequence[DatedEpisode], n
                 side = "before it" if earlier else "after it started"
             else:
                 side = "on treatment" if earlier else "after it ended"
+            sides.setdefault(side, []).append(f"{episode.label} ({episode.when.text})")
+        for side, names in sides.items():
             notes.add(
-                f"episode {episode.label} ({episode.when.text}) and the {word} of {course.label} "
+                f"episode{'s' if len(names) > 1 else ''} {', '.join(names)} and the {word} of {course.label} "
                 f"({boundary.text}) share a period, so their order is unknown; counted {side} "
                 "(dates placed mid-period)"
             )
@@ -432,7 +435,7 @@ def response_for_course(
         if start > as_of:
             notes.add(f"{course.label} starts after the as-of date {as_of.isoformat()}: no time on it to judge")
         else:
-            notes.add(f"{course.label}: no whole day on treatment after its start (dates placed mid-period)")
+            notes.add(f"no whole day on {course.label} after its start yet (dates placed mid-period)")
     else:
         counted = tuple(e.label for e in episodes if start < e.when.placed <= last)
         after = Window(start + timedelta(days=1), last, counted)

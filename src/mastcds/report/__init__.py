@@ -1,0 +1,1 @@
+"""The case on paper: timeline figure (matplotlib) and case report (HTML, and PDF via WeasyPrint)."""

@@ -1,0 +1,288 @@
+"""The case report a colleague reads: HTML from one Jinja2 template, PDF from that same HTML.
+
+The report shows the evaluation object (the contract) and the case it came
+from, never a second computation of a verdict: what the PDF says is what
+integrators receive as JSON. Criterion sources are numbered once and listed at
+the end so that the tables stay narrow enough for A4.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from mastcds.case import Case
+from mastcds.report import palette
+from mastcds.report.episodes import per_episode
+from mastcds.report.timeline import save_figure_bytes, timeline_figure, write_atomically
+from mastcds.rules.treatment_response import (
+    SIGNIFICANCE_ONE_SIDED,
+    ResponseSummary,
+    TreatmentResponse,
+    Window,
+    episode_label,
+    treatment_response,
+)
+
+EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
+STATUS_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+DISCLAIMER = "Decision support only: not a substitute for clinical judgement."
+REPORT_FORMATS = (".html", ".pdf")
+
+
+class _Sources:
+    """Numbers each distinct source the first time a table cites it."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def number(self, source: str | None) -> int | None:
+        if not source:
+            return None
+        if source not in self.items:
+            self.items.append(source)
+        return self.items.index(source) + 1
+
+
+def _criteria(items: list[dict[str, Any]] | None, sources: _Sources) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item.get("id", ""),
+            "status": item.get("status", "unknown"),
+            "reason": item.get("reason", ""),
+            "source": sources.number(item.get("source")),
+        }
+        for item in items or []
+    ]
+
+
+def _verdict(guideline: dict[str, Any]) -> str:
+    if guideline.get("category"):
+        return str(guideline["category"])
+    possible = guideline.get("possible_categories") or []
+    return "undetermined: " + " or ".join(possible) if possible else "undetermined"
+
+
+def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str, Any]]:
+    editions = evaluation.get("editions") or {}
+    result = []
+    for edition, guideline in (evaluation.get("guidelines") or {}).items():
+        result.append(
+            {
+                "title": EDITION_TITLES.get(edition, edition),
+                "edition": editions.get(edition, ""),
+                "sm_criteria": guideline.get("sm_criteria", "unknown"),
+                "category": guideline.get("category"),
+                "possible": guideline.get("possible_categories") or [],
+                "verdict": _verdict(guideline),
+                "criteria": _criteria(guideline.get("criteria"), sources),
+                "b_findings": _criteria(guideline.get("b_findings"), sources),
+                "c_findings": _criteria(guideline.get("c_findings"), sources),
+                "next_tests": guideline.get("next_tests") or [],
+                "notes": guideline.get("notes") or [],
+            }
+        )
+    return result
+
+
+def _number(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "not recorded"
+    return f"{value:g} {unit}".strip()
+
+
+def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
+    return "not recorded" if value is None else (yes if value else no)
+
+
+def _patient(case: Case) -> list[tuple[str, str]]:
+    p, m, bm = case.patient, case.molecular, case.bone_marrow
+    kit = "not recorded" if m.kit_d816v is None else m.kit_d816v.replace("_", " ")
+    if m.kit_d816v == "detected":
+        details = [x for x in (m.kit_d816v_sample and m.kit_d816v_sample.replace("_", " "), m.kit_d816v_vaf_percent is not None and f"VAF {m.kit_d816v_vaf_percent:g}%") if x]
+        kit += f" ({', '.join(details)})" if details else ""
+    rows = [
+        ("Sex", p.sex or "not recorded"),
+        ("Age", _number(p.age_years, "years")),
+        ("Weight", _number(p.weight_kg, "kg")),
+        ("Skin lesions", (case.skin.lesions or "not recorded").replace("_", " ")),
+        ("Baseline serum tryptase", _number(case.labs.baseline_tryptase_ng_ml, "ng/mL")),
+        ("Total IgE", _number(case.labs.ige_total_iu_ml, "IU/mL")),
+        ("KIT D816V", kit),
+        ("Bone marrow: multifocal dense infiltrates", _yes_no(bm.multifocal_dense_infiltrates)),
+        ("Bone-marrow biopsy date", bm.biopsy_date or "not recorded"),
+        ("Associated haematological neoplasm", case.associated_hematologic_neoplasm or "not recorded"),
+    ]
+    return rows
+
+
+def _episodes(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    grades = per_episode(case, evaluation.get("episodes") or [])
+    rises = per_episode(case, (evaluation.get("tryptase") or {}).get("episodes") or [])
+    rows = []
+    for i, episode in enumerate(case.episodes):
+        grade, rise = grades[i], rises[i]
+        rows.append(
+            {
+                "label": episode_label(i, episode.id),
+                "date": episode.date or "no date",
+                "trigger": (episode.trigger or "not recorded").replace("_", " "),
+                "wao": grade.get("anaphylaxis_wao2020", "unknown"),
+                "niaid": grade.get("anaphylaxis_niaid2006", "unknown"),
+                "brown": grade.get("severity_brown") or "undetermined",
+                "icu": _yes_no(episode.icu_admission),
+                "acute": _number(episode.acute_tryptase_ng_ml, "ng/mL"),
+                "threshold": None if rise.get("threshold_ng_ml") is None else f"{rise['threshold_ng_ml']:.2f} ng/mL",
+                "rise": rise.get("status", "unknown"),
+            }
+        )
+    return rows
+
+
+def _rate(window: Window | None) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    low, high = window.rate_interval
+    return {
+        "days": window.days,
+        "years": f"{window.years:.1f}",
+        "episodes": f"{window.count} episode{'' if window.count == 1 else 's'}",
+        "rate": f"{window.rate_per_year:.1f}",
+        "interval": f"{low:.1f}–{high:.1f}",
+    }
+
+
+def _fall_verdict(response: TreatmentResponse) -> str:
+    if response.p_value is None:
+        return "not assessable"
+    if response.before.count == 0:
+        return "no episode before"
+    if not response.judgeable:
+        return f"too short to judge (p = {response.p_value:.2g})"
+    answer = "yes" if response.p_value <= SIGNIFICANCE_ONE_SIDED else "no"
+    return f"{answer} (p = {response.p_value:.2g})"
+
+
+def _responses(response: ResponseSummary) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": t.label,
+            "start": t.start_date,
+            "end": t.end_date or "ongoing",
+            "on_demand": t.on_demand,
+            "before": _rate(t.before),
+            "after": _rate(t.after),
+            "verdict": _fall_verdict(t),
+            "warnings": list(t.warnings),
+        }
+        for t in response.treatments
+    ]
+
+
+def _figure_data_uri(case: Case, evaluation: dict[str, Any], response: ResponseSummary) -> str:
+    figure = timeline_figure(case, evaluation, response=response)
+    svg = save_figure_bytes(figure, "svg")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("mastcds.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report_html(
+    case: Case,
+    evaluation: dict[str, Any],
+    *,
+    response: ResponseSummary | None = None,
+    as_of: str | date | None = None,
+    before_window_days: int | None = None,
+    after_window_days: int | None = None,
+    generated_on: date | None = None,
+) -> str:
+    """The whole report as one self-contained HTML page (figure embedded as SVG).
+
+    Raises :class:`ValueError` for an unreadable ``as_of`` or a window under one day.
+    """
+    if response is None:
+        response = treatment_response(
+            case, as_of=as_of, before_window_days=before_window_days, after_window_days=after_window_days
+        )
+    sources = _Sources()
+    guidelines = _guidelines(evaluation, sources)
+    cutaneous = evaluation.get("cutaneous") or {}
+    mcas = evaluation.get("mcas") or {}
+    rema = evaluation.get("rema") or {}
+    prognosis = evaluation.get("prognosis") or {}
+    context = {
+        "case_id": case.id or "(no id)",
+        "engine_version": evaluation.get("engine_version", "unknown"),
+        "evaluation_date": case.evaluation_date or "not recorded",
+        "generated_on": (generated_on or date.today()).isoformat(),
+        "disclaimer": DISCLAIMER,
+        "patient": _patient(case),
+        "notes": case.notes,
+        "guidelines": guidelines,
+        "cutaneous": {**cutaneous, "criteria": _criteria(cutaneous.get("criteria"), sources)},
+        "mcas": {**mcas, "criteria": _criteria(mcas.get("criteria"), sources)},
+        "tryptase": evaluation.get("tryptase") or {},
+        "episodes": _episodes(case, evaluation),
+        "rema": {**rema, "items": _criteria(rema.get("items"), sources)},
+        "omalizumab": evaluation.get("omalizumab"),
+        "epinephrine_mg": evaluation.get("epinephrine_autoinjector_mg"),
+        "prognosis": {
+            name: {**score, "source": sources.number(score.get("source"))}
+            for name, score in prognosis.items()
+            if isinstance(score, dict) and name != "not_computed"
+        },
+        "prognosis_not_computed": prognosis.get("not_computed") or {},
+        "response": response,
+        "responses": _responses(response),
+        "response_source": sources.number(response.source),
+        "figure": _figure_data_uri(case, evaluation, response),
+        "warnings": list(dict.fromkeys((evaluation.get("warnings") or []) + list(response.warnings))),
+        "status_words": STATUS_WORDS,
+        "status_colours": palette.STATUS,
+    }
+    context["sources"] = sources.items
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def render_report_pdf(case: Case, evaluation: dict[str, Any], **options: Any) -> bytes:
+    """The report as an A4 PDF, laid out by WeasyPrint from the same HTML."""
+    from weasyprint import HTML  # imported here: loading Pango takes a moment and HTML needs none of it
+
+    html = render_report_html(case, evaluation, **options)
+    buffer = io.BytesIO()
+    HTML(string=html).write_pdf(buffer)
+    return buffer.getvalue()
+
+
+def write_report(case: Case, evaluation: dict[str, Any], path: str | os.PathLike[str], **options: Any) -> Path:
+    """Write the report as HTML or PDF by the file's suffix, whole or not at all.
+
+    The file is readable by its owner only: it holds patient data.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        raise ValueError(f"{target}: the report is written as .html or .pdf (got {target.suffix or 'no suffix'!r})")
+    if suffix == ".pdf":
+        content = render_report_pdf(case, evaluation, **options)
+    else:
+        content = render_report_html(case, evaluation, **options).encode("utf-8")
+    write_atomically(target, lambda handle: handle.write(content))
+    return target
