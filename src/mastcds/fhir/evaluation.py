@@ -19,6 +19,7 @@ so that importing an export never reads mastcds's own conclusions as findings.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from mastcds.fhir import codes
@@ -44,7 +45,7 @@ def _criterion(writer: Writer, criterion: dict[str, Any], subject: str, prefix: 
                tag: dict[str, str] | None, kind: str) -> str:
     resource: dict[str, Any] = {
         "resourceType": "Observation", "id": f"{prefix}-{criterion['id']}",
-        "meta": _meta(*([tag] if tag else [])), "status": "final", "category": [_SURVEY],
+        "meta": _meta(*([tag] if tag else [])), "status": "final", "category": [copy.deepcopy(_SURVEY)],
         "code": {"coding": [{"system": codes.MASTCDS_CRITERION, "code": str(criterion["id"])}],
                  "text": f"{kind} {criterion['id']}"},
         "subject": {"reference": subject},
@@ -55,7 +56,7 @@ def _criterion(writer: Writer, criterion: dict[str, Any], subject: str, prefix: 
     elif status == "not_met":
         resource["valueBoolean"] = False
     else:
-        resource["dataAbsentReason"] = _UNKNOWN
+        resource["dataAbsentReason"] = copy.deepcopy(_UNKNOWN)
     notes = [text for text in (criterion.get("reason"), criterion.get("source") and f"Source: {criterion['source']}") if text]
     if notes:
         resource["note"] = [{"text": str(text)} for text in notes]
@@ -91,7 +92,7 @@ def _rema(writer: Writer, rema: dict[str, Any], subject: str, items: list[str]) 
         return None
     resource: dict[str, Any] = {
         "resourceType": "Observation", "id": "rema-score", "meta": _meta(), "status": "final",
-        "category": [_SURVEY], "code": {"coding": [REMA.coding()], "text": REMA.display},
+        "category": [copy.deepcopy(_SURVEY)], "code": {"coding": [REMA.coding()], "text": REMA.display},
         "subject": {"reference": subject},
     }
     if rema.get("score") is not None:

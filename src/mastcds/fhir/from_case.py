@@ -8,6 +8,7 @@ not written; they stay in the case document.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from typing import Any
@@ -89,7 +90,7 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
 
 def _observation(rid: str, code: codes.Code, subject: str, category: dict[str, Any], **elements: Any) -> dict[str, Any]:
     return {
-        "resourceType": "Observation", "id": rid, "status": "final", "category": [category],
+        "resourceType": "Observation", "id": rid, "status": "final", "category": [copy.deepcopy(category)],
         "code": {"coding": [code.coding()], "text": code.display}, "subject": {"reference": subject}, **elements,
     }
 
@@ -143,22 +144,25 @@ def _episode_resources(writer: Writer, episode: Episode, n: int, subject: str) -
     if episode.date is not None:
         condition["onsetDateTime"] = episode.date
     reference = writer.add(condition)
-    focus = [{"reference": reference}]
+
+    def focus() -> list[dict[str, str]]:  # a fresh list per resource: no shared, aliased JSON
+        return [{"reference": reference}]
+
     dated = {"effectiveDateTime": episode.date} if episode.date is not None else {}
     if episode.systolic_bp_mmhg is not None:
         writer.add(_observation(f"episode-{episode_id}-sbp", codes.SYSTOLIC_BP, subject, _VITALS_CATEGORY,
-                                focus=focus, valueQuantity=_quantity(episode.systolic_bp_mmhg, codes.MMHG), **dated))
+                                focus=focus(), valueQuantity=_quantity(episode.systolic_bp_mmhg, codes.MMHG), **dated))
     if episode.acute_tryptase_ng_ml is not None:
         # undated on purpose: the episode's own acute value, not a row of the series
         writer.add(_observation(f"episode-{episode_id}-acute-tryptase", codes.LAB_TESTS["tryptase"], subject,
-                                _LAB_CATEGORY, focus=focus,
+                                _LAB_CATEGORY, focus=focus(),
                                 valueQuantity=_quantity(episode.acute_tryptase_ng_ml, "ng/mL")))
     for field_name, code in codes.EPISODE_FINDINGS.items():
         value = getattr(episode, field_name)
         if value is not None:
             answer = codes.PRESENT if value else codes.ABSENT
             writer.add(_observation(f"episode-{episode_id}-{field_name}", code, subject, _EXAM_CATEGORY,
-                                    focus=focus, valueCodeableConcept={"coding": [answer.coding()]}, **dated))
+                                    focus=focus(), valueCodeableConcept={"coding": [answer.coding()]}, **dated))
     return reference
 
 

@@ -511,8 +511,7 @@ class _Importer:
         end = partial_date(period.get("end"))
         if end is not None:
             treatment["end_date"] = end
-        dosages = resource.get("dosage") or resource.get("dosageInstruction") or []
-        dosage = dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], Mapping) else {}
+        dosage = first_dosage(resource)
         dose = self.dose_mg(resource, dosage)
         if dose is not None:
             treatment["dose_mg"] = dose
@@ -526,29 +525,48 @@ class _Importer:
         return treatment
 
     def dose_mg(self, resource: Mapping[str, Any], dosage: Mapping[str, Any]) -> float | None:
-        dose_and_rate = dosage.get("doseAndRate")
-        if isinstance(dose_and_rate, Mapping):  # seen in the CDS Hooks library's own example
-            dose_and_rate = [dose_and_rate]
-        for item in dose_and_rate or []:
-            quantity = item.get("doseQuantity") if isinstance(item, Mapping) else None
-            if not isinstance(quantity, Mapping):
-                continue
-            unit = quantity.get("code") or quantity.get("unit")
-            value = quantity.get("value")
-            if unit in _MG_PER_UNIT and isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value) * _MG_PER_UNIT[unit]
-            self.out.notes.append(f"{_where(resource)}: dose {value} {unit} is not a mass; dose left unknown")
-        return None
+        dose, unread = dosage_dose_mg(dosage)
+        if unread is not None:
+            self.out.notes.append(f"{_where(resource)}: dose {unread} is not a mass; dose left unknown")
+        return dose
 
     def interval(self, dosage: Mapping[str, Any]) -> str | None:
-        if dosage.get("asNeededBoolean") is True:
-            return "prn"
-        repeat = ((dosage.get("timing") or {}).get("repeat") or {}) if isinstance(dosage.get("timing"), Mapping) else {}
-        key = (repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit"))
-        if key in _INTERVALS:
-            return _INTERVALS[key]
-        text = dosage.get("text")
-        return text if isinstance(text, str) and text else None
+        return dosage_interval(dosage)
+
+
+def first_dosage(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The first Dosage of a MedicationStatement (dosage) or MedicationRequest (dosageInstruction)."""
+    dosages = resource.get("dosage") or resource.get("dosageInstruction") or []
+    return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], Mapping) else {}
+
+
+def dosage_dose_mg(dosage: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """(dose in mg, None), or (None, "value unit") for a dose that is not a mass, or (None, None)."""
+    dose_and_rate = dosage.get("doseAndRate")
+    if isinstance(dose_and_rate, Mapping):  # seen in the CDS Hooks library's own order-select example
+        dose_and_rate = [dose_and_rate]
+    for item in dose_and_rate or []:
+        quantity = item.get("doseQuantity") if isinstance(item, Mapping) else None
+        if not isinstance(quantity, Mapping):
+            continue
+        unit = quantity.get("code") or quantity.get("unit")
+        value = quantity.get("value")
+        if unit in _MG_PER_UNIT and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) * _MG_PER_UNIT[unit], None
+        return None, f"{value} {unit}"
+    return None, None
+
+
+def dosage_interval(dosage: Mapping[str, Any]) -> str | None:
+    """The case's interval words (q4w, daily, prn...) for a Dosage, else its text."""
+    if dosage.get("asNeededBoolean") is True:
+        return "prn"
+    repeat = ((dosage.get("timing") or {}).get("repeat") or {}) if isinstance(dosage.get("timing"), Mapping) else {}
+    key = (repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit"))
+    if key in _INTERVALS:
+        return _INTERVALS[key]
+    text = dosage.get("text")
+    return text if isinstance(text, str) and text else None
 
 
 def _overlay(base: dict[str, Any], fhir: dict[str, Any], notes: list[str]) -> dict[str, Any]:

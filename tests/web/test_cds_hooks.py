@@ -1,0 +1,416 @@
+"""The CDS Hooks 2.0 service: the specification's own request examples, card format field by field, prefetch or FHIR server."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+
+from mastcds.case import load_case
+from mastcds.fhir import codes
+from mastcds.fhir.from_case import bundle_from_case
+from mastcds.rules.dosing_omalizumab import omalizumab_dose
+from mastcds.web.cds_auth import CdsSettings
+from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, cds_hooks_router
+from tests.fhir.loopback import loopback_fhir
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = json.loads((Path(__file__).parents[2] / "examples" / "seed-case.json").read_text())
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+# ---------------------------------------------------------------- the specification's card format
+
+_CARD_KEYS = {"uuid", "summary", "detail", "indicator", "source", "suggestions", "selectionBehavior",
+              "overrideReasons", "links"}
+
+
+def _no_empty(value: Any, where: str) -> None:
+    """CDS Hooks: elements SHALL NOT be null or empty ("", [], {})."""
+    assert value not in (None, "", [], {}), f"{where} is null or empty"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_empty(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _no_empty(item, f"{where}[{i}]")
+
+
+def _absolute_url(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("http://", "https://"))
+
+
+def check_card(card: dict[str, Any]) -> None:
+    """One card against the CDS Hooks 2.0 Card, Source, Suggestion, Action, Link and Coding tables."""
+    assert set(card) <= _CARD_KEYS, set(card) - _CARD_KEYS
+    for key, value in card.items():
+        _no_empty(value, key)
+    if "uuid" in card:
+        uuid.UUID(card["uuid"])
+    assert isinstance(card["summary"], str) and len(card["summary"]) < 140
+    assert card["indicator"] in ("info", "warning", "critical")
+    source = card["source"]
+    assert set(source) <= {"label", "url", "icon", "topic"} and isinstance(source["label"], str)
+    for key in ("url", "icon"):
+        assert key not in source or _absolute_url(source[key])
+    if "topic" in source:
+        assert {"system", "code"} <= set(source["topic"])
+    assert ("suggestions" in card) == ("selectionBehavior" in card)
+    if "suggestions" in card:
+        assert card["selectionBehavior"] in ("at-most-one", "any")
+        for suggestion in card["suggestions"]:
+            assert set(suggestion) <= {"label", "uuid", "isRecommended", "actions"}
+            assert isinstance(suggestion["label"], str)
+            assert isinstance(suggestion.get("isRecommended", True), bool)
+            for action in suggestion.get("actions", []):
+                assert action["type"] in ("create", "update", "delete") and action["description"]
+                if action["type"] in ("create", "update"):
+                    assert "resourceType" in action["resource"]
+                else:
+                    assert "resourceId" in action
+    for reason in card.get("overrideReasons", []):
+        assert {"system", "code", "display"} <= set(reason)
+    for link in card.get("links", []):
+        assert set(link) <= {"label", "url", "type", "appContext", "autolaunchable"}
+        assert link["label"] and link["url"] and link["type"] in ("absolute", "smart")
+        assert "appContext" not in link or link["type"] == "smart"
+        if link["type"] == "absolute":
+            assert _absolute_url(link["url"])
+
+
+def check_response(body: dict[str, Any]) -> list[dict[str, Any]]:
+    assert set(body) <= {"cards", "systemActions"} and isinstance(body["cards"], list)
+    for card in body["cards"]:
+        check_card(card)
+    return body["cards"]
+
+
+def test_the_checker_accepts_the_specifications_response_example() -> None:
+    assert len(check_response(fixture("response-example.json"))) == 2
+    with pytest.raises(AssertionError):
+        check_card({"summary": "x" * 140, "indicator": "info", "source": {"label": "s"}})
+    with pytest.raises(AssertionError):
+        check_card({"summary": "x", "indicator": "info", "source": {"label": "s"}, "detail": None})
+
+
+# ---------------------------------------------------------------- the service under test
+
+@pytest.fixture
+def api() -> TestClient:
+    app = FastAPI()
+    app.include_router(cds_hooks_router(CdsSettings(sandbox=True)))
+    return TestClient(app)
+
+
+def seed_resources(drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The seed patient as FHIR, without the Observations of the given codes, split like the prefetch templates."""
+    bundle = bundle_from_case(load_case(SEED))
+    found: dict[str, Any] = {"patient": None, "observations": [], "conditions": []}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        resource["subject"] = {"reference": f"Patient/{SEED['id']}"} if "subject" in resource else None
+        if resource["subject"] is None:
+            resource.pop("subject")
+        for focus in resource.get("focus", []):
+            target = next(e["resource"] for e in bundle["entry"] if e["fullUrl"] == focus["reference"])
+            focus["reference"] = f"{target['resourceType']}/{target['id']}"
+        kind = resource["resourceType"]
+        if kind == "Patient":
+            found["patient"] = resource
+        elif kind == "Observation":
+            if not {c["code"] for c in resource["code"]["coding"]} & set(drop):
+                found["observations"].append(resource)
+        elif kind == "Condition":
+            found["conditions"].append(resource)
+    return found
+
+
+def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def patient_view(prefetch: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    request = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+               "context": {"userId": "Practitioner/example", "patientId": SEED["id"]}, **extra}
+    if prefetch is not None:
+        request["prefetch"] = prefetch
+    return request
+
+
+def prefetched(found: dict[str, Any]) -> dict[str, Any]:
+    return {"patient": found["patient"], "observations": searchset(found["observations"]),
+            "conditions": searchset(found["conditions"])}
+
+
+def summaries(cards: list[dict[str, Any]]) -> list[str]:
+    return [c["summary"] for c in cards]
+
+
+def test_discovery_lists_both_services_with_prefetch_templates(api: TestClient) -> None:
+    body = api.get("/cds-services").json()
+    assert [s["id"] for s in body["services"]] == [PATIENT_VIEW, OMALIZUMAB_DOSE]
+    for service in body["services"]:
+        _no_empty(service, service["id"])
+        assert {"hook", "description", "id", "title", "prefetch"} <= set(service)
+        assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+    observations = body["services"][0]["prefetch"]["observations"]
+    assert "http://loinc.org|21582-2" in observations and "{{context.patientId}}" in observations
+
+
+def test_seed_patient_is_worked_up_so_no_card(api: TestClient) -> None:
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(seed_resources())))
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+
+
+def test_seed_patient_without_a_kit_result_gets_rema_and_tryptase_cards(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found)))
+    cards = check_response(response.json())
+    assert summaries(cards) == [
+        "REMA score 7: clonal mast cell disease likely - consider a bone marrow biopsy and KIT D816V",
+        "Baseline tryptase 50.9 ng/mL > 20 without a mastocytosis work-up",
+    ]
+    assert all(c["indicator"] == "warning" and c["source"]["url"].startswith("http") for c in cards)
+    link = cards[0]["links"][0]
+    assert link["type"] == "absolute" and link == cards[1]["links"][0]
+    evaluation = api.get(link["url"].removeprefix("http://testserver")).json()
+    assert evaluation["schema"] == "mastcds-evaluation/1" and evaluation["rema"]["score"] == 7
+
+
+def test_recurrent_anaphylaxis_without_baseline_tryptase(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.LAB_TESTS["tryptase"].code,))
+    cards = check_response(api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json())
+    assert summaries(cards) == ["Recurrent anaphylaxis without a baseline tryptase: consider measuring it"]
+    assert "4 anaphylaxis episodes" in cards[0]["detail"]
+
+
+def test_one_episode_is_not_recurrent(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.LAB_TESTS["tryptase"].code,))
+    found["conditions"] = found["conditions"][:1]
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json() == {"cards": []}
+
+
+def test_tryptase_at_20_is_not_above_20(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code, codes.LAB_TESTS["tryptase"].code))
+    found["conditions"] = []
+    for value, fires in ((20.0, False), (20.1, True)):
+        tryptase = {"resourceType": "Observation", "id": "t", "status": "final",
+                    "subject": {"reference": f"Patient/{SEED['id']}"},
+                    "code": {"coding": [codes.LAB_TESTS["tryptase"].coding()]}, "effectiveDateTime": "2020-01-01",
+                    "valueQuantity": {"value": value, "system": codes.UCUM, "code": "ug/L"}}
+        data = prefetched({**found, "observations": found["observations"] + [tryptase]})
+        cards = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(data)).json()["cards"]
+        assert any("> 20 without" in s for s in summaries(cards)) is fires
+
+
+def test_recorded_mastocytosis_diagnosis_counts_as_work_up(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    found["conditions"].append({"resourceType": "Condition", "id": "sm", "subject": {"reference": f"Patient/{SEED['id']}"},
+                                "code": {"coding": [{"system": codes.ICD10CM, "code": "D47.02"}]}})
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json() == {"cards": []}
+
+
+def test_unusable_fhir_values_are_reported_on_a_card(api: TestClient) -> None:
+    found = seed_resources()
+    found["observations"].append({"resourceType": "Observation", "id": "hb", "status": "final",
+                                  "subject": {"reference": f"Patient/{SEED['id']}"},
+                                  "code": {"coding": [codes.LAB_TESTS["hemoglobin"].coding()]},
+                                  "valueQuantity": {"value": 7, "system": codes.UCUM, "code": "mmol/L"}})
+    cards = check_response(api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json())
+    assert summaries(cards) == ["1 FHIR value(s) could not be used by mastcds (unit or range)"]
+    assert "Observation/hb" in cards[0]["detail"] and cards[0]["indicator"] == "info"
+
+
+# ---------------------------------------------------------------- the specification's examples and the FHIR server path
+
+def test_spec_patient_view_example_without_reachable_data_is_412(api: TestClient) -> None:
+    request = fixture("patient-view-request.json")
+    del request["fhirServer"], request["fhirAuthorization"]
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", json=request)
+    assert response.status_code == 412 and "patient, observations, conditions" in response.json()["detail"]
+
+
+def test_spec_patient_view_example_fetches_what_was_not_prefetched(api: TestClient) -> None:
+    """The example prefetches only its own key; everything else comes from fhirServer with the access token."""
+    patient = fixture("patient-view-request.json")["prefetch"]["patientToGreet"]
+    with loopback_fhir([patient]) as server:
+        request = fixture("patient-view-request.json")
+        request["fhirServer"] = server.base
+        response = api.post(f"/cds-services/{PATIENT_VIEW}", json=request)
+        assert response.status_code == 200 and response.json() == {"cards": []}
+        paths = sorted(path.split("?")[0] for path, _ in server.requests)
+        assert paths == ["/fhir/Condition", "/fhir/Observation", "/fhir/Patient/1288992"]
+        assert {auth for _, auth in server.requests} == {"Bearer some-opaque-fhir-access-token"}
+
+
+def test_no_prefetch_path_over_http_gives_the_same_cards_as_prefetch(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    with_prefetch = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json()
+    with loopback_fhir([found["patient"], *found["observations"], *found["conditions"]]) as server:
+        fetched = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(None, fhirServer=server.base)).json()
+        assert any("_page=" in path for path, _ in server.requests)  # searches were paged and followed
+    assert summaries(check_response(fetched)) == summaries(with_prefetch["cards"])
+
+
+def test_partial_prefetch_and_null_prefetch(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    with loopback_fhir([*found["observations"], *found["conditions"]]) as server:
+        request = patient_view({"patient": found["patient"]}, fhirServer=server.base)
+        cards = api.post(f"/cds-services/{PATIENT_VIEW}", json=request).json()["cards"]
+        assert len(cards) == 2
+        assert not any(path.startswith("/fhir/Patient") for path, _ in server.requests)
+    # null: the client has no data for that key; nothing to fetch
+    request = patient_view({"patient": found["patient"], "observations": None, "conditions": None})
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json=request).json() == {"cards": []}
+
+
+def test_unreachable_fhir_server_is_412(api: TestClient) -> None:
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(None, fhirServer="http://127.0.0.1:9/fhir"))
+    assert response.status_code == 412
+
+
+def test_request_errors(api: TestClient) -> None:
+    assert api.post("/cds-services/nope", json=patient_view({})).status_code == 404
+    wrong_hook = {**patient_view({}), "hook": "order-select"}
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json=wrong_hook).status_code == 400
+    no_patient = patient_view({})
+    no_patient["context"] = {"userId": "Practitioner/1"}
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json=no_patient).status_code == 400
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", json={"hook": "patient-view"}).status_code == 422
+    assert api.get("/cds-evaluations/not-a-token").status_code == 404
+
+
+# ---------------------------------------------------------------- order-select: omalizumab
+
+def order_select(context: dict[str, Any], prefetch: dict[str, Any] | None) -> dict[str, Any]:
+    request = {"hook": "order-select", "hookInstance": str(uuid.uuid4()), "context": context}
+    if prefetch is not None:
+        request["prefetch"] = prefetch
+    return request
+
+
+def omalizumab_order(dose_mg: float | None = None, interval: tuple[int, int, str] | None = None) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "resourceType": "MedicationRequest", "id": "oma-1", "status": "draft", "intent": "order",
+        "medicationCodeableConcept": {"coding": [codes.DRUG_CODES["omalizumab"][0].coding()], "text": "Xolair 150 mg"},
+        "subject": {"reference": "Patient/1288992"},
+        "reasonCode": [{"text": "recurrent idiopathic anaphylaxis in indolent SM"}],
+    }
+    if dose_mg is not None and interval is not None:
+        frequency, period, unit = interval
+        order["dosageInstruction"] = [{
+            "timing": {"repeat": {"frequency": frequency, "period": period, "periodUnit": unit}},
+            "doseAndRate": [{"doseQuantity": {"value": dose_mg, "system": codes.UCUM, "code": "mg"}}]}]
+    return order
+
+
+def with_order(order: dict[str, Any]) -> dict[str, Any]:
+    context = fixture("order-select-context-r4.json")["context"]
+    context["draftOrders"]["entry"].append({"resource": order})
+    context["selections"].append(f"MedicationRequest/{order['id']}")
+    return context
+
+
+def dose_prefetch(ige: float | None, weight: float | None) -> dict[str, Any]:
+    observations = []
+    for test, value, unit in (("ige_total", ige, "[IU]/mL"), ("weight", weight, "kg")):
+        if value is not None:
+            observations.append({"resourceType": "Observation", "id": test, "status": "final",
+                                 "subject": {"reference": "Patient/1288992"}, "effectiveDateTime": "2024-02-01",
+                                 "code": {"coding": [codes.LAB_TESTS[test].coding()]},
+                                 "valueQuantity": {"value": value, "system": codes.UCUM, "code": unit}})
+    return {"patient": {"resourceType": "Patient", "id": "1288992", "gender": "male", "birthDate": "1980-01-01"},
+            "observations": searchset(observations), "conditions": searchset([])}
+
+
+def test_spec_order_select_example_selects_no_omalizumab_so_no_card(api: TestClient) -> None:
+    request = order_select(fixture("order-select-context-r4.json")["context"], None)
+    response = api.post(f"/cds-services/{OMALIZUMAB_DOSE}", json=request)
+    assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+def test_seed_omalizumab_outside_the_table_suggests_the_nearest_cell(api: TestClient) -> None:
+    response = api.post(f"/cds-services/{OMALIZUMAB_DOSE}",
+                        json=order_select(with_order(omalizumab_order()), dose_prefetch(25, 106)))
+    [card] = check_response(response.json())
+    assert card["summary"] == "Omalizumab: IgE or weight outside the label table; nearest cell 300 mg every 4 weeks"
+    assert card["indicator"] == "warning" and card["selectionBehavior"] == "at-most-one"
+    assert "off-label" in card["detail"] and "below the eu-smpc-asthma table" in card["detail"]
+    [suggestion] = card["suggestions"]
+    assert suggestion["isRecommended"] is False and "outside the table" in suggestion["label"]
+    [action] = suggestion["actions"]
+    assert action["type"] == "update" and action["resource"]["id"] == "oma-1"
+    MedicationRequest.model_validate(action["resource"])  # the suggested order is valid FHIR R4
+    dose = action["resource"]["dosageInstruction"][0]
+    assert dose["doseAndRate"][0]["doseQuantity"]["value"] == 300
+    assert dose["timing"]["repeat"] == {"frequency": 1, "period": 4, "periodUnit": "wk"}
+
+
+def test_omalizumab_within_the_table_recommends_the_label_dose(api: TestClient) -> None:
+    expected = omalizumab_dose(200, 70)
+    response = api.post(f"/cds-services/{OMALIZUMAB_DOSE}",
+                        json=order_select(with_order(omalizumab_order()), dose_prefetch(200, 70)))
+    [card] = check_response(response.json())
+    assert card["summary"].startswith(f"Omalizumab {expected.dose_mg} mg every {expected.interval_weeks} weeks")
+    assert f"IgE {expected.cell[0]} IU/mL" in card["summary"]
+    assert card["suggestions"][0]["isRecommended"] is True
+
+
+def test_order_already_at_the_table_dose_gets_no_suggestion(api: TestClient) -> None:
+    expected = omalizumab_dose(200, 70)
+    order = omalizumab_order(expected.dose_mg, (1, expected.interval_weeks, "wk"))
+    [card] = api.post(f"/cds-services/{OMALIZUMAB_DOSE}", json=order_select(with_order(order), dose_prefetch(200, 70))).json()["cards"]
+    assert "suggestions" not in card and "selectionBehavior" not in card
+
+
+def test_omalizumab_without_ige_cannot_be_checked(api: TestClient) -> None:
+    [card] = check_response(api.post(f"/cds-services/{OMALIZUMAB_DOSE}",
+                                     json=order_select(with_order(omalizumab_order()), dose_prefetch(None, 80))).json())
+    assert "no baseline total IgE or body weight" in card["summary"] and "suggestions" not in card
+
+
+def test_unselected_omalizumab_draft_is_ignored(api: TestClient) -> None:
+    context = with_order(omalizumab_order())
+    context["selections"] = ["NutritionOrder/pureeddiet-simple"]
+    assert api.post(f"/cds-services/{OMALIZUMAB_DOSE}", json=order_select(context, dose_prefetch(200, 70))).json() == {"cards": []}
+
+
+# ---------------------------------------------------------------- feedback
+
+def test_feedback_examples_of_the_specification_are_accepted() -> None:
+    router = cds_hooks_router(CdsSettings(sandbox=True))
+    app = FastAPI()
+    app.include_router(router)
+    api = TestClient(app)
+    for name in ("feedback-accepted.json", "feedback-overridden.json"):
+        response = api.post(f"/cds-services/{PATIENT_VIEW}/feedback", json=fixture(name))
+        assert response.status_code == 200 and response.json() == {"received": 1}
+    log = list(router.state.feedback)
+    assert [item["outcome"] for item in log] == ["accepted", "overridden"]
+    assert log[1]["overrideReason"]["reason"]["code"] == "d7ecf885"
+
+
+def test_feedback_errors(api: TestClient) -> None:
+    accepted = copy.deepcopy(fixture("feedback-accepted.json"))
+    del accepted["feedback"][0]["acceptedSuggestions"]
+    assert api.post(f"/cds-services/{PATIENT_VIEW}/feedback", json=accepted).status_code == 400
+    assert api.post("/cds-services/nope/feedback", json=fixture("feedback-accepted.json")).status_code == 404
+    bad = fixture("feedback-accepted.json")
+    bad["feedback"][0]["outcome"] = "ignored"
+    assert api.post(f"/cds-services/{PATIENT_VIEW}/feedback", json=bad).status_code == 422
+
+
+def test_services_table_matches_discovery_shape() -> None:
+    for service_id, service in SERVICES.items():
+        assert service["id"] == service_id and service["hook"] in ("patient-view", "order-select")

@@ -1,0 +1,182 @@
+"""Authentication of the calling EHR by signed JWT (CDS Hooks 2.0 "Trusting CDS Clients")."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from mastcds.web import cds_auth
+from mastcds.web.cds_auth import CdsSettings, SettingsError
+from mastcds.web.cds_hooks import cds_hooks_router
+from tests.fhir.loopback import loopback_fhir
+
+ISSUER = "https://ehr.example.org/"
+BASE = "http://testserver"
+KEY = ec.generate_private_key(ec.SECP384R1())
+OTHER_KEY = ec.generate_private_key(ec.SECP384R1())
+
+
+def public_jwk(key: Any, kid: str = "k1", alg: str = "ES384") -> dict[str, Any]:
+    algorithm = jwt.algorithms.ECAlgorithm if alg.startswith("ES") else jwt.algorithms.RSAAlgorithm
+    jwk = json.loads(algorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": alg, "use": "sig"}
+
+
+def token(path: str = "/cds-services", *, key: Any = KEY, alg: str = "ES384", kid: str = "k1", iss: str = ISSUER,
+          aud: str | None = None, lifetime: int = 60, iat_shift: int = 0, jti: str | None = None,
+          drop: tuple[str, ...] = (), headers: dict[str, Any] | None = None) -> str:
+    now = int(time.time()) + iat_shift
+    claims = {"iss": iss, "aud": aud or BASE + path, "exp": now + lifetime, "iat": now,
+              "jti": jti or str(uuid.uuid4()), "tenant": "hospital-1"}
+    for name in drop:
+        claims.pop(name)
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": "JWT", **(headers or {})})
+
+
+def client(settings: CdsSettings) -> TestClient:
+    app = FastAPI()
+    app.include_router(cds_hooks_router(settings))
+    return TestClient(app)
+
+
+@pytest.fixture
+def api() -> TestClient:
+    return client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(KEY)]}}))
+
+
+def get(api: TestClient, bearer: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    return api.get("/cds-services", headers=headers)
+
+
+def test_valid_token_is_accepted(api: TestClient) -> None:
+    assert get(api, token()).status_code == 200
+
+
+def test_missing_token_is_refused_unless_sandbox(api: TestClient) -> None:
+    response = get(api, None)
+    assert response.status_code == 401 and "missing bearer token" in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert get(client(CdsSettings(sandbox=True)), None).status_code == 200
+
+
+def test_expired_token(api: TestClient) -> None:
+    response = get(api, token(lifetime=60, iat_shift=-3600))
+    assert response.status_code == 401 and response.json()["detail"] == "token expired"
+
+
+def test_wrong_audience(api: TestClient) -> None:
+    response = get(api, token(aud="https://other.example.org/cds-services"))
+    assert response.status_code == 401 and "wrong audience" in response.json()["detail"]
+    # a token for one service is not valid for another endpoint
+    assert get(api, token("/cds-services/mastcds-patient-view")).status_code == 401
+
+
+def test_unknown_issuer(api: TestClient) -> None:
+    response = get(api, token(iss="https://evil.example.org/"))
+    assert response.status_code == 401 and "not an allowed CDS client" in response.json()["detail"]
+
+
+def test_bad_signature(api: TestClient) -> None:
+    response = get(api, token(key=OTHER_KEY))
+    assert response.status_code == 401 and response.json()["detail"] == "bad signature"
+
+
+def test_replayed_jti(api: TestClient) -> None:
+    once = token(jti="same-jti")
+    assert get(api, once).status_code == 200
+    response = get(api, once)
+    assert response.status_code == 401 and "replayed" in response.json()["detail"]
+    # the same jti signed again is still a replay
+    assert get(api, token(jti="same-jti")).status_code == 401
+
+
+def test_symmetric_and_none_algorithms_are_refused(api: TestClient) -> None:
+    hs = jwt.encode({"iss": ISSUER, "aud": BASE + "/cds-services", "exp": int(time.time()) + 60,
+                     "iat": int(time.time()), "jti": "x"}, "secret-of-at-least-32-bytes-length!!", algorithm="HS256",
+                    headers={"kid": "k1", "typ": "JWT"})
+    assert "not accepted" in get(api, hs).json()["detail"]
+    none = jwt.encode({"iss": ISSUER}, None, algorithm="none", headers={"kid": "k1", "typ": "JWT"})
+    assert get(api, none).status_code == 401
+    with pytest.raises(SettingsError, match="HS256"):
+        CdsSettings(algorithms=("HS256",))
+
+
+@pytest.mark.parametrize("claim", ["iat", "jti", "exp"])
+def test_required_claims(api: TestClient, claim: str) -> None:
+    assert get(api, token(drop=(claim,))).status_code == 401
+
+
+def test_header_rules(api: TestClient) -> None:
+    assert "kid" in get(api, token(kid="")).json()["detail"]
+    assert "no key" in get(api, token(kid="k2")).json()["detail"]
+    assert "typ" in get(api, token(headers={"typ": "at+jwt"})).json()["detail"]
+    assert "jku" in get(api, token(headers={"jku": "https://evil.example.org/jwks"})).json()["detail"]
+    assert get(api, "not-a-jwt").status_code == 401
+
+
+def test_too_long_lived_token(api: TestClient) -> None:
+    assert "longer than" in get(api, token(lifetime=86400)).json()["detail"]
+
+
+def test_rsa_rs384_and_key_algorithm_mismatch() -> None:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    api = client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(rsa_key, "r1", "RS384"), public_jwk(KEY)]}}))
+    assert get(api, token(key=rsa_key, alg="RS384", kid="r1")).status_code == 200
+    assert get(api, token(key=rsa_key, alg="RS256", kid="r1")).status_code == 401  # key says RS384
+
+
+def test_keys_from_a_configured_jwks_url_are_fetched_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    with loopback_fhir([], {"keys": [public_jwk(KEY)]}) as server:
+        jwks_url = server.base.removesuffix("/fhir") + "/jwks"
+        api = client(CdsSettings(issuers={ISSUER: jwks_url}))
+        for _ in range(3):
+            assert get(api, token(headers={"jku": jwks_url})).status_code == 200
+        assert [path for path, _auth in server.requests] == ["/jwks"]
+        # an unknown kid right after a fetch does not refetch (no fetch storm from forged kids)
+        assert "no key" in get(api, token(kid="rotated")).json()["detail"]
+        assert len(server.requests) == 1
+        # later, a rotated key is picked up by one refetch
+        server.jwks["keys"].append(public_jwk(OTHER_KEY, "rotated"))
+        monkeypatch.setattr(cds_auth, "_REFETCH_AFTER_SECONDS", 0.0)
+        assert get(api, token(key=OTHER_KEY, kid="rotated")).status_code == 200
+        assert len(server.requests) == 2
+
+
+def test_unreachable_jwks_is_refused_not_crashed() -> None:
+    api = client(CdsSettings(issuers={ISSUER: "http://127.0.0.1:9/jwks"}, fhir_timeout_seconds=1))
+    response = get(api, token())
+    assert response.status_code == 401 and "could not be fetched" in response.json()["detail"]
+
+
+def test_public_url_sets_the_expected_audience() -> None:
+    api = client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(KEY)]}}, public_url="https://cds.example.org"))
+    assert get(api, token(aud="https://cds.example.org/cds-services")).status_code == 200
+    assert get(api, token()).status_code == 401
+
+
+def test_settings_from_environment() -> None:
+    settings = CdsSettings.from_env({
+        "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: "https://ehr.example.org/jwks"}),
+        "MASTCDS_CDS_PUBLIC_URL": "https://cds.example.org/",
+        "MASTCDS_CDS_SANDBOX": "true",
+        "MASTCDS_CDS_ALGORITHMS": "ES384, RS384",
+        "MASTCDS_CDS_LEEWAY_SECONDS": "10",
+    })
+    assert settings.issuers == {ISSUER: "https://ehr.example.org/jwks"}
+    assert settings.public_url == "https://cds.example.org" and settings.sandbox
+    assert settings.algorithms == ("ES384", "RS384") and settings.leeway_seconds == 10
+    assert CdsSettings.from_env({}) == CdsSettings()
+    for bad in ({"MASTCDS_CDS_ISSUERS": "{nope"}, {"MASTCDS_CDS_ISSUERS": "[]"},
+                {"MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: "ftp://x"})},
+                {"MASTCDS_CDS_LEEWAY_SECONDS": "soon"}, {"MASTCDS_CDS_LEEWAY_SECONDS": "-1"}):
+        with pytest.raises(SettingsError):
+            CdsSettings.from_env(bad)
