@@ -11,5 +11,6 @@ from mastcds.cli import dose as _dose  # noqa: F401
 from mastcds.cli import records as _records  # noqa: F401
 from mastcds.cli import fhir as _fhir  # noqa: F401
 from mastcds.cli import report as _report  # noqa: F401
+from mastcds.cli import serve as _serve  # noqa: F401
 
 __all__ = ["app"]

@@ -1,0 +1,55 @@
+"""The web application: pages for clinicians, a JSON API for programs, one process on one database.
+
+``create_app()`` with no arguments serves the default database (SQLite in the
+user's data directory, migrated on opening) with settings from the
+environment; tests pass their own settings and store.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from mastcds import __version__
+from mastcds.store.database import Store
+from mastcds.web import api, pages
+from mastcds.web.cds_auth import CdsSettings
+from mastcds.web.cds_hooks import cds_hooks_router
+from mastcds.web.errors import install_error_handlers
+from mastcds.web.middleware import SecurityMiddleware
+from mastcds.web.openapi import install_openapi
+from mastcds.web.pages.render import render_error
+from mastcds.web.settings import WebSettings, load_settings
+from mastcds.web.throttle import LoginThrottle
+
+DESCRIPTION = (
+    "Clinical decision support for systemic mastocytosis and recurrent anaphylaxis. "
+    "Authenticate with an API token (`mastcds user token NAME` or the account page) sent as "
+    "`Authorization: Bearer <token>`. Roles: `viewer` reads, `clinician` reads and writes patients, "
+    "`admin` manages users and reads the audit log. Decision support only: not a substitute for clinical judgement."
+)
+
+
+def create_app(settings: WebSettings | None = None, store: Store | None = None, cds: CdsSettings | None = None) -> FastAPI:
+    """The application; ``cds`` configures the CDS Hooks service (default: ``MASTCDS_CDS_*`` variables)."""
+    settings = settings or load_settings()
+    store = store or Store(settings.database_url)
+    app = FastAPI(
+        title="mastcds",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{api.API_PREFIX}/openapi.json",
+        docs_url=None,  # Swagger UI loads scripts from a CDN: not on a clinical network
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.throttle = LoginThrottle(settings.login_max_failures, settings.login_window.total_seconds())
+    app.add_middleware(SecurityMiddleware, force_secure_cookies=settings.force_secure_cookies)
+    install_error_handlers(app, render_error)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(cds_hooks_router(cds))  # authenticates EHRs by their signed JWT, not by our logins
+    app.mount("/static", StaticFiles(packages=[("mastcds.web", "static")]), name="static")
+    install_openapi(app)
+    return app
