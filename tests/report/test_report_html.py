@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from mastcds import evaluate
 from mastcds.case import Case, load_case
 from mastcds.report.html import DISCLAIMER, render_report_html, write_report
 from mastcds.rules.treatment_response import SOURCE as RESPONSE_SOURCE
@@ -120,5 +121,5 @@ def test_write_report_html(tmp_path: Path, seed_case: Case, seed_evaluation: dic
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(valid_cases())
 def test_any_valid_case_renders(document: dict[str, Any]) -> None:
-    html = render_report_html(load_case(document), {}, generated_on=DAY)
+    html = render_report_html(load_case(document), evaluate(document), generated_on=DAY)
     assert html.rstrip().endswith("</html>")

@@ -15,6 +15,7 @@ from matplotlib import dates as mdates
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
+from mastcds import evaluate
 from mastcds.case import Case, load_case
 from mastcds.report import palette
 from mastcds.report.timeline import (
@@ -191,6 +192,6 @@ def test_control_characters_in_free_text_keep_the_svg_well_formed() -> None:
 @given(valid_cases())
 def test_any_valid_case_draws(document: dict[str, Any]) -> None:
     case = load_case(document)
-    figure = timeline_figure(case, {})
+    figure = timeline_figure(case, evaluate(document))
     assert len(figure.axes) == 3
     ElementTree.fromstring(save_figure_bytes(figure, "svg"))  # well-formed whatever the free text
