@@ -149,12 +149,12 @@ class _Importer:
         return patients[0] if patients else None
 
     def belongs(self, resource: Mapping[str, Any]) -> bool:
-        """A resource about the chosen patient (one with no subject is taken as about them)."""
+        """A resource about the chosen patient (one with no subject is taken as about them); others are counted."""
         reference = _ref(resource.get("subject")) or _ref(resource.get("patient"))
-        if reference is None or self.patient is None:
+        if reference is None or self.patient is None or self.resolve(reference) is self.patient:
             return True
-        target = self.resolve(reference)
-        return target is self.patient
+        self.out.unmapped[f"{resource.get('resourceType')} about another or unresolvable subject"] += 1
+        return False
 
     def skipped(self, resource: Mapping[str, Any]) -> bool:
         status = resource.get("status")

@@ -24,7 +24,9 @@ https://cds-hooks.hl7.org/2.0/ ; hook contexts: CDS Hooks Library 1.0
 Data come from the request's prefetch; what the client did not prefetch is
 fetched from ``fhirServer`` with ``fhirAuthorization`` (async, concurrent);
 without either the service answers 412 as the specification requires. The
-evaluation runs in-process and needs no database.
+evaluation runs in-process and needs no database: a call computes only the
+sections its cards read; the full evaluation behind a card's link is
+computed when the link is opened.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from mastcds.case import CaseError, Problem, load_case
+from mastcds.case import Case, CaseError, Problem, load_case
 from mastcds.engine import evaluate_case
+from mastcds.evaluation import episodes as _episodes
+from mastcds.evaluation import treatment as _treatment
 from mastcds.fhir import codes
 from mastcds.fhir.to_case import (
     FhirImport,
@@ -228,16 +232,21 @@ class Feedback(BaseModel):
 
 # ---------------------------------------------------------------- state kept by one service instance
 class _Links:
-    """Evaluations behind card links: random token -> (expiry, evaluation), oldest dropped first."""
+    """Cases behind card links: random token -> (expiry, case, its evaluation once asked for), oldest dropped first.
+
+    The full evaluation (all three SM editions enumerate the completions of
+    unknown findings: milliseconds) is computed when a clinician opens the
+    link, not on the EHR's latency-critical call.
+    """
 
     def __init__(self, ttl: float, capacity: int = 10_000) -> None:
         self.ttl, self.capacity = ttl, capacity
-        self.items: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self.items: OrderedDict[str, list[Any]] = OrderedDict()
 
-    def put(self, evaluation: dict[str, Any]) -> str:
+    def put(self, case: Case) -> str:
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
-        self.items[token] = (now + self.ttl, evaluation)
+        self.items[token] = [now + self.ttl, case, None]
         while len(self.items) > self.capacity or (self.items and next(iter(self.items.values()))[0] < now):
             self.items.popitem(last=False)
         return token
@@ -246,7 +255,9 @@ class _Links:
         item = self.items.get(token)
         if item is None or item[0] < time.monotonic():
             return None
-        return item[1]
+        if item[2] is None:
+            item[2] = evaluate_case(item[1])
+        return item[2]
 
 
 class CdsService:
@@ -355,7 +366,7 @@ def _work_up_done(case: Mapping[str, Any], imported: FhirImport) -> bool:
 
 def patient_view_cards(case: Mapping[str, Any], evaluation: Mapping[str, Any], imported: FhirImport,
                        link: str | None) -> list[Card]:
-    """The cards for one patient; none when nothing applies."""
+    """The cards for one patient (``evaluation`` needs its rema and tryptase sections); none when nothing applies."""
     cards: list[Card] = []
     episodes = case.get("episodes") or []
     baseline = (case.get("labs") or {}).get("baseline_tryptase_ng_ml")
@@ -485,19 +496,30 @@ def _today() -> str:
     return dt.date.today().isoformat()
 
 
-def _evaluate(resources: list[dict[str, Any]], patient_id: str,
-              extra_treatments: list[dict[str, Any]] = ()) -> tuple[dict[str, Any], dict[str, Any], FhirImport]:
+def _case(resources: list[dict[str, Any]], patient_id: str,
+          extra_treatments: list[dict[str, Any]] = ()) -> tuple[dict[str, Any], Case, FhirImport]:
+    """The case built from the FHIR data (its document, the checked Case, and the import's account)."""
     imported = case_from_resources(resources, patient_id=patient_id, today=_today())
-    case = imported.case
+    document = imported.case
     if extra_treatments:
-        case["treatments"] = [*case.get("treatments", []), *extra_treatments]
+        document["treatments"] = [*document.get("treatments", []), *extra_treatments]
     try:
-        evaluation = evaluate_case(load_case(case))
+        case = load_case(document)
     except CaseError as error:  # a mapping defect; reported on a card rather than failing the EHR's call
         imported.problems.extend(error.problems)
-        case = {"schema": case.get("schema"), "patient": {}}
-        evaluation = evaluate_case(load_case(case))
-    return case, evaluation, imported
+        document = {"patient": {}}
+        case = load_case(document)
+    return document, case, imported
+
+
+def card_sections(case: Case) -> dict[str, Any]:
+    """The evaluation sections the patient-view cards read (REMA, tryptase), built by the engine's own glue.
+
+    Only these are computed on the EHR's call: they take a fraction of a
+    millisecond where the full evaluation takes several (see bench/cds_hooks.py).
+    """
+    warnings: list[str] = []
+    return {"rema": _episodes.rema(case, warnings), "tryptase": _episodes.tryptase(case, warnings)}
 
 
 def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClient | None = None) -> APIRouter:
@@ -541,17 +563,17 @@ def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClien
             for order in orders:
                 reason = next((r.get("text") for r in order.get("reasonCode") or [] if isinstance(r, Mapping)), None)
                 draft = {"drug": "omalizumab", "start_date": _today(), **({"indication": reason} if reason else {})}
-                _case, evaluation, imported = _evaluate(resources, patient_id, [draft])
-                link = f"{base}/cds-evaluations/{service.links.put(evaluation)}"
-                cards.append(omalizumab_card(order, evaluation.get("omalizumab"), link))
+                _document, case, imported = _case(resources, patient_id, [draft])
+                link = f"{base}/cds-evaluations/{service.links.put(case)}"
+                cards.append(omalizumab_card(order, _treatment.omalizumab(case, []), link))
                 if imported.problems:
                     cards.append(_problems_card(imported.problems, link))
             return CardsResponse(cards=cards)
         resources = await gather_data(service, hook, definition["prefetch"])
-        case, evaluation, imported = _evaluate(resources, patient_id)
-        cards = patient_view_cards(case, evaluation, imported, None)
+        document, case, imported = _case(resources, patient_id)
+        cards = patient_view_cards(document, card_sections(case), imported, None)
         if cards:
-            link = f"{base}/cds-evaluations/{service.links.put(evaluation)}"
+            link = f"{base}/cds-evaluations/{service.links.put(case)}"
             for card in cards:
                 card.links = [Link(label="Full mastcds evaluation", url=link, type="absolute")]
         return CardsResponse(cards=cards)
