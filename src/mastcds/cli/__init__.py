@@ -12,5 +12,6 @@ from mastcds.cli import records as _records  # noqa: F401
 from mastcds.cli import fhir as _fhir  # noqa: F401
 from mastcds.cli import report as _report  # noqa: F401
 from mastcds.cli import serve as _serve  # noqa: F401
+from mastcds.cli import screen as _screen  # noqa: F401
 
 __all__ = ["app"]

@@ -99,7 +99,8 @@ class DuckDBDialect(Dialect):
     def member_string(self, value: str, name: str) -> str:
         return f"json_extract_string({value}, {self.quote('$.' + name)})"
 
-    def path_list(self, value: str, path: str) -> str | None:
+    def path_list(self, value: str, segments) -> str | None:
+        path = "$" + "".join((f".{name}" if name else "") + ("[*]" if many else "") for name, many in segments)
         return f"coalesce(CAST(json_extract({value}, {self.quote(path)}) AS JSON[]), {self.empty_json()})"
 
     def path_value(self, value: str, path: str) -> str:
@@ -199,8 +200,12 @@ class SparkDialect(Dialect):
     def member_string(self, value: str, name: str) -> str:
         return f"try_variant_get({value}, {self.quote('$.' + name)}, 'STRING')"
 
-    def path_list(self, value: str, path: str) -> str | None:
-        return None  # variant paths have no wildcard: arrays are navigated with lambdas
+    def path_list(self, value: str, segments) -> str | None:
+        # Variant paths have no wildcard: only a chain whose last step is the array reads in one go.
+        if any(many for _, many in segments[:-1]):
+            return None
+        path = "$" + "".join(f".{name}" for name, _ in segments if name)
+        return f"coalesce(try_variant_get({value}, {self.quote(path)}, 'ARRAY<VARIANT>'), {self.empty_json()})"
 
     def path_value(self, value: str, path: str) -> str:
         return value if path == "$" else f"try_variant_get({value}, {self.quote(path)})"

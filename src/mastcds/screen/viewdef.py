@@ -272,7 +272,7 @@ class _Compiler:
     def _chain_collection(self, chain) -> str | None:
         path, many = self._chain_path(chain)
         if many:
-            return self.d.path_list(chain[0], path)
+            return self.d.path_list(chain[0], chain[1])
         return self.d.as_collection(self.d.path_value(chain[0], path))
 
     def _chain_scalar(self, chain, kind: str) -> str | None:
