@@ -322,21 +322,25 @@ def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else []
 
 
+_LAB_BY_CODE = {(code.system, code.code): test for test, code in LAB_TESTS.items()}
+_FINDING_BY_CODE = {(code.system, code.code): name for name, code in EPISODE_FINDINGS.items()}
+
+
 def lab_test_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
     """The case lab test a LOINC coding names, or None."""
     for coding in codings:
-        for test, code in LAB_TESTS.items():
-            if code.matches(coding):
-                return test
+        test = _LAB_BY_CODE.get((coding.get("system"), coding.get("code")))
+        if test is not None:
+            return test
     return None
 
 
 def episode_finding_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
     """The case episode field a finding coding names, or None."""
     for coding in codings:
-        for field, code in EPISODE_FINDINGS.items():
-            if code.matches(coding):
-                return field
+        name = _FINDING_BY_CODE.get((coding.get("system"), coding.get("code")))
+        if name is not None:
+            return name
     return None
 
 

@@ -169,6 +169,7 @@ class CdsClientVerifier:
         self.cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self.last_fetch: dict[str, float] = {}
         self.locks: dict[str, asyncio.Lock] = {}
+        self.keys: dict[tuple[str, str], Any] = {}
 
     async def _fetch(self, issuer: str, url: str) -> dict[str, Any]:
         client = self.http or httpx.AsyncClient(timeout=self.settings.fhir_timeout_seconds)
@@ -215,6 +216,16 @@ class CdsClientVerifier:
                 break
         raise AuthError(f"no key {kid!r} in the JWK Set of issuer {issuer}")
 
+    def _public_key(self, jwk: dict[str, Any], alg: str) -> Any:
+        """The key object of a JWK (parsing one costs more than verifying a signature, so it is kept)."""
+        cache_key = (json.dumps(jwk, sort_keys=True), alg)
+        key = self.keys.get(cache_key)
+        if key is None:
+            if len(self.keys) > 1000:  # forged kids cannot get here (unknown kids are refused before)
+                self.keys.clear()
+            key = self.keys[cache_key] = jwt.PyJWK(jwk, algorithm=alg).key
+        return key
+
     async def verify(self, authorization: str | None, audience: str) -> CdsClient:
         """The verified client, or :class:`AuthError` saying why the call is refused."""
         if not authorization or not authorization.startswith("Bearer "):
@@ -243,7 +254,7 @@ class CdsClientVerifier:
         if jwk.get("alg") not in (None, alg):
             raise AuthError(f"key {kid!r} is for {jwk.get('alg')}, the token says {alg}")
         try:
-            key = jwt.PyJWK(jwk, algorithm=alg).key
+            key = self._public_key(jwk, alg)
             claims = jwt.decode(
                 token, key, algorithms=[alg], audience=audience, issuer=issuer,
                 leeway=self.settings.leeway_seconds, options={"require": _REQUIRED_CLAIMS},
