@@ -367,6 +367,14 @@ def test_seed_case_four_episodes_before_omalizumab_none_after() -> None:
     # to the end of 2012 (the paper: "15 months") gives 473 clean days, still short of 492
     assert not only(treatment_response(load_case(SEED), as_of="2012-12-31"), "omalizumab").judgeable
     json.dumps(summary.as_dict())  # serialisable for the report and the API
+    glucocorticoid = only(summary, "glucocorticoid")
+    assert glucocorticoid.before.episodes == ("e1", "e2", "e3") and glucocorticoid.after.episodes == ("e4",)
+    shared = [w for w in glucocorticoid.warnings if "share a period" in w]
+    assert shared == [
+        "episodes e2 (2011-08), e3 (2011-08) and the start of glucocorticoid (2011-08) share a period, "
+        "so their order is unknown; counted before it (dates placed mid-period)"
+    ]
+    assert any("p = 0.178 > 0.05" in w for w in glucocorticoid.warnings)  # (411 / 731) ** 3
 
 
 # ------------------------------------------------------------------ invariants

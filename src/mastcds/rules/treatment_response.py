@@ -454,7 +454,7 @@ def response_for_course(
             notes.add(
                 f"too short to judge {course.label}: after {_fmt_rate(before)} before it, even no episode in "
                 f"{after.days} days on it would not show a fall beyond chance (smallest possible one-sided "
-                f"p = {smallest:.2f} > {float(SIGNIFICANCE_ONE_SIDED):g}); that needs {needed} days without an episode"
+                f"p = {smallest:.3g} > {float(SIGNIFICANCE_ONE_SIDED):g}); that needs {needed} days without an episode"
             )
     return TreatmentResponse(
         drug=course.drug,
