@@ -140,11 +140,15 @@ def print_evaluation(console: Console, result: dict[str, Any]) -> None:
     console.print(_dose_text(result["omalizumab"]))
     epinephrine = result["epinephrine_autoinjector_mg"]
     console.print(f"Adrenaline auto-injector: {'specialist decision' if epinephrine is None else f'{epinephrine:g} mg'} (prescribe two)")
-    for name, score in (result.get("prognosis") or {}).items():
-        if score:
-            console.print(f"Prognosis {name.upper()}: {_summary(score)}")
-    if result["warnings"]:
-        console.print(Panel("\n".join(f"• {w}" for w in result["warnings"]), title="Warnings", title_align="left", style="yellow"))
+    prognosis = result.get("prognosis") or {}
+    for name in ("mars", "ipsm"):
+        if prognosis.get(name):
+            console.print(f"Prognosis {name.upper()}: {_summary(prognosis[name])}")
+    shown = set((result["omalizumab"] or {}).get("warnings", []))
+    # the dose's own warnings are printed beside the dose; the engine also lists them, prefixed
+    remaining = [w for w in result["warnings"] if not any(w.endswith(d) for d in shown)]
+    if remaining:
+        console.print(Panel("\n".join(f"• {w}" for w in remaining), title="Warnings", title_align="left", style="yellow"))
 
 
 def _number(value: float | None, unit: str) -> str:
