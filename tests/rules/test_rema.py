@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN
+from mastcds.rules.logic import MET, UNKNOWN
 from mastcds.rules.rema import REMA_CLONAL_CUTOFF, RemaResult, rema_score
 
 # Reference patient for the item tests: female (-1), urticaria (-2), no syncope (0), tryptase 20 (0) = -3.
