@@ -17,7 +17,7 @@ from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import cds_hooks_router
 from mastcds.web.errors import install_error_handlers
 from mastcds.web.middleware import SecurityMiddleware
-from mastcds.web.openapi import install_openapi
+from mastcds.web.openapi import API_PREFIX, install_openapi
 from mastcds.web.pages.render import render_error
 from mastcds.web.settings import WebSettings, load_settings
 from mastcds.web.throttle import LoginThrottle
@@ -38,7 +38,7 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None, 
         title="mastcds",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url=f"{api.API_PREFIX}/openapi.json",
+        openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # Swagger UI loads scripts from a CDN: not on a clinical network
         redoc_url=None,
     )

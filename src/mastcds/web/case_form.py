@@ -67,6 +67,8 @@ _LABELS = {
     "nasal_ocular": "Nasal or ocular",
     "id": "Id",
 }
+_PRESENCE_LABELS = {"other_extracutaneous_organ": "Biopsy taken"}
+_ABSENT_MEANS = re.compile(r"\bAbsent = ")
 _UNIT = re.compile(r"Unit: (.+?)\.?$")
 _DRUGS = re.compile(r"underscores: (.+?), or a generic")
 
@@ -102,6 +104,10 @@ class FormSection:
     description: str | None
     fields: tuple[FormField, ...]
     repeated: bool = False
+    # The section's absence means something (other_extracutaneous_organ:
+    # "Absent = no such biopsy was taken"), so the form asks whether it was
+    # done, beside its findings; an empty section alone could not say it.
+    presence_label: str | None = None
 
 
 def _types(spec: Mapping[str, Any]) -> set[str]:
@@ -169,7 +175,11 @@ def _section(key: str, spec: Mapping[str, Any], repeated: bool) -> FormSection:
     properties = spec["properties"]
     required = set(spec.get("required", ()))
     fields = tuple(_field(name, sub, name in required) for name, sub in properties.items())
-    return FormSection(key, _TITLES.get(key, _label(key)), spec.get("description"), fields, repeated)
+    description = spec.get("description")
+    presence = None
+    if not repeated and description and _ABSENT_MEANS.search(description):
+        presence = _PRESENCE_LABELS.get(key, "Done")
+    return FormSection(key, _TITLES.get(key, _label(key)), description, fields, repeated, presence)
 
 
 @cache
@@ -228,6 +238,7 @@ def state_from_form(form: Mapping[str, Any]) -> FormState:
     """The form's typed values; names that are no field of the form are ignored."""
     state = FormState()
     known = {field_path(s.key, f.name) for s in form_sections() if not s.repeated for f in s.fields}
+    known |= {s.key for s in form_sections() if s.presence_label}
     row_fields = {s.key: {f.name for f in s.fields} for s in form_sections() if s.repeated}
     gathered: dict[str, dict[int, dict[str, str]]] = {key: {} for key in REPEATED}
     for name, value in form.items():
@@ -265,6 +276,8 @@ def state_from_document(document: Mapping[str, Any]) -> FormState:
             ]
             continue
         source = document.get(section.key) or {} if section.key else document
+        if section.presence_label:
+            state.values[section.key] = "true" if section.key in document else "false"
         for f in section.fields:
             if source.get(f.name) is not None:
                 state.values[field_path(section.key, f.name)] = _shown(source[f.name])
@@ -357,7 +370,12 @@ def document_from_state(state: FormState) -> ParsedForm:
             document.update(_parse_object(section, state.values, "", problems))
         else:
             found = _parse_object(section, state.values, section.key, problems)
-            if found or section.key == "patient":
+            done = state.values.get(section.key, "") == "true"
+            if section.presence_label and found and not done:
+                problems.append(
+                    Problem(section.key, "no", f"findings are entered: set '{section.presence_label}' to yes, or clear them")
+                )
+            if found or done or section.key == "patient":
                 document[section.key] = found
     # The case rules run even when some inputs did not parse, so that every
     # problem shows at once; their paths count only the rows kept.

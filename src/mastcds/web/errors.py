@@ -28,9 +28,9 @@ from mastcds.store.errors import (
 )
 from mastcds.web.auth import Forbidden, NotAuthenticated
 from mastcds.web.csrf import CsrfError
+from mastcds.web.openapi import API_PREFIX
 from mastcds.web.problems import InputError, NotFoundError
 
-API_PREFIX = "/api/"
 _STATUS = (
     ((PatientNotFound, RecordNotFound, EvaluationNotFound), 404),
     ((PatientExists,), 409),
@@ -67,7 +67,7 @@ def _from_validation(error: RequestValidationError) -> list[Problem]:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX)
+    return request.url.path.startswith(API_PREFIX + "/")
 
 
 def _is_page(request: Request) -> bool:

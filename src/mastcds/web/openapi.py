@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from mastcds.case import case_schema
 
+API_PREFIX = "/api/v1"
 # component name -> where it sits in the case schema
 CASE_PARTS = {"Episode": "episodes", "LabResult": "lab_results", "Treatment": "treatments"}
 
@@ -54,7 +55,7 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             # the JSON API only: CDS Hooks (mounted beside it) has its own discovery document
-            document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith("/api/")}
+            document["paths"] = {path: item for path, item in document["paths"].items() if path.startswith(API_PREFIX)}
             for item in document["paths"].values():
                 for operation in item.values():
                     _plain_reference(operation)

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from mastcds.web.api import admin, patients, tools
 
-API_PREFIX = "/api/v1"
-
-router = APIRouter(prefix=API_PREFIX)
+# Each module's router carries the whole prefix itself, so that a route's
+# ``path`` is the full template the access log prints.
+router = APIRouter()
 router.include_router(tools.router)
 router.include_router(patients.router)
 router.include_router(admin.router)

@@ -27,7 +27,7 @@ def form_page(
     errors: dict[str, list[str]] = {}
     for problem in problems:
         errors.setdefault(problem.path, []).append(problem.message)
-    field_names = {name for name in _all_field_names(state)}
+    field_names = set(_all_field_names(state))
     general = [p for p in problems if p.path not in field_names]
     context = {
         "sections": form_sections(),
@@ -54,6 +54,8 @@ def _all_field_names(state: FormState) -> list[str]:
                 names += [f"{section.key}[{index}].{f.name}" for f in section.fields]
         else:
             names += [f"{section.key}.{f.name}" if section.key else f.name for f in section.fields]
+            if section.presence_label:
+                names.append(section.key)
     return names
 
 

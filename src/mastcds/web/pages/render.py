@@ -25,7 +25,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals.update(
-    version=__version__, status_labels=STATUS_LABELS, edition_titles=EDITION_TITLES, csrf_field=CSRF_FIELD
+    app_version=__version__, status_labels=STATUS_LABELS, edition_titles=EDITION_TITLES, csrf_field=CSRF_FIELD
 )
 
 
