@@ -16,10 +16,11 @@ import time
 from mastcds.store import service
 from mastcds.store.database import Store
 
-# A user pauses between entries; without a pause one SQLite writer can hold
-# the lock round after round while the other waits (correct, but then the
-# test would not show the two interleaving).
-PAUSE_SECONDS = 0.01
+# A user pauses between entries. Without a pause one SQLite writer can take
+# the lock again round after round while the other sleeps in SQLite's busy
+# handler (up to 100 ms between tries): nothing is lost, but the test would
+# not show the two interleaving.
+PAUSE_SECONDS = 0.15
 
 
 def main(url: str, key: str, name: str, count: int, field: str) -> None:

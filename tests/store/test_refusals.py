@@ -234,3 +234,12 @@ def test_an_export_never_leaves_a_half_written_directory(seeded: Store, tmp_path
     with pytest.raises(StoreError, match="No space left"):
         registry.export_registry(seeded, exports / "out", actor="x")
     assert sorted(p.name for p in exports.iterdir()) == ["full"]
+
+
+def test_nul_characters_are_refused_on_every_database(seeded: Store) -> None:
+    error = refused(seeded, InvalidRecord, lambda: service.add_treatment(seeded, KEY, {"drug": "a\x00b", "start_date": "2013"}, actor="x"))
+    assert only_problem(error) == ("treatment.drug", "a\x00b", "text must not contain the NUL character (U+0000)")
+    error = refused(seeded, InvalidRecord, lambda: service.update_findings(seeded, KEY, {"notes": "\x00"}, actor="x"))
+    assert only_problem(error)[0] == "notes"
+    refused(seeded, StoreError, lambda: service.add_lab_result(seeded, KEY, LAB, actor="x", reason="why\x00"))
+    refused(seeded, StoreError, lambda: service.add_lab_result(seeded, KEY, LAB, actor="x\x00y"))

@@ -28,8 +28,8 @@ def checked_actor(actor: str) -> str:
     """The acting user's name, or :class:`StoreError`: every change must say who made it."""
     if not isinstance(actor, str) or not actor.strip():
         raise StoreError.one("user", actor, "the acting user must be named (--user or $MASTCDS_USER)")
-    if len(actor.strip()) > MAX_ACTOR_LENGTH:
-        raise StoreError.one("user", actor, f"at most {MAX_ACTOR_LENGTH} characters")
+    if len(actor.strip()) > MAX_ACTOR_LENGTH or not actor.isprintable():
+        raise StoreError.one("user", actor, f"at most {MAX_ACTOR_LENGTH} printable characters")
     return actor.strip()
 
 

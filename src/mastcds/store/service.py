@@ -70,6 +70,7 @@ from mastcds.store.errors import (
 from mastcds.store.models import REVISION_MODELS, Change, Evaluation, Patient, Record
 from mastcds.store.revisions import (
     IDENTIFIER,
+    NUL_MESSAGE,
     KIND_LISTS,
     LIST_KINDS,
     Draft,
@@ -103,6 +104,8 @@ def new_patient_key() -> str:
 
 
 def _reason(reason: str | None) -> str | None:
+    if reason and "\x00" in reason:
+        raise StoreError.one("reason", reason, NUL_MESSAGE)
     return reason.strip() if reason and reason.strip() else None
 
 
