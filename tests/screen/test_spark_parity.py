@@ -13,7 +13,7 @@ from mastcds.screen.views import discover_export, screening_views
 
 @pytest.mark.spark
 def test_duckdb_and_spark_worklists_are_identical(spark, tmp_path):
-    synthesize(1500, tmp_path, seed=3)
+    synthesize(1000, tmp_path, seed=3)
     files, _ = discover_export(tmp_path)
     views = screening_views()
     duck = run_duckdb(files, views)

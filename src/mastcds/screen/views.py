@@ -32,15 +32,19 @@ def _any_prefix(system: str, prefixes: tuple[str, ...]) -> str:
 
 def observation_filter() -> str:
     """Tryptase, episode findings, genotype and work-up results; systolic pressure only when it
-    is recorded for an episode (``focus``), which keeps routine blood pressures out."""
-    wanted = " or ".join([
-        _any_code(C.LOINC, [C.TRYPTASE.code, *C.WORKUP_LOINC]),
-        _any_code(C.SNOMED, [C.SYNCOPE.code, C.URTICARIA.code, C.ANGIOEDEMA.code]),
-        _any_code(C.TPSAB1_EXTRA_ALPHA_COPIES.system, [C.TPSAB1_EXTRA_ALPHA_COPIES.code]),
-    ])
+    is recorded for an episode (``focus``), which keeps routine blood pressures out.
+
+    Written as "code in the list and system in the list" so each coding is read twice, not once
+    per alternative; records.py re-checks every row's exact system and code pair.
+    """
+    pairs = [(C.LOINC, c) for c in (C.TRYPTASE.code, *C.WORKUP_LOINC)]
+    pairs += [(C.SNOMED, c.code) for c in (C.SYNCOPE, C.URTICARIA, C.ANGIOEDEMA)]
+    pairs += [(C.TPSAB1_EXTRA_ALPHA_COPIES.system, C.TPSAB1_EXTRA_ALPHA_COPIES.code)]
+    codes = " or ".join(f"code = {_quote(code)}" for _, code in pairs)
+    systems = " or ".join(f"system = {_quote(system)}" for system in sorted({s for s, _ in pairs}))
     blood_pressure = _any_code(C.LOINC, [C.SYSTOLIC_BP.code])
-    return (f"code.coding.where({wanted}).exists() or "
-            f"(code.coding.where({blood_pressure}).exists() and focus.exists())")
+    return (f"code.coding.where(({codes}) and ({systems})).exists() or "
+            f"(focus.exists() and code.coding.where({blood_pressure}).exists())")
 
 
 def condition_filter() -> str:
