@@ -908,6 +908,18 @@ class NextTest:
         return {"test": self.test, "why": self.why}
 
 
+def consistent(f: Any) -> bool:
+    """Whether findings could be recorded together: a C1 judgement needs a low (or unmeasured) count,
+    and a pathological fracture from osteolysis needs an osteolysis. Test results that contradict what
+    is recorded are not offered as outcomes."""
+    if f.cytopenia_caused_by_mast_cells and all(
+        limit.status(value) is NOT_MET
+        for value, limit in zip((f.hemoglobin_g_dl, f.platelets_10e9_l, f.neutrophils_10e9_l), CYTOPENIA_LIMITS.values())
+    ):
+        return False
+    return not (f.pathologic_fracture and f.osteolysis_max_cm == 0)
+
+
 class _Revealed:
     """The findings with a test's result put in (cheaper than copying the 45-field dataclass)."""
 
@@ -963,6 +975,8 @@ def next_tests(
         added: set[str] = set()
         for outcome in investigation.outcomes(f, rules):
             revealed: Any = _Revealed(f, outcome)
+            if not consistent(revealed):
+                continue
             after = possible(_with_atoms(a, [(name, ATOM_FUNCTIONS[name](revealed, rules)) for name in affected]))
             ruled_out |= categories - after
             added |= after - categories
@@ -1393,13 +1407,11 @@ def findings_warnings(f: SMFindings) -> list[str]:
         warnings.append("SM: the associated haematological neoplasm is an empty text; treated as unknown")
     elif ahn_lineage(name) == UNCLASSIFIED:
         warnings.append("SM: the associated neoplasm's name is not recognised as myeloid or lymphoid; both are kept possible")
-    counts = (f.hemoglobin_g_dl, f.platelets_10e9_l, f.neutrophils_10e9_l)
-    if f.cytopenia_caused_by_mast_cells and all(
-        limit.status(value) is NOT_MET for value, limit in zip(counts, CYTOPENIA_LIMITS.values())
-    ):
-        warnings.append("SM: a cytopenia caused by mast cells is recorded but the recorded counts are not cytopenic; the judgement is used")
-    if f.pathologic_fracture and f.osteolysis_max_cm == 0:
-        warnings.append("SM: a pathological fracture from osteolysis is recorded with no osteolysis (0 cm)")
+    if not consistent(f):
+        warnings.append(
+            "SM: contradictory findings: a cytopenia caused by mast cells with counts that are not cytopenic (the "
+            "judgement is used), or a pathological fracture from osteolysis with no osteolysis (0 cm: C4 not met)"
+        )
     if f.hypersplenism and f.splenomegaly is False:
         warnings.append("SM: hypersplenism is recorded without splenomegaly; C3 needs both")
     if f.liver_dysfunction and f.hepatomegaly is False:
