@@ -17,7 +17,7 @@ PATIENTS = 6000
 def export(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gzip" if request.param else "plain")
     synthesize(PATIENTS, folder, seed=11, gzip_output=request.param)
-    return folder
+    return folder, screen_export(folder)
 
 
 def _truth(folder):
@@ -25,8 +25,8 @@ def _truth(folder):
 
 
 def test_every_planted_case_is_found_with_exactly_its_rules(export):
-    truth = _truth(export)
-    result = screen_export(export)
+    folder, result = export
+    truth = _truth(folder)
     fired = {row["patient_id"]: sorted(row["rules"].split(";")) for row in result.worklist}
     positives = {pid: sorted(p["expected_rules"]) for pid, p in truth["planted"].items() if p["expected_rules"]}
     assert positives, "the export must plant positives"
@@ -36,13 +36,13 @@ def test_every_planted_case_is_found_with_exactly_its_rules(export):
 
 
 def test_malformed_lines_are_counted_exactly(export):
-    truth = _truth(export)
-    result = screen_export(export)
+    folder, result = export
+    truth = _truth(folder)
     assert sorted((m.file, m.line) for m in result.malformed) == sorted((m["file"], m["line"]) for m in truth["malformed"])
 
 
 def test_every_profile_is_planted_in_a_moderate_export(export):
-    planted = {p["profile"] for p in _truth(export)["planted"].values()}
+    planted = {p["profile"] for p in _truth(export[0])["planted"].values()}
     assert planted == {p.name for p in PROFILES}
 
 
@@ -54,6 +54,6 @@ def test_same_seed_writes_the_same_export(tmp_path):
 
 
 def test_worklist_is_ordered_by_priority(export):
-    worklist = screen_export(export).worklist
+    worklist = export[1].worklist
     assert [row["priority"] for row in worklist] == sorted(row["priority"] for row in worklist)
     assert all(json.loads(row["evidence"]) for row in worklist)

@@ -28,10 +28,10 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress
                memory_limit: str = "1GB", threads: int | None = None) -> EngineRows:
     """Run every view over its files; return candidate patients' rows and the malformed lines."""
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET enable_progress_bar = false")
     if threads:
-        con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET threads = ?", [int(threads)])
     malformed: list[Malformed] = []
     for resource_type, table in _TABLES.items():
         compiled = compile_view(views[resource_type], "duckdb")
