@@ -163,3 +163,24 @@ def test_isolated_bone_marrow_mastocytosis_is_a_provisional_ism_subvariant() -> 
     result = verdict(lesions="none", darier_sign=None, biopsy_mast_cell_infiltrates=None, kit_mutation_in_lesional_skin=None)
     assert result.category == "ISM"
     assert any("isolated bone marrow mastocytosis" in note for note in result.notes)
+
+
+def test_immunophenotype_test_cannot_undo_an_organ_record_that_may_be_cd30_alone() -> None:
+    """The organ's CD25/CD2/CD30 record keeps the minor criterion open whatever the marrow shows, so marrow
+    CD25/CD2 can only confirm SM (ruling out CM), never exclude it."""
+    result = verdict(
+        atypical_morphology_over_25_percent=False,
+        kit_d816v="not_detected",
+        kit_d816v_vaf_percent=None,
+        baseline_tryptase_ng_ml=10,
+        cd25=None,
+        cd2=None,
+        other_organ_biopsied=True,
+        other_organ_multifocal_dense_infiltrates=False,
+        other_organ_atypical_morphology_over_25_percent=False,
+        other_organ_cd25_cd2_cd30=True,
+        destructive_sarcoma=False,
+    )
+    assert result.possible_categories == ("CM", "ISM")
+    (phenotype,) = [t for t in result.next_tests if t.test.startswith("CD25, CD2 and CD30")]
+    assert phenotype.why.endswith("Its result could rule out CM.")

@@ -14,7 +14,7 @@ from mastcds.case import Case
 from mastcds.rules import cutaneous as cutaneous_rules
 from mastcds.rules import sm_icc2022, sm_who2016, sm_who2022
 from mastcds.rules.logic import MET, NOT_MET
-from mastcds.rules.sm_common import findings_warnings, shared_atoms, sm_status
+from mastcds.rules.sm_common import criterion_dict, findings_warnings, shared_atoms, sm_status
 from mastcds.rules.sm_findings import SMFindings
 
 EDITION_MODULES = {"who2022": sm_who2022, "icc2022": sm_icc2022, "who2016": sm_who2016}
@@ -82,7 +82,7 @@ def cutaneous(case: Case, warnings: list[str]) -> dict[str, Any]:
         "status": status.value,
         "subtype": cutaneous_rules.subtype(f),
         "mpcm_form": cutaneous_rules.mpcm_form(f),
-        "criteria": [c.as_dict() for c in cutaneous_rules.skin_criteria(f)],
+        "criteria": [criterion_dict(c) for c in cutaneous_rules.skin_criteria(f)],
         "diagnosis": None,
         "source": cutaneous_rules.SOURCE,
     }

@@ -680,6 +680,7 @@ def _unknown_fields(*names: str) -> Callable[[SMFindings, EditionRules], list[di
         domains = [_field_domain(name, f, rules) for name in unknown]
         return [dict(zip(unknown, combination)) for combination in itertools.product(*domains)]
 
+    outcomes.reveals = names  # type: ignore[attr-defined]
     return outcomes
 
 
@@ -892,10 +893,27 @@ INVESTIGATIONS: tuple[Investigation, ...] = (
 
 # Atoms that feed only the SM criteria: once SM is settled they cannot change the category.
 _SM_ONLY_ATOMS = frozenset({"major", "morphology", "immunophenotype"})
+# Atoms that are plain functions of their findings: no clinical judgement, no latent tissue, no
+# edition-specific reading of a joint record. Once a test reveals all their unknown findings, its
+# results give exactly each of their values, so pinning them stands for enumerating the results.
+_DATA_DETERMINED = frozenset(
+    {"major", "morphology", "infiltration", "dysplasia", "lymph_node", "organs", "malabsorption", "mcl", "sarcoma", "skin"}
+)
 
 _AFFECTED = {
     investigation.test: tuple(name for name, fields in ATOM_FIELDS.items() if fields & set(investigation.fields))
     for investigation in INVESTIGATIONS
+}
+_CONSISTENCY_FIELDS = frozenset(
+    {"cytopenia_caused_by_mast_cells", "hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l", "pathologic_fracture", "osteolysis_max_cm"}
+)
+_GENERIC_OUTCOMES = {
+    investigation.test
+    for investigation in INVESTIGATIONS
+    if getattr(investigation.outcomes, "reveals", None) == investigation.fields
+}
+_MAY_CONTRADICT = {
+    investigation.test for investigation in INVESTIGATIONS if _CONSISTENCY_FIELDS & set(investigation.fields)
 }
 
 
@@ -965,17 +983,23 @@ def next_tests(
     undecided = len(categories) > 1
     for investigation in INVESTIGATIONS:
         affected = _AFFECTED[investigation.test]
+        ruled_out: set[str] = set()
+        added: set[str] = set()
         if investigation.refines:
             if not undecided or open_names.isdisjoint(affected):
                 continue
-            pinned = _fixings(a, tuple(name for name in affected if name in open_names))
-            if all(possible(b) == categories for b in pinned):
+            opened = tuple(name for name in affected if name in open_names)
+            results = [possible(b) for b in _fixings(a, opened)]
+            if all(result == categories for result in results):
                 continue
-        ruled_out: set[str] = set()
-        added: set[str] = set()
+            if _reveals_all(investigation, opened, f, rules):
+                ruled_out = set().union(*(categories - result for result in results))
+                found.append(NextTest(investigation.test, _why(investigation.purpose, ruled_out, added)))
+                continue
+        check = investigation.test in _MAY_CONTRADICT
         for outcome in investigation.outcomes(f, rules):
             revealed: Any = _Revealed(f, outcome)
-            if not consistent(revealed):
+            if check and not consistent(revealed):
                 continue
             after = possible(_with_atoms(a, [(name, ATOM_FUNCTIONS[name](revealed, rules)) for name in affected]))
             ruled_out |= categories - after
@@ -983,6 +1007,20 @@ def next_tests(
         if ruled_out or added:
             found.append(NextTest(investigation.test, _why(investigation.purpose, ruled_out, added)))
     return found
+
+
+def _reveals_all(investigation: Investigation, opened: tuple[str, ...], f: SMFindings, rules: EditionRules) -> bool:
+    """Whether the test's results range over every value of the open atoms (see _DATA_DETERMINED)."""
+    if investigation.test not in _GENERIC_OUTCOMES or investigation.test in _MAY_CONTRADICT:
+        return False
+    revealed = set(investigation.fields)
+    for name in opened:
+        if name not in _DATA_DETERMINED:
+            return False
+        unknown = {field for field in ATOM_FIELDS[name] if getattr(f, field) is None} - rules.unread_fields
+        if not unknown <= revealed:
+            return False
+    return True
 
 
 def _why(purpose: str, ruled_out: set[str], added: set[str]) -> str:
@@ -1293,6 +1331,14 @@ def _mcs(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
 # ------------------------------------------------------------------ result
 
 
+_STATUS_TEXT = {status: status.value for status in Status}
+
+
+def criterion_dict(c: Criterion) -> dict[str, str]:
+    """The contract's CRITERION, as ``Criterion.as_dict`` gives it, without the enum lookup per call."""
+    return {"id": c.id, "status": _STATUS_TEXT[c.status], "reason": c.reason, "source": c.source}
+
+
 @dataclass(frozen=True)
 class GuidelineResult:
     """One edition's verdict: the contract's GUIDELINE object plus edition, title, source and notes."""
@@ -1318,13 +1364,13 @@ class GuidelineResult:
             "edition": self.edition,
             "title": self.title,
             "source": self.source,
-            "sm_criteria": self.sm_criteria.value,
+            "sm_criteria": _STATUS_TEXT[self.sm_criteria],
             "category": self.category,
             "possible_categories": list(self.possible_categories),
-            "criteria": [c.as_dict() for c in self.criteria],
-            "b_findings": [c.as_dict() for c in self.b_findings],
-            "c_findings": [c.as_dict() for c in self.c_findings],
-            "variant_criteria": [c.as_dict() for c in self.variant_criteria],
+            "criteria": [criterion_dict(c) for c in self.criteria],
+            "b_findings": [criterion_dict(c) for c in self.b_findings],
+            "c_findings": [criterion_dict(c) for c in self.c_findings],
+            "variant_criteria": [criterion_dict(c) for c in self.variant_criteria],
             "next_tests": [t.as_dict() for t in self.next_tests],
             "notes": list(self.notes),
         }
