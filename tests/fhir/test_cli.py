@@ -100,3 +100,10 @@ def test_import_saves_to_the_store_and_export_reads_it(tmp_path: Path) -> None:
     assert json.loads(exported.stdout)["entry"][0]["resource"]["gender"] == "male"
     missing = runner.invoke(app, ["fhir", "export", "nobody", "--db", db, "--user", "tester"])
     assert missing.exit_code == 2 and "no patient" in missing.stderr
+
+
+def test_export_with_evaluation_holds_the_verdict(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fhir", "export", "--case", str(SEED)])
+    assert result.exit_code == 0, result.output
+    kinds = [e["resource"]["resourceType"] for e in json.loads(result.stdout)["entry"]]
+    assert kinds.count("ClinicalImpression") == 1 and kinds.count("Patient") == 1

@@ -280,3 +280,41 @@ def test_resources_in_opens_nested_searchsets() -> None:
     assert [r["resourceType"] for r in resources_in(outer)] == ["Patient", "Observation"]
     assert resources_in(PATIENT) == [PATIENT]
     assert resources_in(None) == []
+
+
+# ---------------------------------------------------------------- robustness: whatever an EHR sends, no crash
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 500) | st.floats(-1e3, 1e3, allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12,
+)
+_CODINGS = st.sampled_from([
+    {"system": codes.LOINC, "code": "21582-2"}, {"system": codes.LOINC, "code": "29463-7"},
+    {"system": codes.LOINC, "code": "69548-6"}, {"system": codes.LOINC, "code": "85354-9"},
+    {"system": codes.SNOMED, "code": "39579001"}, {"system": codes.SNOMED, "code": "271594007"},
+    {"system": codes.ICD10CM, "code": "T78.2XXA"}, {"system": codes.ATC, "code": "R03DX05"},
+])
+_ELEMENTS = ["valueQuantity", "valueCodeableConcept", "valueBoolean", "effectiveDateTime", "effectivePeriod",
+             "onsetDateTime", "focus", "encounter", "subject", "component", "status", "dosage", "effectivePeriod",
+             "specimen", "identifier", "extension", "dataAbsentReason", "reasonCode", "medicationReference"]
+
+
+@st.composite
+def _resources(draw: Any) -> dict[str, Any]:
+    resource = {"resourceType": draw(st.sampled_from(["Patient", "Observation", "Condition", "MedicationStatement",
+                                                      "MedicationRequest", "Specimen"])),
+                "id": draw(st.sampled_from(["a", "b", "c"]))}
+    concept = {"coding": [draw(_CODINGS)]}
+    resource["code" if resource["resourceType"] != "MedicationStatement" else "medicationCodeableConcept"] = concept
+    for element in draw(st.lists(st.sampled_from(_ELEMENTS), max_size=5)):
+        resource[element] = draw(_JSON)
+    return resource
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_resources(), max_size=6))
+def test_arbitrary_resources_never_crash_the_import(resources: list[dict[str, Any]]) -> None:
+    result = case_from_resources(resources, today="2024-01-01")
+    if not result.problems:
+        load_case(result.case)

@@ -77,7 +77,7 @@ def resources_in(document: Any) -> list[dict[str, Any]]:
     if document.get("resourceType") != "Bundle":
         return [dict(document)] if "resourceType" in document else []
     found: list[dict[str, Any]] = []
-    for entry in document.get("entry") or []:
+    for entry in _list(document.get("entry")):
         if isinstance(entry, Mapping):
             resource = entry.get("resource")
             if isinstance(resource, Mapping):
@@ -101,6 +101,16 @@ def _code_label(concept: Any) -> str:
         text = concept.get("text") if isinstance(concept, Mapping) else None
         return f"text {text!r}" if text else "no code"
     return f"{first.get('system', '?')}|{first.get('code', '?')}"
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array element, or nothing when the sender put something else there."""
+    return value if isinstance(value, list) else []
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    """A JSON object element, or an empty one when the sender put something else there."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _ref(value: Any) -> str | None:
@@ -158,11 +168,12 @@ class _Importer:
 
     def skipped(self, resource: Mapping[str, Any]) -> bool:
         status = resource.get("status")
-        if status in _SKIPPED_STATUSES:
+        if isinstance(status, str) and status in _SKIPPED_STATUSES:
             self.out.notes.append(f"{_where(resource)}: status {status}, not used")
             return True
-        tags = (resource.get("meta") or {}).get("tag") or []
-        if any(isinstance(t, Mapping) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
+        meta = resource.get("meta")
+        tags = meta.get("tag") if isinstance(meta, Mapping) else None
+        if isinstance(tags, list) and any(isinstance(t, Mapping) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
             return True  # mastcds's own evaluation output, not a finding
         return False
 
@@ -213,7 +224,7 @@ class _Importer:
 
     def episode(self, resource: dict[str, Any]) -> None:
         episode_id = None
-        for identifier in resource.get("identifier") or []:
+        for identifier in _list(resource.get("identifier")):
             if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
                 episode_id = identifier.get("value")
         episode_id = episode_id or resource.get("id") or f"condition-{len(self.episodes) + 1}"
@@ -234,7 +245,7 @@ class _Importer:
             self.episode_by_encounter[encounter] = key
 
     def linked_episode(self, resource: Mapping[str, Any]) -> dict[str, Any] | None:
-        for focus in resource.get("focus") or []:
+        for focus in _list(resource.get("focus")):
             target = self.resolve(_ref(focus))
             if target is not None:
                 for key in (f"Condition/{target.get('id')}", target.get("__fullUrl")):
@@ -292,7 +303,7 @@ class _Importer:
             case["lab_results"] = rows
 
     def sample_context(self, resource: Mapping[str, Any]) -> str | None:
-        for extension in resource.get("extension") or []:
+        for extension in _list(resource.get("extension")):
             if isinstance(extension, Mapping) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
                 value = extension.get("valueCode")
                 if value in ("baseline", "acute", "unknown"):
@@ -371,12 +382,12 @@ class _Importer:
 
     def kit_variant(self, resource: dict[str, Any], case: dict[str, Any]) -> None:
         gene, change, vaf = None, None, None
-        for component in resource.get("component") or []:
+        for component in _list(resource.get("component")):
             if not isinstance(component, Mapping):
                 continue
             ccodes = codes.codings_of(component.get("code"))
             values = [str(c.get("code", "")) for c in codes.codings_of(component.get("valueCodeableConcept"))]
-            text = component.get("valueString") or (component.get("valueCodeableConcept") or {}).get("text")
+            text = component.get("valueString") or _map(component.get("valueCodeableConcept")).get("text")
             if any(codes.GENE_STUDIED.matches(c) for c in ccodes):
                 gene = codes.KIT_GENE.code if codes.KIT_GENE.code in values or text == "KIT" else (values or [text])[0]
             elif any(codes.AMINO_ACID_CHANGE.matches(c) for c in ccodes):
@@ -421,20 +432,20 @@ class _Importer:
             return None
         specimen = None
         if reference.startswith("#"):
-            specimen = next((c for c in resource.get("contained") or []
+            specimen = next((c for c in _list(resource.get("contained"))
                              if isinstance(c, Mapping) and c.get("id") == reference[1:]), None)
         else:
             specimen = self.resolve(reference)
-        for coding in codes.codings_of((specimen or {}).get("type")):
+        for coding in codes.codings_of(_map(specimen).get("type")):
             for kind, code in codes.SPECIMEN_TYPES.items():
                 if code.matches(coding):
                     return kind
-        self.out.unmapped[f"Specimen {_code_label((specimen or {}).get('type'))}"] += 1
+        self.out.unmapped[f"Specimen {_code_label(_map(specimen).get('type'))}"] += 1
         return None
 
     def systolic_bp(self, resource: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> None:
         quantity = resource.get("valueQuantity") if any(codes.SYSTOLIC_BP.matches(c) for c in codings) else None
-        for component in resource.get("component") or []:
+        for component in _list(resource.get("component")):
             if isinstance(component, Mapping) and any(codes.SYSTOLIC_BP.matches(c) for c in codes.codings_of(component.get("code"))):
                 quantity = component.get("valueQuantity")
         episode = self.linked_episode(resource)
@@ -482,7 +493,7 @@ class _Importer:
             concept = resource.get("medicationCodeableConcept")
             if concept is None:
                 medication = self.resolve(_ref(resource.get("medicationReference")))
-                concept = (medication or {}).get("code")
+                concept = _map(medication).get("code")
             drug = self.drug_name(concept)
             if drug is None:
                 self.out.unmapped[f"{resource['resourceType']} {_code_label(concept)}"] += 1
@@ -501,7 +512,7 @@ class _Importer:
         return codes.drug_for(codes.codings_of(concept), text)
 
     def treatment(self, resource: Mapping[str, Any], drug: str) -> dict[str, Any] | None:
-        period = resource.get("effectivePeriod") if isinstance(resource.get("effectivePeriod"), Mapping) else {}
+        period = _map(resource.get("effectivePeriod"))
         start = partial_date(period.get("start")) or partial_date(resource.get("effectiveDateTime")) \
             or partial_date(resource.get("authoredOn"))
         if start is None:
@@ -518,7 +529,7 @@ class _Importer:
         interval = self.interval(dosage)
         if interval is not None:
             treatment["interval"] = interval
-        for reason in resource.get("reasonCode") or []:
+        for reason in _list(resource.get("reasonCode")):
             if isinstance(reason, Mapping) and (reason.get("text") or codes.codings_of(reason)):
                 treatment["indication"] = reason.get("text") or codes.codings_of(reason)[0].get("display")
                 break
@@ -536,7 +547,7 @@ class _Importer:
 
 def first_dosage(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     """The first Dosage of a MedicationStatement (dosage) or MedicationRequest (dosageInstruction)."""
-    dosages = resource.get("dosage") or resource.get("dosageInstruction") or []
+    dosages = resource.get("dosage") or _list(resource.get("dosageInstruction"))
     return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], Mapping) else {}
 
 
@@ -545,7 +556,7 @@ def dosage_dose_mg(dosage: Mapping[str, Any]) -> tuple[float | None, str | None]
     dose_and_rate = dosage.get("doseAndRate")
     if isinstance(dose_and_rate, Mapping):  # seen in the CDS Hooks library's own order-select example
         dose_and_rate = [dose_and_rate]
-    for item in dose_and_rate or []:
+    for item in _list(dose_and_rate):
         quantity = item.get("doseQuantity") if isinstance(item, Mapping) else None
         if not isinstance(quantity, Mapping):
             continue
@@ -561,7 +572,7 @@ def dosage_interval(dosage: Mapping[str, Any]) -> str | None:
     """The case's interval words (q4w, daily, prn...) for a Dosage, else its text."""
     if dosage.get("asNeededBoolean") is True:
         return "prn"
-    repeat = ((dosage.get("timing") or {}).get("repeat") or {}) if isinstance(dosage.get("timing"), Mapping) else {}
+    repeat = _map(_map(dosage.get("timing")).get("repeat"))
     key = (repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit"))
     if key in _INTERVALS:
         return _INTERVALS[key]
@@ -633,7 +644,7 @@ def case_from_resources(
     base = dict(base_case) if base_case is not None else {"schema": CASE_SCHEMA_ID, "patient": {}}
     if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
         base["id"] = importer.patient["id"]
-        for identifier in importer.patient.get("identifier") or []:
+        for identifier in _list(importer.patient.get("identifier")):
             if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_CASE_ID:
                 base["id"] = identifier.get("value")
     if evaluation_date is not None:
