@@ -14,7 +14,7 @@ from mastcds.case import Case
 from mastcds.rules import cutaneous as cutaneous_rules
 from mastcds.rules import sm_icc2022, sm_who2016, sm_who2022
 from mastcds.rules.logic import MET, NOT_MET
-from mastcds.rules.sm_common import criterion_dict, findings_warnings, shared_atoms, sm_status
+from mastcds.rules.sm_common import criterion_dict, findings_warnings, shared_work, sm_status
 from mastcds.rules.sm_findings import SMFindings
 
 EDITION_MODULES = {"who2022": sm_who2022, "icc2022": sm_icc2022, "who2016": sm_who2016}
@@ -70,7 +70,7 @@ def guidelines(case: Case, warnings: list[str]) -> dict[str, dict[str, Any]]:
     """The contract's GUIDELINE object for WHO 2022, ICC 2022 and WHO 2016 (plus edition, title, source, notes)."""
     findings = sm_findings_from_case(case)
     warnings.extend(findings_warnings(findings))
-    shared = shared_atoms(findings)
+    shared = shared_work(findings)
     return {key: module.evaluate(findings, shared).as_dict() for key, module in EDITION_MODULES.items()}
 
 

@@ -228,7 +228,6 @@ class EditionRules:
     b1_vaf: Threshold | None
     b1_all_required: bool  # True: infiltration AND tryptase; False: any route
     b3_lymph_node: Threshold
-    cytopenia_limits: Mapping[str, Threshold]
     c4_osteolysis: Threshold | None  # None: "large osteolysis" is a clinical judgement
     mcl_smear: Threshold
     mcl_immature_only: bool
@@ -328,14 +327,14 @@ def other_kit_values(f: SMFindings, rules: EditionRules) -> tuple[bool, ...]:
     return (True,) if f.kit_d816v_sample in _KIT_EXTRACUTANEOUS else _BOTH
 
 
-def cytopenia_status(f: SMFindings, rules: EditionRules) -> Status:
+def cytopenia_status(f: SMFindings) -> Status:
     """C1: the haematologist's judgement; without one, normal counts rule it out and a low count leaves it open."""
     if f.cytopenia_caused_by_mast_cells is not None:
         return from_bool(f.cytopenia_caused_by_mast_cells)
     counts = [
-        rules.cytopenia_limits["hemoglobin_g_dl"].status(f.hemoglobin_g_dl),
-        rules.cytopenia_limits["platelets_10e9_l"].status(f.platelets_10e9_l),
-        rules.cytopenia_limits["neutrophils_10e9_l"].status(f.neutrophils_10e9_l),
+        CYTOPENIA_LIMITS["hemoglobin_g_dl"].status(f.hemoglobin_g_dl),
+        CYTOPENIA_LIMITS["platelets_10e9_l"].status(f.platelets_10e9_l),
+        CYTOPENIA_LIMITS["neutrophils_10e9_l"].status(f.neutrophils_10e9_l),
     ]
     return NOT_MET if all(s is NOT_MET for s in counts) else UNKNOWN
 
@@ -409,7 +408,7 @@ def numeric_cuts(f: SMFindings, rules: EditionRules) -> dict[str, tuple[float, .
         "lymphadenopathy_max_cm": (rules.b3_lymph_node.value,),
         "osteolysis_max_cm": (0,) if rules.c4_osteolysis is None else (0, rules.c4_osteolysis.value),
         "aspirate_mast_cells_percent": (rules.mcl_smear.value,),
-        **{name: (limit.value,) for name, limit in rules.cytopenia_limits.items()},
+        **{name: (limit.value,) for name, limit in CYTOPENIA_LIMITS.items()},
     }
 
 
@@ -471,7 +470,7 @@ ATOM_FUNCTIONS: dict[str, Callable[[SMFindings, EditionRules], tuple[Any, ...]]]
     "dysplasia": lambda f, r: values(from_bool(f.dysplasia_or_myeloproliferation)),
     "lymph_node": lambda f, r: values(r.b3_lymph_node.status(f.lymphadenopathy_max_cm)),
     "organs": lambda f, r: organ_options(f),
-    "cytopenia": lambda f, r: values(cytopenia_status(f, r)),
+    "cytopenia": lambda f, r: values(cytopenia_status(f)),
     "bone": lambda f, r: values(bone_status(f, r)),
     "malabsorption": lambda f, r: values(from_bool(f.malabsorption_with_weight_loss)),
     "mcl": lambda f, r: values(mcl_status(f, r)),
@@ -500,7 +499,7 @@ ATOM_FIELDS: dict[str, frozenset[str]] = {
 
 
 # Atoms no edition reads differently: computed once when several editions are evaluated.
-SHARED_ATOMS = frozenset({"major", "morphology", "dysplasia", "organs", "malabsorption", "sarcoma", "skin"})
+SHARED_ATOMS = frozenset({"major", "morphology", "dysplasia", "organs", "cytopenia", "malabsorption", "sarcoma", "skin"})
 
 
 def atoms(f: SMFindings, rules: EditionRules, shared: Mapping[str, Any] | None = None) -> Atoms:
@@ -1050,7 +1049,7 @@ def _other_organ_name(f: SMFindings) -> str:
     return f.other_organ or "the other extracutaneous organ"
 
 
-def _major(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
+def _major_text(f: SMFindings) -> str:
     parts = [
         _said(
             f.multifocal_dense_infiltrates,
@@ -1068,12 +1067,10 @@ def _major(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
                 f"{_other_organ_name(f)}: aggregates not recorded",
             )
         )
-    if rules.major_note:
-        parts.append(rules.major_note)
-    return Criterion("major", status_of(a.major), "; ".join(parts), rules.sources["major"])
+    return "; ".join(parts)
 
 
-def _morphology(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
+def _morphology_text(f: SMFindings) -> str:
     parts = [
         _said(
             f.atypical_morphology_over_25_percent,
@@ -1091,7 +1088,92 @@ def _morphology(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
                 f"{_other_organ_name(f)}: morphology not recorded",
             )
         )
-    return Criterion("minor_morphology", status_of(a.morphology), "; ".join(parts), rules.sources["minor_morphology"])
+    return "; ".join(parts)
+
+
+def _cytopenia_text(f: SMFindings) -> str:
+    limits = CYTOPENIA_LIMITS
+    judgement = _said(
+        f.cytopenia_caused_by_mast_cells,
+        "cytopenia caused by mast cell infiltration",
+        "no cytopenia caused by mast cells",
+        "not judged whether a cytopenia is caused by mast cells",
+    )
+    return (
+        f"{judgement}; Hb {fmt(f.hemoglobin_g_dl, 'g/dL')} (C1 if {limits['hemoglobin_g_dl'].text()}), "
+        f"platelets {fmt(f.platelets_10e9_l, 'x10^9/L')} ({limits['platelets_10e9_l'].text()}), "
+        f"neutrophils {fmt(f.neutrophils_10e9_l, 'x10^9/L')} ({limits['neutrophils_10e9_l'].text()})"
+    )
+
+
+def _sarcoma_text(f: SMFindings) -> str:
+    if not f.other_organ_biopsied:
+        text = "no biopsy of an extracutaneous organ other than bone marrow"
+    else:
+        text = _said(
+            f.destructive_sarcoma,
+            f"{_other_organ_name(f)}: localized destructive tumour of highly atypical mast cells",
+            f"{_other_organ_name(f)}: no destructive mast cell tumour",
+            f"{_other_organ_name(f)}: destructive growth not assessed",
+        )
+    return text + " (MCS only when SM criteria are not met)"
+
+
+def shared_reasons(f: SMFindings) -> dict[str, tuple[Status, str]]:
+    """Status and reason of the criteria every edition states alike; only their sources differ."""
+    return {
+        "major": (status_of(values(major_status(f))), _major_text(f)),
+        "minor_morphology": (morphology_status(f), _morphology_text(f)),
+        "b2_other_lineages": (
+            from_bool(f.dysplasia_or_myeloproliferation),
+            _said(
+                f.dysplasia_or_myeloproliferation,
+                "dysplasia or myeloproliferation in non-mast-cell lineages without an associated neoplasm",
+                "no dysplasia or myeloproliferation",
+                "dysplasia/myeloproliferation not assessed",
+            ),
+        ),
+        "c1_cytopenia": (cytopenia_status(f), _cytopenia_text(f)),
+        "c2_liver": (
+            all_of(from_bool(f.hepatomegaly), from_bool(f.liver_dysfunction)),
+            _said(f.hepatomegaly, "hepatomegaly", "no hepatomegaly", "liver size not recorded")
+            + "; "
+            + _said(f.liver_dysfunction, "liver dysfunction from mast cells", "no liver dysfunction", "liver function not recorded"),
+        ),
+        "c3_spleen": (
+            all_of(from_bool(f.splenomegaly), from_bool(f.hypersplenism)),
+            _said(f.splenomegaly, "splenomegaly", "no splenomegaly", "spleen size not recorded")
+            + "; "
+            + _said(f.hypersplenism, "hypersplenism", "no hypersplenism", "hypersplenism not assessed"),
+        ),
+        "c5_malabsorption": (
+            from_bool(f.malabsorption_with_weight_loss),
+            _said(
+                f.malabsorption_with_weight_loss,
+                "malabsorption with weight loss from gut mast cell infiltrates",
+                "no malabsorption with weight loss",
+                "malabsorption not assessed",
+            ),
+        ),
+        "mcs_destructive_tumour": (_other_organ(f, f.destructive_sarcoma), _sarcoma_text(f)),
+    }
+
+
+_SOURCE_KEYS = {
+    "major": "major",
+    "minor_morphology": "minor_morphology",
+    "b2_other_lineages": "b2",
+    "c1_cytopenia": "c1",
+    "c2_liver": "c2",
+    "c3_spleen": "c3",
+    "c5_malabsorption": "c5",
+    "mcs_destructive_tumour": "mcs",
+}
+
+
+def _shared(reasons: Mapping[str, tuple[Status, str]], criterion: str, rules: EditionRules, note: str | None = None) -> Criterion:
+    status, text = reasons[criterion]
+    return Criterion(criterion, status, f"{text}; {note}" if note else text, rules.sources[_SOURCE_KEYS[criterion]])
 
 
 def _kit(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -1194,16 +1276,6 @@ def _b1(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     return Criterion("b1_mast_cell_burden", status, "needs " + joiner.join(routes), rules.sources["b1"])
 
 
-def _b2(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
-    text = _said(
-        f.dysplasia_or_myeloproliferation,
-        "dysplasia or myeloproliferation in non-mast-cell lineages without an associated neoplasm",
-        "no dysplasia or myeloproliferation",
-        "dysplasia/myeloproliferation not assessed",
-    )
-    return Criterion("b2_other_lineages", status_of(a.dysplasia), text, rules.sources["b2"])
-
-
 def _b3(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     liver = _said(f.hepatomegaly, "hepatomegaly", "no hepatomegaly", "liver size not recorded")
     if f.hepatomegaly:
@@ -1216,38 +1288,6 @@ def _b3(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     return Criterion("b3_organomegaly", status, "; ".join([liver, spleen, node]), rules.sources["b3"])
 
 
-def _c1(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
-    limits = rules.cytopenia_limits
-    counts = (
-        f"Hb {fmt(f.hemoglobin_g_dl, 'g/dL')} (C1 if {limits['hemoglobin_g_dl'].text()}), "
-        f"platelets {fmt(f.platelets_10e9_l, 'x10^9/L')} ({limits['platelets_10e9_l'].text()}), "
-        f"neutrophils {fmt(f.neutrophils_10e9_l, 'x10^9/L')} ({limits['neutrophils_10e9_l'].text()})"
-    )
-    judgement = _said(
-        f.cytopenia_caused_by_mast_cells,
-        "cytopenia caused by mast cell infiltration",
-        "no cytopenia caused by mast cells",
-        "not judged whether a cytopenia is caused by mast cells",
-    )
-    return Criterion("c1_cytopenia", status_of(a.cytopenia), f"{judgement}; {counts}", rules.sources["c1"])
-
-
-def _c2(f: SMFindings, rules: EditionRules) -> Criterion:
-    text = _said(f.hepatomegaly, "hepatomegaly", "no hepatomegaly", "liver size not recorded") + "; " + _said(
-        f.liver_dysfunction, "liver dysfunction from mast cells", "no liver dysfunction", "liver function not recorded"
-    )
-    status = all_of(from_bool(f.hepatomegaly), from_bool(f.liver_dysfunction))
-    return Criterion("c2_liver", status, text, rules.sources["c2"])
-
-
-def _c3(f: SMFindings, rules: EditionRules) -> Criterion:
-    text = _said(f.splenomegaly, "splenomegaly", "no splenomegaly", "spleen size not recorded") + "; " + _said(
-        f.hypersplenism, "hypersplenism", "no hypersplenism", "hypersplenism not assessed"
-    )
-    status = all_of(from_bool(f.splenomegaly), from_bool(f.hypersplenism))
-    return Criterion("c3_spleen", status, text, rules.sources["c3"])
-
-
 def _c4(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     text = f"largest osteolysis {fmt(f.osteolysis_max_cm, 'cm')}; " + _said(
         f.pathologic_fracture, "pathological fracture", "no pathological fracture", "fracture not recorded"
@@ -1257,16 +1297,6 @@ def _c4(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     elif status_of(a.bone) is UNKNOWN:
         text += f" ({rules.title} names no size: whether the osteolysis is 'large' is a clinical judgement)"
     return Criterion("c4_bone", status_of(a.bone), text, rules.sources["c4"])
-
-
-def _c5(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
-    text = _said(
-        f.malabsorption_with_weight_loss,
-        "malabsorption with weight loss from gut mast cell infiltrates",
-        "no malabsorption with weight loss",
-        "malabsorption not assessed",
-    )
-    return Criterion("c5_malabsorption", status_of(a.malabsorption), text, rules.sources["c5"])
 
 
 def _mcl(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -1313,19 +1343,6 @@ def _bmm(f: SMFindings, rules: EditionRules, a: Atoms, b_findings: list[Criterio
         + f"; basal tryptase {fmt(f.baseline_tryptase_ng_ml, 'ng/mL')} (limit {limit.text()}, raw value)"
     )
     return Criterion("bmm_conditions", all_of(lesions, no_b, tryptase), text, rules.sources["bmm"])
-
-
-def _mcs(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
-    if not f.other_organ_biopsied:
-        text = "no biopsy of an extracutaneous organ other than bone marrow"
-    else:
-        text = _said(
-            f.destructive_sarcoma,
-            f"{_other_organ_name(f)}: localized destructive tumour of highly atypical mast cells",
-            f"{_other_organ_name(f)}: no destructive mast cell tumour",
-            f"{_other_organ_name(f)}: destructive growth not assessed",
-        )
-    return Criterion("mcs_destructive_tumour", status_of(a.sarcoma), text + " (MCS only when SM criteria are not met)", rules.sources["mcs"])
 
 
 # ------------------------------------------------------------------ result
@@ -1376,18 +1393,26 @@ class GuidelineResult:
         }
 
 
+def shared_work(f: SMFindings) -> dict[str, Any]:
+    """What all editions compute alike (atoms and reasons), done once when several are evaluated."""
+    return {"atoms": shared_atoms(f), "reasons": shared_reasons(f)}
+
+
 def evaluate_guideline(f: SMFindings, rules: EditionRules, shared: Mapping[str, Any] | None = None) -> GuidelineResult:
     """Criteria, B/C-findings, the possible categories and the next tests of one edition.
 
-    ``shared`` (from :func:`shared_atoms`) saves recomputing what all editions share.
+    ``shared`` (from :func:`shared_work`) saves recomputing what all editions share.
     """
-    a = atoms(f, rules, shared)
+    if shared is None:
+        shared = shared_work(f)
+    a = atoms(f, rules, shared["atoms"])
+    reasons = shared["reasons"]
     sm_values, categories = classify(a, rules)
-    b_findings = [_b1(f, rules, a), _b2(f, rules, a), _b3(f, rules, a)]
+    b_findings = [_b1(f, rules, a), _shared(reasons, "b2_other_lineages", rules), _b3(f, rules, a)]
     variant = [_mcl(f, rules, a), _ahn(f, rules, a)]
     if rules.bmm_tryptase is not None:
         variant.append(_bmm(f, rules, a, b_findings, rules.bmm_tryptase))
-    variant.append(_mcs(f, rules, a))
+    variant.append(_shared(reasons, "mcs_destructive_tumour", rules))
     possible = ordered(categories)
     return GuidelineResult(
         edition=rules.key,
@@ -1396,14 +1421,20 @@ def evaluate_guideline(f: SMFindings, rules: EditionRules, shared: Mapping[str, 
         sm_criteria=status_of(sm_values),
         possible_categories=possible,
         criteria=(
-            _major(f, rules, a),
-            _morphology(f, rules, a),
+            _shared(reasons, "major", rules, rules.major_note),
+            _shared(reasons, "minor_morphology", rules),
             _kit(f, rules, a),
             _immunophenotype(f, rules, a),
             _tryptase(f, rules, a),
         ),
         b_findings=tuple(b_findings),
-        c_findings=(_c1(f, rules, a), _c2(f, rules), _c3(f, rules), _c4(f, rules, a), _c5(f, rules, a)),
+        c_findings=(
+            _shared(reasons, "c1_cytopenia", rules),
+            _shared(reasons, "c2_liver", rules),
+            _shared(reasons, "c3_spleen", rules),
+            _c4(f, rules, a),
+            _shared(reasons, "c5_malabsorption", rules),
+        ),
         variant_criteria=tuple(variant),
         next_tests=tuple(next_tests(f, rules, a, categories, len(sm_values) == 1)),
         notes=tuple(_common_notes(f, rules, a, possible) + rules.notes(f, possible)),

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from mastcds.rules.sm_common import (
-    CYTOPENIA_LIMITS,
     ISM,
     MYELOID,
     SM_AMN,
@@ -117,7 +116,6 @@ RULES = EditionRules(
     b1_vaf=None,
     b1_all_required=True,
     b3_lymph_node=B3_LYMPH_NODE,
-    cytopenia_limits=CYTOPENIA_LIMITS,
     c4_osteolysis=None,
     mcl_smear=MCL_SMEAR,
     mcl_immature_only=True,

@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Any
 
 from mastcds.rules.sm_common import (
-    CYTOPENIA_LIMITS,
     ISM,
     LYMPHOID,
     MYELOID,
@@ -107,7 +106,6 @@ RULES = EditionRules(
     b1_vaf=None,
     b1_all_required=True,
     b3_lymph_node=B3_LYMPH_NODE,
-    cytopenia_limits=CYTOPENIA_LIMITS,
     c4_osteolysis=None,
     mcl_smear=MCL_SMEAR,
     mcl_immature_only=False,

@@ -16,7 +16,6 @@ from typing import Any
 from mastcds.rules.hat import HAT_SOURCE
 from mastcds.rules.sm_common import (
     BMM,
-    CYTOPENIA_LIMITS,
     ISM,
     LYMPHOID,
     MYELOID,
@@ -121,7 +120,6 @@ RULES = EditionRules(
     b1_vaf=B1_KIT_VAF,
     b1_all_required=False,
     b3_lymph_node=B3_LYMPH_NODE,
-    cytopenia_limits=CYTOPENIA_LIMITS,
     c4_osteolysis=C4_OSTEOLYSIS,
     mcl_smear=MCL_SMEAR,
     mcl_immature_only=False,
