@@ -79,8 +79,6 @@ def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str,
                 "title": EDITION_TITLES.get(edition, edition),
                 "edition": editions.get(edition, ""),
                 "sm_criteria": guideline.get("sm_criteria", "unknown"),
-                "category": guideline.get("category"),
-                "possible": guideline.get("possible_categories") or [],
                 "verdict": _verdict(guideline),
                 "criteria": _criteria(guideline.get("criteria"), sources),
                 "b_findings": _criteria(guideline.get("b_findings"), sources),
@@ -98,17 +96,21 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{value:g} {unit}".strip()
 
 
-def _yes_no(value: bool | None, yes: str = "yes", no: str = "no") -> str:
-    return "not recorded" if value is None else (yes if value else no)
+def _yes_no(value: bool | None) -> str:
+    return "not recorded" if value is None else ("yes" if value else "no")
 
 
 def _patient(case: Case) -> list[tuple[str, str]]:
     p, m, bm = case.patient, case.molecular, case.bone_marrow
     kit = "not recorded" if m.kit_d816v is None else m.kit_d816v.replace("_", " ")
-    if m.kit_d816v == "detected":
-        details = [x for x in (m.kit_d816v_sample and m.kit_d816v_sample.replace("_", " "), m.kit_d816v_vaf_percent is not None and f"VAF {m.kit_d816v_vaf_percent:g}%") if x]
-        kit += f" ({', '.join(details)})" if details else ""
-    rows = [
+    details = []
+    if m.kit_d816v_sample:
+        details.append(m.kit_d816v_sample.replace("_", " "))
+    if m.kit_d816v_vaf_percent is not None:
+        details.append(f"VAF {m.kit_d816v_vaf_percent:g}%")
+    if details:
+        kit += f" ({', '.join(details)})"
+    return [
         ("Sex", p.sex or "not recorded"),
         ("Age", _number(p.age_years, "years")),
         ("Weight", _number(p.weight_kg, "kg")),
@@ -120,7 +122,6 @@ def _patient(case: Case) -> list[tuple[str, str]]:
         ("Bone-marrow biopsy date", bm.biopsy_date or "not recorded"),
         ("Associated haematological neoplasm", case.associated_hematologic_neoplasm or "not recorded"),
     ]
-    return rows
 
 
 def _episodes(case: Case, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
