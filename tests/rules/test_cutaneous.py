@@ -54,12 +54,11 @@ def test_every_cell_of_the_mis_table(lesions, darier, biopsy, kit) -> None:
     ],
 )
 def test_subtypes(lesions, code, form) -> None:
-    f = SMFindings(lesions=lesions, darier_sign=True, biopsy_mast_cell_infiltrates=True)
-    assert subtype(f) == code and mpcm_form(f) == form
+    status = mis_status(lesions, True, True, None)
+    assert subtype(lesions, status) == code and mpcm_form(lesions, status) == form
 
 
 def test_no_subtype_when_the_skin_criteria_are_not_met() -> None:
-    f = SMFindings(lesions="mastocytoma", darier_sign=False, biopsy_mast_cell_infiltrates=True)
-    assert subtype(f) is None
-    pending = SMFindings(lesions="diffuse", darier_sign=True)
-    assert subtype(pending) == "DCM"  # criteria still open: the lesions already say which form
+    assert subtype("mastocytoma", mis_status("mastocytoma", False, True, None)) is None
+    # criteria still open: the lesions already say which form
+    assert subtype("diffuse", mis_status("diffuse", True, None, None)) == "DCM"

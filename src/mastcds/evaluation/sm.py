@@ -80,8 +80,8 @@ def cutaneous(case: Case, warnings: list[str]) -> dict[str, Any]:
     status = cutaneous_rules.mis_status(f.lesions, f.darier_sign, f.biopsy_mast_cell_infiltrates, f.kit_mutation_in_lesional_skin)
     result: dict[str, Any] = {
         "status": status.value,
-        "subtype": cutaneous_rules.subtype(f),
-        "mpcm_form": cutaneous_rules.mpcm_form(f),
+        "subtype": cutaneous_rules.subtype(f.lesions, status),
+        "mpcm_form": cutaneous_rules.mpcm_form(f.lesions, status),
         "criteria": [criterion_dict(c) for c in cutaneous_rules.skin_criteria(f)],
         "diagnosis": None,
         "source": cutaneous_rules.SOURCE,

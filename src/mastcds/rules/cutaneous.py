@@ -105,17 +105,15 @@ def skin_criteria(f: SMFindings) -> list[Criterion]:
     ]
 
 
-def subtype(f: SMFindings) -> str | None:
-    """MPCM, DCM or mastocytoma from the lesions, unless the skin criteria are not met."""
-    if f.lesions not in SUBTYPES:
+def subtype(lesions: str | None, mis: Status) -> str | None:
+    """MPCM, DCM or mastocytoma from the lesions, unless the skin criteria (``mis``) are not met."""
+    if lesions not in SUBTYPES or mis is NOT_MET:
         return None
-    if mis_status(f.lesions, f.darier_sign, f.biopsy_mast_cell_infiltrates, f.kit_mutation_in_lesional_skin) is NOT_MET:
-        return None
-    return SUBTYPES[f.lesions]
+    return SUBTYPES[lesions]
 
 
-def mpcm_form(f: SMFindings) -> str | None:
+def mpcm_form(lesions: str | None, mis: Status) -> str | None:
     """Monomorphic (adult type, tends to persist) or polymorphic (children) MPCM, when recorded."""
-    if subtype(f) != "MPCM":
+    if subtype(lesions, mis) != "MPCM":
         return None
-    return MPCM_FORMS.get(f.lesions or "")
+    return MPCM_FORMS.get(lesions or "")
