@@ -109,10 +109,14 @@ async def _run(url: str, count: int, concurrency: int, body: dict[str, Any] | No
             for i in queue:
                 headers = {"Authorization": f"Bearer {tokens[i]}"} if tokens else {}
                 start = time.perf_counter()
-                if body is None:
-                    response = await client.get(url, headers=headers)
-                else:
-                    response = await client.post(url, json=body, headers=headers)
+                try:
+                    if body is None:
+                        response = await client.get(url, headers=headers)
+                    else:
+                        response = await client.post(url, json=body, headers=headers)
+                except httpx.HTTPError:  # e.g. a connection reset when the server's backlog overflows
+                    failures += 1
+                    continue
                 latencies.append(time.perf_counter() - start)
                 failures += response.status_code != 200
 
