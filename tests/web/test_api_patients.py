@@ -124,3 +124,12 @@ def test_users_over_the_api(web: Web) -> None:
     assert api.patch("/api/v1/users/api-user", json={"active": False}).json()["active"] is False
     assert api.patch("/api/v1/users/nobody", json={"active": False}).status_code == 404
     assert api.patch(f"/api/v1/users/{USERS['admin']}", json={"active": False}).status_code == 422
+
+
+def test_bodies_beyond_the_limit_are_refused(web: Web) -> None:
+    from mastcds.web.app import MAX_BODY_BYTES
+
+    response = web.api("viewer").post(
+        "/api/v1/evaluate", content=b'{"notes": "' + b"x" * MAX_BODY_BYTES + b'"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413

@@ -427,3 +427,12 @@ def test_changing_the_password_logs_out_and_needs_the_current_one(web: Web, fres
     assert done.headers["location"] == "/login"
     assert client.get("/account").status_code == 303  # the session ended with the change
     assert accounts.authenticate(web.store, "pat", "n" * 15) is not None
+
+
+def test_logging_in_again_ends_the_previous_session(web: Web) -> None:
+    client = web.browser("viewer")
+    first = client.cookies.get("mastcds_session")
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"csrf_token": token, "username": USERS["clinician"], "password": PASSWORD})
+    assert client.cookies.get("mastcds_session") != first
+    assert TestClient(web.app, follow_redirects=False, cookies={"mastcds_session": first}).get("/patients").status_code == 303

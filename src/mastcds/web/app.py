@@ -30,6 +30,11 @@ DESCRIPTION = (
 )
 
 
+# A case with hundreds of episodes and results is well under a megabyte; the
+# case form posts a little more. Anything far beyond is not a case.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
 def create_app(settings: WebSettings | None = None, store: Store | None = None, cds: CdsSettings | None = None) -> FastAPI:
     """The application; ``cds`` configures the CDS Hooks service (default: ``MASTCDS_CDS_*`` variables)."""
     settings = settings or load_settings()
@@ -41,6 +46,7 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None, 
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # Swagger UI loads scripts from a CDN: not on a clinical network
         redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     app.state.store = store

@@ -46,9 +46,9 @@ def problem_json(problem: Problem) -> dict[str, Any]:
     return {"path": problem.path, "value": value, "message": problem.message}
 
 
-def problems_response(status: int, detail: str, problems: list[Problem], headers: dict[str, str] | None = None) -> JSONResponse:
+def problems_response(status: int, detail: str, problems: list[Problem]) -> JSONResponse:
     body = {"detail": detail, "problems": [problem_json(p) for p in problems]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status)
 
 
 def store_status(error: StoreError) -> int:

@@ -57,6 +57,9 @@ def login(request: Request, form: CheckedForm) -> Response:
         security_log.warning("login failed for user name %r from %s", username[:64], _client(request))
         return render(request, "login.html", {**context, "error": "Wrong user name or password."}, status=401)
     with store.writing() as db:
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:  # logging in again, maybe as someone else: the old session ends here
+            accounts.close_session(db, previous)
         token = accounts.open_session(db, account)
     throttle.succeeded(keys[0])
     security_log.info("login of %s from %s", account.username, _client(request))
