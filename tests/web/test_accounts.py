@@ -173,3 +173,17 @@ def test_token_names(web: Web, name: str, accepted: bool) -> None:
 def test_unknown_user_is_not_found(web: Web) -> None:
     with web.store.writing() as db, pytest.raises(UnknownUser):
         accounts.update_user(db, "nobody", role="viewer")
+
+
+def test_expired_sessions_are_pruned(web: Web) -> None:
+    stale, idle, fresh = (_session(web.store, USERS["viewer"]) for _ in range(3))
+    now = utc_now()
+    with web.store.writing() as db:
+        rows = {t: db.scalar(select(WebSession).where(WebSession.token_digest == accounts.digest(t))) for t in (stale, idle)}
+        rows[stale].created_at = now - ABSOLUTE - timedelta(seconds=1)
+        rows[idle].last_seen_at = now - IDLE - timedelta(seconds=1)
+    with web.store.writing() as db:
+        assert accounts.prune_sessions(db, idle=IDLE, absolute=ABSOLUTE, now=now) >= 2
+    with web.store.reading() as db:
+        left = set(db.scalars(select(WebSession.token_digest)))
+    assert accounts.digest(fresh) in left and not {accounts.digest(stale), accounts.digest(idle)} & left

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mastcds.store.database import Store
@@ -172,6 +172,13 @@ def session_user(
     if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
         row.last_seen_at = now
     return user
+
+
+def prune_sessions(db: Session, *, idle: timedelta, absolute: timedelta, now: datetime | None = None) -> int:
+    """Delete the sessions that have expired (a browser closed without logging out); how many."""
+    now = now or utc_now()
+    expired = (WebSession.last_seen_at < now - idle) | (WebSession.created_at < now - absolute)
+    return db.execute(delete(WebSession).where(expired)).rowcount
 
 
 def close_session(db: Session, token: str) -> None:

@@ -60,11 +60,13 @@ def login(request: Request, form: CheckedForm) -> Response:
         previous = request.cookies.get(SESSION_COOKIE)
         if previous:  # logging in again, maybe as someone else: the old session ends here
             accounts.close_session(db, previous)
+        settings = get_settings(request)
+        accounts.prune_sessions(db, idle=settings.session_idle, absolute=settings.session_absolute)
         token = accounts.open_session(db, account)
     throttle.succeeded(keys[0])
     security_log.info("login of %s from %s", account.username, _client(request))
     response = redirect(target or ("/admin/users" if account.role in ADMIN else "/patients"))
-    secure = get_settings(request).force_secure_cookies or is_https(request.scope)
+    secure = settings.force_secure_cookies or is_https(request.scope)
     response.raw_headers.append((b"set-cookie", cookie_header(SESSION_COOKIE, token, secure=secure)))
     return response
 

@@ -63,6 +63,7 @@ def evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
     rows = comparison(guidelines)
     categories = {edition: g["category"] for edition, g in guidelines.items()}
     possible = {edition: tuple(g["possible_categories"]) for edition, g in guidelines.items()}
+    sm_statuses = {g["sm_criteria"] for g in guidelines.values()}
     return {
         "evaluation": result,
         "editions": list(guidelines),
@@ -70,5 +71,6 @@ def evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
         "comparison": rows,
         "differences": [row for row in rows if row.differs],
         "categories_differ": len(set(categories.values())) > 1 or len(set(possible.values())) > 1,
+        "sm_criteria_differ": len(sm_statuses) > 1,
         "sections": SECTIONS,
     }
