@@ -82,7 +82,7 @@ from mastcds.store.revisions import (
     load_state,
 )
 from mastcds.store.settings import PATIENT_KEY_PATTERN, PATIENT_KEY_RULE
-from mastcds.store.views import ChangeView, Item, PatientSummary, PatientView, StoredEvaluation
+from mastcds.store.views import ChangeView, PatientSummary, PatientView, StoredEvaluation
 
 Evaluator = Callable[[dict[str, Any]], dict[str, Any]]
 IDENTIFIER_SYSTEM_MAX = 64
@@ -619,7 +619,6 @@ def get_evaluation(store: Store, evaluation_id: int, *, actor: str) -> StoredEva
 
 __all__ = [
     "Evaluator",
-    "Item",
     "add_episode",
     "add_identifier",
     "add_lab_result",
