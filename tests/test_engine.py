@@ -65,7 +65,7 @@ def test_seed_case_is_ism_once_the_smear_is_below_20_percent() -> None:
 
 
 def test_text_report_of_the_seed_case() -> None:
-    done = CliRunner().invoke(app, ["evaluate", str(SEED_PATH)])
+    done = CliRunner().invoke(app, ["evaluate", str(SEED_PATH)], env={"COLUMNS": "240"})
     assert done.exit_code == 0, done.output
     for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score: 7", "outside the label table"):
         assert fragment in done.output
@@ -119,3 +119,17 @@ def test_a_valid_case_never_makes_the_engine_raise(document: dict) -> None:
     result = evaluate(document)
     check_contract(result)
     print_evaluation(Console(file=io.StringIO(), width=120), result)
+
+
+def test_evaluate_a_stored_patient_and_keep_the_evaluation(tmp_path: Path) -> None:
+    db = str(tmp_path / "registry.db")
+    assert run_cli("patient", "import", str(SEED_PATH), "--db", db, "--user", "dr-a").returncode == 0
+    done = run_cli("evaluate", "--patient", "seed-omalizumab-ism", "--db", db, "--user", "dr-a", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == evaluate(SEED)
+    listed = run_cli("patient", "evaluations", "seed-omalizumab-ism", "--db", db, "--format", "json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 1
+    unknown = run_cli("evaluate", "--patient", "nobody", "--db", db)
+    assert unknown.returncode == 2 and "nobody" in unknown.stderr
+    both = run_cli("evaluate", str(SEED_PATH), "--patient", "x", "--db", db)
+    assert both.returncode == 2

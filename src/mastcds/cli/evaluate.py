@@ -39,22 +39,34 @@ class OutputFormat(str, Enum):
 
 @app.command()
 def evaluate(
-    case_file: str = typer.Argument(None, metavar="CASE.json", help="Case document, or - for stdin"),
+    case_file: str = typer.Argument(None, metavar="[CASE.json]", help="Case document, or - for stdin"),
+    patient: str = typer.Option(None, "--patient", metavar="ID", help="Evaluate a stored patient (and store the evaluation) instead of a file"),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text report or the JSON contract object"),
+    db: str = typer.Option(None, "--db", help="With --patient: database URL or SQLite file [default: $MASTCDS_DATABASE_URL, else the user data directory]"),
+    user: str = typer.Option(None, "--user", help="With --patient: who is acting [default: $MASTCDS_USER, else the login name]"),
 ) -> None:
     """Evaluate a case: SM by WHO 2022, ICC 2022 and WHO 2016, CM, MCAS, episodes, REMA, doses."""
-    if case_file is None:
-        fail(["give a case file (CASE.json, or - for stdin)"])
-    text = read_text_or_fail(case_file)
-    try:
-        case = load_case_text(text)
-    except CaseError as error:
-        fail(error.problems, source=case_file)
+    if (case_file is None) == (patient is None):
+        fail(["give either a case file (CASE.json, or - for stdin) or --patient ID, not both"])
     # imported here so that commands not evaluating anything start fast
     from mastcds.cli.report_text import print_evaluation
-    from mastcds.engine import evaluate_case
 
-    result = evaluate_case(case)
+    if patient is not None:
+        from mastcds.cli.records import acting_user, open_store_for_cli, store_errors
+        from mastcds.store.service import evaluate_patient
+
+        store = open_store_for_cli(db)
+        with store_errors():
+            result = evaluate_patient(store, patient, actor=acting_user(user))
+    else:
+        from mastcds.engine import evaluate_case
+
+        text = read_text_or_fail(case_file)
+        try:
+            case = load_case_text(text)
+        except CaseError as error:
+            fail(error.problems, source=case_file)
+        result = evaluate_case(case)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
