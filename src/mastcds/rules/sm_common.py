@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from mastcds.rules import cutaneous
 from mastcds.rules.hat import hat_adjusted_tryptase
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, all_of, any_of, compare, fmt, from_bool
+from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, all_of, any_of, fmt, from_bool
 from mastcds.rules.sm_findings import (
     EXTRA_ALPHA_COPIES_RANGE,
     FINDING_RANGES,
@@ -189,10 +189,6 @@ def lineage_options(name: str | None) -> tuple[str, ...]:
     if lineage == UNCLASSIFIED:
         return (MYELOID, LYMPHOID)
     return (lineage,)
-
-
-def myeloid_status(name: str | None) -> Status:
-    return status_of(lineage == MYELOID for lineage in lineage_options(name))
 
 
 # ----------------------------------------------------------------- editions
