@@ -84,6 +84,7 @@ def cutaneous(case: Case, warnings: list[str]) -> dict[str, Any]:
         "mpcm_form": cutaneous_rules.mpcm_form(f.lesions, status),
         "criteria": [criterion_dict(c) for c in cutaneous_rules.skin_criteria(f)],
         "diagnosis": None,
+        "diagnosis_basis": "MIS criteria, with SM excluded or not by the WHO 2022 SM criteria",
         "source": cutaneous_rules.SOURCE,
     }
     if status is MET:
