@@ -126,3 +126,28 @@ def test_right_roles_are_served(web: Web, patient_key: str, method: str, path: s
             body = {**call.body, "username": f"new-{patient_key}-{role}"}
         response = _send(web, role, method, url, Call(call.roles, call.params, body, call.status))
         assert response.status_code == call.status, (role, response.text)
+
+
+def test_every_operation_documents_its_token_and_refusals(web: Web) -> None:
+    document = web.app.openapi()
+    assert document["openapi"].startswith("3.1")
+    assert document["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http", "description": "An API token from `mastcds user token` or the account page", "scheme": "bearer"
+    }
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+            assert {"401", "403", "422"} <= set(operation["responses"]), (method, path)
+            assert operation.get("summary"), (method, path)
+
+
+def test_case_bodies_are_documented_by_the_published_case_schema(web: Web) -> None:
+    from mastcds.case import case_schema
+
+    document = web.app.openapi()
+    body = document["paths"]["/api/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Case"}
+    published = {k: v for k, v in case_schema().items() if k not in ("$schema", "$id")}
+    assert document["components"]["schemas"]["Case"] == published
+    episode = document["paths"]["/api/v1/patients/{key}/episodes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert episode == {"$ref": "#/components/schemas/Episode"}
