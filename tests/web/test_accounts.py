@@ -187,3 +187,21 @@ def test_expired_sessions_are_pruned(web: Web) -> None:
     with web.store.reading() as db:
         left = set(db.scalars(select(WebSession.token_digest)))
     assert accounts.digest(fresh) in left and not {accounts.digest(stale), accounts.digest(idle)} & left
+
+
+def test_account_lifecycle_on_every_database(store: Store, cheap_hashing: None) -> None:
+    """The same queries on SQLite and PostgreSQL (the ``store`` fixture runs on both)."""
+    with store.writing() as db:
+        user = accounts.create_user(db, "pg-user", PASSWORD, "clinician")
+        _, secret = accounts.create_api_token(db, user, "pg token")
+    account = accounts.authenticate(store, "pg-user", PASSWORD)
+    assert account is not None and account.role == "clinician"
+    with store.writing() as db:
+        token = accounts.open_session(db, account)
+    with store.writing() as db:
+        assert accounts.session_user(db, token, idle=IDLE, absolute=ABSOLUTE).username == "pg-user"  # type: ignore[union-attr]
+        assert accounts.token_user(db, secret)[0].username == "pg-user"  # type: ignore[index]
+        assert accounts.prune_sessions(db, idle=IDLE, absolute=ABSOLUTE, now=utc_now() + ABSOLUTE * 2) == 1
+    with store.writing() as db:
+        accounts.update_user(db, "pg-user", active=False)
+    assert accounts.authenticate(store, "pg-user", PASSWORD) is None
