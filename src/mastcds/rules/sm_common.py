@@ -582,44 +582,47 @@ def classify(a: Atoms, rules: EditionRules) -> tuple[frozenset[bool], frozenset[
     two halves never meet in one completion; everything else is joint where
     it shares findings and independent where it does not.
     """
+    # Value tuples are sorted, (False,), (True,) or (False, True): [0] is the least, [-1] the most.
     categories: set[str] = set()
     sm_values: set[bool] = set()
-    minor_low = min(a.morphology) + min(a.immunophenotype)
-    minor_high = max(a.morphology) + max(a.immunophenotype)
-    major_low, major_high = min(a.major), max(a.major)
-    c_fixed_can_be_true = max(a.cytopenia) or max(a.bone) or max(a.malabsorption)
-    c_fixed_can_be_false = not (min(a.cytopenia) or min(a.bone) or min(a.malabsorption))
-    no_lesions = {no_lesions for no_lesions, _ in a.skin}
+    minor_low = a.morphology[0] + a.immunophenotype[0]
+    minor_high = a.morphology[-1] + a.immunophenotype[-1]
+    major_low, major_high = a.major[0], a.major[-1]
+    c_fixed_can_be_true = a.cytopenia[-1] or a.bone[-1] or a.malabsorption[-1]
+    c_fixed_can_be_false = not (a.cytopenia[0] or a.bone[0] or a.malabsorption[0])
+    mcl_possible, no_mcl_possible = a.mcl[-1], not a.mcl[0]
+    bmm_category = rules.bmm_tryptase is not None
     for kit_minor, vaf_high in a.kit:
         for tryptase_minor, tryptase_high, bmm_tryptase, ahn in a.tryptase:
             low = minor_low + kit_minor + tryptase_minor
             high = minor_high + kit_minor + tryptase_minor
-            possible_sm = {_sm(major_low, low, rules), _sm(major_high, high, rules)}
-            sm_values |= possible_sm
-            if True not in possible_sm:
+            sm_low, sm_high = _sm(major_low, low, rules), _sm(major_high, high, rules)
+            sm_values.add(sm_low)
+            sm_values.add(sm_high)
+            if not sm_high:
                 continue
-            if True in a.mcl:
+            if mcl_possible:
                 categories.add(MCL)
-            if False not in a.mcl:
+            if not no_mcl_possible:
                 continue
             if ahn:
                 categories.add(rules.ahn_code)
                 continue
-            b1 = {rules.b1_join(inf, tryptase_high, vaf_high) for inf in a.infiltration}
+            b1_low = rules.b1_join(a.infiltration[0], tryptase_high, vaf_high)
+            b1_high = rules.b1_join(a.infiltration[-1], tryptase_high, vaf_high)
             for organ_b3, organ_c in a.organs:
                 if organ_c or c_fixed_can_be_true:
                     categories.add(ASM)
                 if organ_c or not c_fixed_can_be_false:
                     continue
-                b3 = {organ_b3 or node for node in a.lymph_node}
-                b_low = min(b1) + min(a.dysplasia) + min(b3)
-                b_high = max(b1) + max(a.dysplasia) + max(b3)
+                b_low = b1_low + a.dysplasia[0] + (organ_b3 or a.lymph_node[0])
+                b_high = b1_high + a.dysplasia[-1] + (organ_b3 or a.lymph_node[-1])
                 if b_high >= SSM_MIN_B_FINDINGS:
                     categories.add(SSM)
                 if b_low >= SSM_MIN_B_FINDINGS:
                     continue
-                for lesions_absent in no_lesions:
-                    bmm_possible = rules.bmm_tryptase is not None and lesions_absent and bmm_tryptase
+                for lesions_absent, _ in a.skin:
+                    bmm_possible = bmm_category and lesions_absent and bmm_tryptase
                     if bmm_possible and b_low == 0:
                         categories.add(BMM)
                     if not bmm_possible or b_high >= 1:
@@ -902,6 +905,7 @@ _AFFECTED = {
 _CONSISTENCY_FIELDS = frozenset(
     {"cytopenia_caused_by_mast_cells", "hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l", "pathologic_fracture", "osteolysis_max_cm"}
 )
+_RULE_CHANGING = tuple(investigation for investigation in INVESTIGATIONS if not investigation.refines)
 _GENERIC_OUTCOMES = {
     investigation.test
     for investigation in INVESTIGATIONS
@@ -975,13 +979,14 @@ def next_tests(
     open_names = frozenset(
         name for name, options in zip(Atoms._fields, a) if len(options) > 1 and not (sm_settled and name in _SM_ONLY_ATOMS)
     )
-    undecided = len(categories) > 1
-    for investigation in INVESTIGATIONS:
+    # a settled category can still move only by a test that changes the rule (the genotype)
+    candidates = INVESTIGATIONS if len(categories) > 1 else _RULE_CHANGING
+    for investigation in candidates:
         affected = _AFFECTED[investigation.test]
         ruled_out: set[str] = set()
         added: set[str] = set()
         if investigation.refines:
-            if not undecided or open_names.isdisjoint(affected):
+            if open_names.isdisjoint(affected):
                 continue
             opened = tuple(name for name in affected if name in open_names)
             results = [possible(b) for b in _fixings(a, opened)]
