@@ -128,7 +128,8 @@ def test_range_boundaries_come_from_the_case_rules(text: str, problem: bool) -> 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("12,5", 12.5), (" 12.5 ", 12.5), ("1e2", 100.0), ("1,250.5", None), ("1.250,5", None), ("nan", None), ("inf", None), ("", None)],
+    [("12,5", 12.5), (" 12.5 ", 12.5), ("1e2", 100.0), ("1,250.5", None), ("1.250,5", None), ("1 250", None), ("12 5", None),
+     ("nan", None), ("inf", None), ("", None)],
 )
 def test_number_spellings(text: str, value: float | None) -> None:
     assert parse_number(text) == value

@@ -275,7 +275,7 @@ def state_from_document(document: Mapping[str, Any]) -> FormState:
                 for item in document.get(section.key) or []
             ]
             continue
-        source = document.get(section.key) or {} if section.key else document
+        source = (document.get(section.key) or {}) if section.key else document
         if section.presence_label:
             state.values[section.key] = "true" if section.key in document else "false"
         for f in section.fields:
@@ -289,8 +289,9 @@ def state_from_document(document: Mapping[str, Any]) -> FormState:
 
 def parse_number(text: str) -> float | None:
     # A decimal comma is how half of Europe writes lab values: accept "12,5",
-    # but refuse "1,250.5" and "1.250,5", whose meaning depends on the locale.
-    candidate = text.strip().replace(" ", "")
+    # but refuse "1,250.5", "1.250,5" and "1 250", whose meaning depends on the
+    # locale (or on a slip: "12 5").
+    candidate = text.strip()
     if candidate.count(",") == 1 and "." not in candidate:
         candidate = candidate.replace(",", ".")
     try:
