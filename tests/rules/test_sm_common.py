@@ -20,13 +20,13 @@ from mastcds.rules.sm_common import (
     Threshold,
     ahn_lineage,
     category_of,
-    findings_warnings,
     kit_d816v_options,
     lineage_options,
     ordered,
     representatives,
 )
 from mastcds.rules.sm_findings import FINDING_RANGES, SMFindings
+from mastcds.rules.sm_guideline import findings_warnings
 
 F, T = False, True
 

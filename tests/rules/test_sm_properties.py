@@ -19,24 +19,22 @@ from hypothesis import strategies as st
 from mastcds.rules import cutaneous, sm_icc2022, sm_who2016, sm_who2022
 from mastcds.rules.logic import MET, NOT_MET, from_bool
 from mastcds.rules.sm_common import (
-    INVESTIGATIONS,
     MYELOID,
     EditionRules,
     atoms,
     bone_status,
     category_of,
     classify,
-    consistent,
     cytopenia_status,
-    evaluate_guideline,
     immunophenotype_status,
     lineage_options,
     major_status,
     mcl_status,
     morphology_status,
-    next_tests,
     values,
 )
+from mastcds.rules.sm_guideline import evaluate_guideline
+from mastcds.rules.sm_next_tests import INVESTIGATIONS, consistent, next_tests
 from mastcds.rules.sm_findings import FINDING_RANGES, SMFindings
 
 EDITIONS = (sm_who2022.RULES, sm_icc2022.RULES, sm_who2016.RULES, sm_who2016.rules("and/or"))

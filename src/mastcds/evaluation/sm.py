@@ -14,7 +14,8 @@ from mastcds.case import Case
 from mastcds.rules import cutaneous as cutaneous_rules
 from mastcds.rules import sm_icc2022, sm_who2016, sm_who2022
 from mastcds.rules.logic import MET, NOT_MET
-from mastcds.rules.sm_common import criterion_dict, findings_warnings, shared_work, sm_status
+from mastcds.rules.sm_common import sm_status
+from mastcds.rules.sm_guideline import criterion_dict, findings_warnings, shared_work
 from mastcds.rules.sm_findings import SMFindings
 
 EDITION_MODULES = {"who2022": sm_who2022, "icc2022": sm_icc2022, "who2016": sm_who2016}

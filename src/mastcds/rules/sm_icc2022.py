@@ -28,10 +28,9 @@ from mastcds.rules.sm_common import (
     MYELOID,
     SM_AMN,
     EditionRules,
-    GuidelineResult,
     Threshold,
-    evaluate_guideline,
 )
+from mastcds.rules.sm_guideline import GuidelineResult, evaluate_guideline
 from mastcds.rules.sm_findings import NO_SKIN_LESIONS, SMFindings
 
 KEY = "icc2022"

@@ -21,10 +21,9 @@ from mastcds.rules.sm_common import (
     MYELOID,
     SM_AHN,
     EditionRules,
-    GuidelineResult,
     Threshold,
-    evaluate_guideline,
 )
+from mastcds.rules.sm_guideline import GuidelineResult, evaluate_guideline
 from mastcds.rules.sm_findings import SMFindings
 
 KEY = "who2022"
