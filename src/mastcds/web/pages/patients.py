@@ -95,13 +95,14 @@ def update_patient(request: Request, principal: PageWriter, key: str, form: Chec
         return form_page(request, state, problems=parsed.problems, status=422, **page)
     with get_store(request).writing() as session:
         current = find_patient(session, key).version
-        if version != current:
-            conflict = Problem(
-                "version", version, f"the record changed since this form was opened (now version {current}); "
-                "open the form again to see the changes, then re-enter yours",
-            )
-            return form_page(request, state, problems=[conflict], status=409, **page)
-        import_into(session, parsed.document, actor=principal.actor, key=key, replace=True, reason=reason or "edited in the case form")
+        if version == current:
+            import_into(session, parsed.document, actor=principal.actor, key=key, replace=True, reason=reason or None)
+    if version != current:
+        conflict = Problem(
+            "version", version, f"the record changed since this form was opened (now version {current}); "
+            "open the form again to see the changes, then re-enter yours",
+        )
+        return form_page(request, state, problems=[conflict], status=409, **page)
     return redirect(f"/patients/{key}")
 
 
