@@ -27,7 +27,9 @@ EDITIONS = {
 def evaluate_case(case: Case) -> dict[str, Any]:
     """The evaluation of an already checked :class:`Case`."""
     warnings: list[str] = []
-    guidelines = _sm.guidelines(case, warnings)
+    sm_findings = _sm.sm_findings_from_case(case)  # read by two sections: built once
+    shared = _episodes.context(case)  # episode ids, baseline tryptase, rises: read by four sections
+    guidelines = _sm.guidelines(case, warnings, sm_findings)
     categories = {edition: result["category"] for edition, result in guidelines.items()}
     who2022 = guidelines["who2022"]
     return {
@@ -37,11 +39,11 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "editions": EDITIONS,
         "evaluation_date": case.evaluation_date,
         "guidelines": guidelines,
-        "cutaneous": _sm.cutaneous(case, warnings),
-        "mcas": _episodes.mcas(case, who2022["sm_criteria"], warnings),
-        "tryptase": _episodes.tryptase(case, warnings),
-        "episodes": _episodes.episodes(case, warnings),
-        "rema": _episodes.rema(case, warnings),
+        "cutaneous": _sm.cutaneous(case, warnings, sm_findings),
+        "mcas": _episodes.mcas(case, who2022["sm_criteria"], warnings, shared),
+        "tryptase": _episodes.tryptase(case, warnings, shared),
+        "episodes": _episodes.episodes(case, warnings, shared),
+        "rema": _episodes.rema(case, warnings, shared),
         "omalizumab": _treatment.omalizumab(case, warnings),
         "epinephrine_autoinjector_mg": _treatment.epinephrine_autoinjector_mg(case, warnings),
         "prognosis": _treatment.prognosis(case, categories, warnings),

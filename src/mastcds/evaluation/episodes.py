@@ -9,7 +9,9 @@ identifiers.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, Episode, date_key, date_key_latest
@@ -45,6 +47,12 @@ def episode_ids(case: Case) -> list[str]:
 
 def _as_date(key: tuple[int, int, int]) -> date:
     return date(*key)
+
+
+@lru_cache(maxsize=4096)  # pure; bounded because the texts come from case documents
+def _day_bounds(text: str) -> tuple[date, date]:
+    """The earliest and latest day a (partial) date can be."""
+    return _as_date(date_key(text)), _as_date(date_key_latest(text))
 
 
 def _baseline_with_source(case: Case) -> tuple[float | None, str | None, str | None]:
@@ -116,10 +124,10 @@ def age_at_episode(case: Case, episode: Episode) -> tuple[float | None, float | 
     """
     if episode.date is None:
         return None, None
-    first, last = _as_date(date_key(episode.date)), _as_date(date_key_latest(episode.date))
+    first, last = _day_bounds(episode.date)
     birth = case.patient.birth_date
     if birth is not None:
-        born_first, born_last = _as_date(date_key(birth)), _as_date(date_key_latest(birth))
+        born_first, born_last = _day_bounds(birth)
         if last < born_first:  # dated before birth: a data error the caller reports
             return None, None
         low = _years_between(born_last, first) if first >= born_last else 0.0
@@ -127,7 +135,7 @@ def age_at_episode(case: Case, episode: Episode) -> tuple[float | None, float | 
     age, evaluated = case.patient.age_years, case.evaluation_date
     if age is None or evaluated is None:
         return None, None
-    eval_first, eval_last = _as_date(date_key(evaluated)), _as_date(date_key_latest(evaluated))
+    eval_first, eval_last = _day_bounds(evaluated)
     days_per_year = 365.2425
     # age_years counts completed years: the true age at evaluation lies in [age, age + 1)
     low = age - (eval_last - first).days / days_per_year
@@ -157,18 +165,42 @@ def findings(case: Case, episode: Episode) -> EpisodeFindings:
     )
 
 
+# ---------------------------------------------------------------- work shared by the sections
+
+
+@dataclass(frozen=True)
+class EpisodeContext:
+    """What several sections read from one case, worked out once (see :func:`context`)."""
+
+    ids: tuple[str, ...]
+    baseline: tuple[float | None, str | None, str | None]  # value, source, date
+    rises: tuple[tuple[Criterion, float | None, float | None, str | None], ...]  # _rise per episode
+
+
+def context(case: Case) -> EpisodeContext:
+    """Episode ids, the baseline tryptase and each episode's 20% + 2 rise, for passing to the sections."""
+    ids = tuple(episode_ids(case))
+    baseline = _baseline_with_source(case)
+    rises = tuple(_rise(case, episode, episode_id, baseline[0]) for episode, episode_id in zip(case.episodes, ids))
+    return EpisodeContext(ids, baseline, rises)
+
+
 # ---------------------------------------------------------------- sections
 
 
-def tryptase(case: Case, warnings: list[str]) -> dict[str, Any]:
-    """The contract's "tryptase" object: baseline, HαT-adjusted baseline, 20% + 2 per episode."""
-    baseline, source, baseline_date = _baseline_with_source(case)
+def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = None) -> dict[str, Any]:
+    """The contract's "tryptase" object: baseline, HαT-adjusted baseline, 20% + 2 per episode.
+
+    ``shared`` is :func:`context` of the case when the caller has it already.
+    """
+    if shared is None:
+        shared = context(case)
+    baseline, source, baseline_date = shared.baseline
     copies = case.molecular.tpsab1_extra_alpha_copies
     if baseline is not None and baseline_date is not None:
-        _warn_baseline_near_episode(case, baseline_date, warnings)
+        _warn_baseline_near_episode(case, baseline_date, warnings, shared.ids)
     rows = []
-    for episode, episode_id in zip(case.episodes, episode_ids(case)):
-        rise, acute, minutes, acute_source = _rise(case, episode, episode_id, baseline)
+    for episode, episode_id, (rise, acute, minutes, acute_source) in zip(case.episodes, shared.ids, shared.rises):
         ratio = nih_ratio(acute, baseline)
         if acute is not None and baseline is None:
             warnings.append(
@@ -214,12 +246,12 @@ def _linked_acute_values(case: Case, episode_id: str) -> list[float]:
     ]
 
 
-def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[str]) -> None:
+def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[str], ids: tuple[str, ...]) -> None:
     """A baseline dated on the day of an episode or the day after may not be > 24 h after it."""
     if len(baseline_date) != 10:
         return
     drawn = _as_date(date_key(baseline_date))
-    for episode, episode_id in zip(case.episodes, episode_ids(case)):
+    for episode, episode_id in zip(case.episodes, ids):
         if episode.date is not None and len(episode.date) == 10:
             gap = (drawn - _as_date(date_key(episode.date))).days
             if 0 <= gap <= 1:
@@ -229,10 +261,14 @@ def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[s
                 )
 
 
-def episodes(case: Case, warnings: list[str]) -> list[dict[str, Any]]:
-    """Per episode: WAO 2020 and NIAID 2006 verdicts with their criteria, and Brown's grade."""
+def episodes(case: Case, warnings: list[str], shared: EpisodeContext | None = None) -> list[dict[str, Any]]:
+    """Per episode: WAO 2020 and NIAID 2006 verdicts with their criteria, and Brown's grade.
+
+    ``shared`` is :func:`context` of the case when the caller has it already.
+    """
+    ids = episode_ids(case) if shared is None else shared.ids
     rows = []
-    for episode, episode_id in zip(case.episodes, episode_ids(case)):
+    for episode, episode_id in zip(case.episodes, ids):
         f = findings(case, episode)
         wao = anaphylaxis_wao2020.anaphylaxis(f)
         niaid = anaphylaxis_niaid2006.anaphylaxis(f)
@@ -302,10 +338,13 @@ def _any(*values: bool | None) -> bool | None:
     return None
 
 
-def rema(case: Case, warnings: list[str]) -> dict[str, Any]:
-    """The contract's "rema" object; warns where the score's population or inputs do not fit."""
+def rema(case: Case, warnings: list[str], shared: EpisodeContext | None = None) -> dict[str, Any]:
+    """The contract's "rema" object; warns where the score's population or inputs do not fit.
+
+    ``shared`` is :func:`context` of the case when the caller has it already.
+    """
     skin, syncope = rema_items(case)
-    baseline = baseline_tryptase(case)
+    baseline = baseline_tryptase(case) if shared is None else shared.baseline[0]
     result = rema_score(case.patient.sex, skin, syncope, baseline)
     lesions = case.skin.lesions
     if lesions is not None and lesions != "none":
@@ -335,14 +374,15 @@ def rema(case: Case, warnings: list[str]) -> dict[str, Any]:
     }
 
 
-def mcas(case: Case, sm_status_who2022: str, warnings: list[str]) -> dict[str, Any]:
-    """The contract's "mcas" object: consensus criteria A-C, the variant when determinate, and MMAS."""
+def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: EpisodeContext | None = None) -> dict[str, Any]:
+    """The contract's "mcas" object: consensus criteria A-C, the variant when determinate, and MMAS.
+
+    ``shared`` is :func:`context` of the case when the caller has it already.
+    """
     sm = Status(str(sm_status_who2022))
-    baseline = baseline_tryptase(case)
-    rises = [
-        (episode_id, _rise(case, episode, episode_id, baseline)[0].status)
-        for episode, episode_id in zip(case.episodes, episode_ids(case))
-    ]
+    if shared is None:
+        shared = context(case)
+    rises = [(episode_id, rise[0].status) for episode_id, rise in zip(shared.ids, shared.rises)]
     symptoms = case.mediator_symptoms
     criteria = [
         mcas_rules.criterion_a(

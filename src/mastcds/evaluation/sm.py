@@ -67,17 +67,24 @@ def sm_findings_from_case(case: Case) -> SMFindings:
     )
 
 
-def guidelines(case: Case, warnings: list[str]) -> dict[str, dict[str, Any]]:
-    """The contract's GUIDELINE object for WHO 2022, ICC 2022 and WHO 2016 (plus edition, title, source, notes)."""
-    findings = sm_findings_from_case(case)
+def guidelines(case: Case, warnings: list[str], findings: SMFindings | None = None) -> dict[str, dict[str, Any]]:
+    """The contract's GUIDELINE object for WHO 2022, ICC 2022 and WHO 2016 (plus edition, title, source, notes).
+
+    ``findings`` is :func:`sm_findings_from_case` of the case when the caller has it already.
+    """
+    if findings is None:
+        findings = sm_findings_from_case(case)
     warnings.extend(findings_warnings(findings))
     shared = shared_work(findings)
     return {key: module.evaluate(findings, shared).as_dict() for key, module in EDITION_MODULES.items()}
 
 
-def cutaneous(case: Case, warnings: list[str]) -> dict[str, Any]:
-    """The contract's "cutaneous" object: the skin (MIS) criteria, the CM subtype, and the diagnosis they allow."""
-    f = sm_findings_from_case(case)
+def cutaneous(case: Case, warnings: list[str], findings: SMFindings | None = None) -> dict[str, Any]:
+    """The contract's "cutaneous" object: the skin (MIS) criteria, the CM subtype, and the diagnosis they allow.
+
+    ``findings`` is :func:`sm_findings_from_case` of the case when the caller has it already.
+    """
+    f = sm_findings_from_case(case) if findings is None else findings
     status = cutaneous_rules.mis_status(f.lesions, f.darier_sign, f.biopsy_mast_cell_infiltrates, f.kit_mutation_in_lesional_skin)
     result: dict[str, Any] = {
         "status": status.value,

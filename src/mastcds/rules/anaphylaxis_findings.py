@@ -163,8 +163,14 @@ _SIGN_NAMES = {
 
 def signs(f: EpisodeFindings, *fields: str) -> str:
     """Which of the named signs were present, absent, not recorded: the words of a reason."""
-    present = [_SIGN_NAMES[n] for n in fields if getattr(f, n) is True]
-    unknown = [_SIGN_NAMES[n] for n in fields if getattr(f, n) is None]
+    present = []
+    unknown = []
+    for n in fields:
+        value = getattr(f, n)
+        if value is True:
+            present.append(_SIGN_NAMES[n])
+        elif value is None:
+            unknown.append(_SIGN_NAMES[n])
     if present:
         return ", ".join(present)
     if unknown:
@@ -172,6 +178,9 @@ def signs(f: EpisodeFindings, *fields: str) -> str:
     return "none"
 
 
+_PART_WORDS = {MET: "yes", NOT_MET: "no", UNKNOWN: "unknown"}
+
+
 def part(label: str, status: Status, detail: str) -> str:
-    word = {MET: "yes", NOT_MET: "no", UNKNOWN: "unknown"}[status]
+    word = _PART_WORDS[status]
     return f"{label}: {word} ({detail})"

@@ -96,10 +96,11 @@ def trigger_exposure(trigger: str | None) -> tuple[Status, str]:
     return MET, f"recorded trigger: {trigger.replace('_', ' ')} (allergen or other trigger, NIAID footnote)"
 
 
-def criterion_1(f: EpisodeFindings) -> Criterion:
+def criterion_1(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None = None) -> Criterion:
+    """``reduced_bp_result`` is :func:`reduced_bp` of ``f`` when the caller has it already."""
     skin = skin_mucosal(f)
     resp = respiratory_compromise(f)
-    bp, bp_words = reduced_bp(f)
+    bp, bp_words = reduced_bp(f) if reduced_bp_result is None else reduced_bp_result
     organ = end_organ_dysfunction(f)
     status = all_of(skin, any_of(resp, bp, organ))
     reason = "; ".join(
@@ -118,11 +119,12 @@ def criterion_1(f: EpisodeFindings) -> Criterion:
     )
 
 
-def criterion_2(f: EpisodeFindings) -> Criterion:
+def criterion_2(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None = None) -> Criterion:
+    """``reduced_bp_result`` is :func:`reduced_bp` of ``f`` when the caller has it already."""
     exposure, exposure_words = trigger_exposure(f.trigger)
     skin = skin_mucosal(f)
     resp = respiratory_compromise(f)
-    bp, bp_words = reduced_bp(f)
+    bp, bp_words = reduced_bp(f) if reduced_bp_result is None else reduced_bp_result
     circulation = any_of(bp, end_organ_dysfunction(f))
     gi = gastrointestinal(f)
     status = all_of(exposure, at_least(2, [skin, resp, circulation, gi]))
@@ -143,11 +145,12 @@ def criterion_2(f: EpisodeFindings) -> Criterion:
     )
 
 
-def criterion_3(f: EpisodeFindings) -> Criterion:
+def criterion_3(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None = None) -> Criterion:
+    """``reduced_bp_result`` is :func:`reduced_bp` of ``f`` when the caller has it already."""
     exposure, exposure_words = trigger_exposure(f.trigger)
     if exposure is MET:
         exposure_words += "; the recorded trigger is taken as the patient's known allergen"
-    bp, bp_words = reduced_bp(f)
+    bp, bp_words = reduced_bp(f) if reduced_bp_result is None else reduced_bp_result
     status = all_of(exposure, bp)
     reason = "; ".join([part("known allergen or trigger", exposure, exposure_words), part("reduced BP", bp, bp_words)])
     return Criterion(
@@ -160,5 +163,6 @@ def criterion_3(f: EpisodeFindings) -> Criterion:
 
 def anaphylaxis(f: EpisodeFindings) -> CriteriaResult:
     """Anaphylaxis highly likely by NIAID/FAAN 2006: any of criteria 1-3."""
-    criteria = [criterion_1(f), criterion_2(f), criterion_3(f)]
+    bp = reduced_bp(f)
+    criteria = [criterion_1(f, bp), criterion_2(f, bp), criterion_3(f, bp)]
     return CriteriaResult(any_of(*(c.status for c in criteria)), criteria)

@@ -103,10 +103,11 @@ def _bronchospasm(f: EpisodeFindings) -> Status:
     return NOT_MET if f.dyspnoea_wheeze_bronchospasm is False else UNKNOWN
 
 
-def criterion_1(f: EpisodeFindings) -> Criterion:
+def criterion_1(f: EpisodeFindings, hypotension_result: tuple[Status, str] | None = None) -> Criterion:
+    """``hypotension_result`` is :func:`hypotension` of ``f`` when the caller has it already."""
     skin = skin_mucosal(f)
     resp = respiratory_compromise(f)
-    bp, bp_words = hypotension(f)
+    bp, bp_words = hypotension(f) if hypotension_result is None else hypotension_result
     organ = end_organ_dysfunction(f)
     gi = gastrointestinal(f)
     status = all_of(skin, any_of(resp, bp, organ, gi))
@@ -122,9 +123,10 @@ def criterion_1(f: EpisodeFindings) -> Criterion:
     return Criterion("wao2020.criterion_1", status, "Skin/mucosa with respiratory, BP/end-organ or severe GI involvement. " + reason, SOURCE_CRITERION_1)
 
 
-def criterion_2(f: EpisodeFindings) -> Criterion:
+def criterion_2(f: EpisodeFindings, hypotension_result: tuple[Status, str] | None = None) -> Criterion:
+    """``hypotension_result`` is :func:`hypotension` of ``f`` when the caller has it already."""
     exposure, exposure_words = allergen_exposure(f.trigger)
-    bp, bp_words = hypotension(f)
+    bp, bp_words = hypotension(f) if hypotension_result is None else hypotension_result
     broncho = _bronchospasm(f)
     larynx = from_bool(f.stridor_or_laryngeal_oedema)
     status = all_of(exposure, any_of(bp, broncho, larynx))
@@ -148,5 +150,6 @@ def criterion_2(f: EpisodeFindings) -> Criterion:
 
 def anaphylaxis(f: EpisodeFindings) -> CriteriaResult:
     """Anaphylaxis highly likely by WAO 2020: criterion 1 or criterion 2."""
-    criteria = [criterion_1(f), criterion_2(f)]
+    bp = hypotension(f)
+    criteria = [criterion_1(f, bp), criterion_2(f, bp)]
     return CriteriaResult(any_of(*(c.status for c in criteria)), criteria)

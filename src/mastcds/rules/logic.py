@@ -43,20 +43,24 @@ def negate(status: Status) -> Status:
 
 def all_of(*statuses: Status) -> Status:
     """Kleene AND: one not-met settles it; otherwise any unknown leaves it open."""
-    if any(s is NOT_MET for s in statuses):
-        return NOT_MET
-    if any(s is UNKNOWN for s in statuses):
-        return UNKNOWN
-    return MET
+    unknown = False
+    for s in statuses:
+        if s is NOT_MET:
+            return NOT_MET
+        if s is UNKNOWN:
+            unknown = True
+    return UNKNOWN if unknown else MET
 
 
 def any_of(*statuses: Status) -> Status:
     """Kleene OR: one met settles it; otherwise any unknown leaves it open."""
-    if any(s is MET for s in statuses):
-        return MET
-    if any(s is UNKNOWN for s in statuses):
-        return UNKNOWN
-    return NOT_MET
+    unknown = False
+    for s in statuses:
+        if s is MET:
+            return MET
+        if s is UNKNOWN:
+            unknown = True
+    return UNKNOWN if unknown else NOT_MET
 
 
 def count_range(statuses: Iterable[Status]) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -50,10 +50,24 @@ def ladder() -> dict[str, Any]:
     return json.loads(text)
 
 
+@lru_cache(maxsize=4096)  # bounded: names come from case documents
 def drug_class(drug: str) -> str:
     """The schema's drug class for a recorded drug name (generic names such as cetirizine map to their class)."""
     name = drug.strip().lower().replace(" ", "_").replace("-", "_")
     return ladder()["aliases"].get(name, name)
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts and lists copied, other values shared as immutable)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_json(item) for item in value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return copy.deepcopy(value)
 
 
 def _status_of(drug: str, records: Sequence[TreatmentRecord]) -> str:
@@ -214,4 +228,4 @@ def treatment_plan(
         "venom_immunotherapy": venom,
         "warnings": warnings,
     }
-    return copy.deepcopy(plan)  # the caller may edit it; the cached ladder data must stay as read
+    return _copy_json(plan)  # the caller may edit it; the cached ladder data must stay as read
