@@ -9,6 +9,7 @@ warnings go to the shared ``warnings`` list, prefixed with their topic.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, LabResult, date_key, date_key_latest
@@ -135,6 +136,7 @@ def prognosis(case: Case, categories: Mapping[str, Categories], warnings: list[s
     return {"ipsm": None, "mars": mars_result, "not_computed": not_computed}
 
 
+@lru_cache(maxsize=4096)  # pure; bounded because the arguments come from case documents
 def _status(start: str, end: str | None, on: str | None) -> str:
     if on is None:
         return CURRENT if end is None else ENDED

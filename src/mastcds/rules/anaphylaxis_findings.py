@@ -14,8 +14,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, any_of, from_bool
+from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, from_bool
 
 TRIGGERS = (
     "none_identified",
@@ -63,26 +64,36 @@ class EpisodeFindings:
             raise ValueError(f"trigger {self.trigger!r} is not one of {', '.join(TRIGGERS)}")
 
 
+@lru_cache(maxsize=4096)  # pure; bounded because the numbers come from case documents
 def exact(value: float) -> Decimal:
     """The number as written (50.9 is 50.9), for comparisons at a limit."""
     return Decimal(repr(float(value)))
 
 
+def _any_present(*values: bool | None) -> Status:
+    """``any_of(*map(from_bool, values))`` without building the statuses."""
+    unknown = False
+    for value in values:
+        if value is None:
+            unknown = True
+        elif value:
+            return MET
+    return UNKNOWN if unknown else NOT_MET
+
+
 def skin_mucosal(f: EpisodeFindings) -> Status:
     """Generalised hives, itch or flushing, or swollen lips-tongue-uvula (both criteria sets)."""
-    return any_of(*(from_bool(v) for v in (f.urticaria, f.angioedema, f.flushing, f.pruritus)))
+    return _any_present(f.urticaria, f.angioedema, f.flushing, f.pruritus)
 
 
 def respiratory_compromise(f: EpisodeFindings) -> Status:
     """Dyspnoea, wheeze-bronchospasm, stridor, hypoxaemia (both criteria sets)."""
-    return any_of(
-        *(from_bool(v) for v in (f.dyspnoea_wheeze_bronchospasm, f.stridor_or_laryngeal_oedema, f.hypoxaemia))
-    )
+    return _any_present(f.dyspnoea_wheeze_bronchospasm, f.stridor_or_laryngeal_oedema, f.hypoxaemia)
 
 
 def end_organ_dysfunction(f: EpisodeFindings) -> Status:
     """Collapse, syncope: loss of consciousness, or an arrest (which entails collapse)."""
-    return any_of(from_bool(f.loss_of_consciousness), from_bool(f.cardiac_arrest))
+    return _any_present(f.loss_of_consciousness, f.cardiac_arrest)
 
 
 def gastrointestinal(f: EpisodeFindings) -> Status:

@@ -59,14 +59,13 @@ def drug_class(drug: str) -> str:
 
 def _copy_json(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts and lists copied, other values shared as immutable)."""
-    if isinstance(value, dict):
-        return {key: _copy_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(_copy_json(item) for item in value)
-    if value is None or isinstance(value, (str, int, float, bool)):
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is float or kind is bool:
         return value
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
     return copy.deepcopy(value)
 
 
@@ -84,10 +83,10 @@ def _anti_mediator(records: Sequence[TreatmentRecord]) -> dict[str, Any]:
     steps = []
     current_step: int | None = None
     for step in data["anti_mediator_steps"]:
-        options = [{**option, "status": _status_of(option["drug"], records)} for option in step["options"]]
+        options = [{**_copy_json(option), "status": _status_of(option["drug"], records)} for option in step["options"]]
         if any(option["status"] == CURRENT for option in options):
             current_step = step["step"]
-        steps.append({"step": step["step"], "name": step["name"], "options": options})
+        steps.append({"step": step["step"], "name": _copy_json(step["name"]), "options": options})
 
     reach = 1 if current_step is None else current_step + 1
     next_options: list[dict[str, Any]] = []
@@ -105,8 +104,8 @@ def _anti_mediator(records: Sequence[TreatmentRecord]) -> dict[str, Any]:
     if _status_of("h1_antihistamine", records) == CURRENT:
         updose = data["h1_updose"]
         next_options.append(
-            {"step": 1, "drug": "h1_antihistamine", "name": updose["name"], "dose": None,
-             "why": "H1 antihistamine current", "source": updose["source"]}
+            {"step": 1, "drug": "h1_antihistamine", "name": _copy_json(updose["name"]), "dose": None,
+             "why": "H1 antihistamine current", "source": _copy_json(updose["source"])}
         )
     next_options.sort(key=lambda option: option["step"])
     return {
@@ -129,11 +128,11 @@ def _cytoreduction(categories: Sequence[str] | None, records: Sequence[Treatment
     else:
         wanted = set(categories)
         options = [
-            {**option, "for_possible_categories": [c for c in option["for"] if c in wanted]}
+            {**_copy_json(option), "for_possible_categories": [c for c in option["for"] if c in wanted]}
             for option in data["cytoreduction"]
             if wanted & set(option["for"])
         ]
-        note = data["cytoreduction_note"]
+        note = _copy_json(data["cytoreduction_note"])
     return {"current": current, "options": options, "note": note}
 
 
@@ -197,10 +196,10 @@ def _venom(
         "status": status,
         "advice": "continue lifelong" if status == CURRENT and sm_certain else advice,
         "lifelong": True if sm_certain else None if sm_possible else False,
-        "indication": data["indication"],
-        "duration": data["duration"],
-        "dose": data["dose"],
-        "source": data["source"],
+        "indication": _copy_json(data["indication"]),
+        "duration": _copy_json(data["duration"]),
+        "dose": _copy_json(data["dose"]),
+        "source": _copy_json(data["source"]),
     }
     return section, warnings
 
@@ -220,12 +219,14 @@ def treatment_plan(
     venom, venom_warnings = _venom(categories, triggers, treatments)
     warnings.extend(venom_warnings)
     plan = {
-        "label": data["label"],
-        "note": data["note"],
+        "label": _copy_json(data["label"]),
+        "note": _copy_json(data["note"]),
         "categories": list(categories) if categories is not None else None,
         "anti_mediator": _anti_mediator(treatments),
         "cytoreduction": _cytoreduction(categories, treatments),
         "venom_immunotherapy": venom,
         "warnings": warnings,
     }
-    return _copy_json(plan)  # the caller may edit it; the cached ladder data must stay as read
+    # The caller may edit the plan; the cached ladder data must stay as read, so every value taken from it is
+    # copied where it is taken (_copy_json) and everything else here is built fresh.
+    return plan
