@@ -7,15 +7,18 @@ array items, type lists, enum, const, pattern (dates), minimum/maximum, anyOf.
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
 from hypothesis import strategies as st
 
+from mastcds.case import EARLIEST_YEAR, LATEST_YEAR
+
 DATE = st.from_regex(r"\A[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
 REAL_DATE = st.builds(
     lambda day, precision: day.isoformat()[:precision],
-    st.dates(min_value=__import__("datetime").date(1950, 1, 1), max_value=__import__("datetime").date(2030, 12, 31)),
+    st.dates(min_value=datetime.date(EARLIEST_YEAR, 1, 1), max_value=datetime.date(LATEST_YEAR, 12, 31)),
     st.sampled_from([4, 7, 10]),
 )
 

@@ -145,6 +145,9 @@ def test_not_json_is_a_clear_error() -> None:
         ({"test": "hemoglobin", "value": 400, "unit": "g/L", "date": "2011"}, "lab_results[0].value", "after conversion"),
         ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011-13"}, "lab_results[0].date", "month"),
         ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011-02-29"}, "lab_results[0].date", "day"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "0000"}, "lab_results[0].date", "year"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "1899-12-31"}, "lab_results[0].date", "year"),
+        ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2101-01"}, "lab_results[0].date", "year"),
         ({"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2011", "episode_id": "x"}, "lab_results[0].episode_id", "no episode"),
     ],
 )
@@ -170,3 +173,7 @@ def test_duplicate_episode_ids_are_rejected() -> None:
 
 def test_leap_day_is_a_real_date() -> None:
     load_case({"patient": {}, "evaluation_date": "2012-02-29"})
+
+
+def test_first_and_last_accepted_years() -> None:
+    load_case({"patient": {"birth_date": "1900-01-01"}, "evaluation_date": "2100-12-31"})

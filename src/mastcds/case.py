@@ -310,11 +310,20 @@ def _problems_from_validation(error: ValidationError) -> list[Problem]:
     return list(problems.values())
 
 
+# A date outside these years is a typing error in a clinical record (and
+# beyond what date arithmetic downstream can place on a timeline).
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+
 def _check_date(path: str, text: str | None, problems: list[Problem]) -> None:
     if text is None:
         return
     parts = [int(p) for p in text.split("-")]
     year = parts[0]
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        problems.append(Problem(path, text, f"year must be {EARLIEST_YEAR}-{LATEST_YEAR}"))
+        return
     if len(parts) >= 2 and not 1 <= parts[1] <= 12:
         problems.append(Problem(path, text, "month must be 01-12"))
         return
