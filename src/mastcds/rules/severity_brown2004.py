@@ -76,8 +76,9 @@ def severity(f: EpisodeFindings) -> BrownGrade:
     severe = _features(f, SEVERE_SIGNS)
     status, label = _hypotension(f)
     severe[label] = status
-    tiers = [("severe", severe), ("moderate", _features(f, MODERATE_SIGNS)), ("mild", _features(f, MILD_SIGNS))]
-    for grade, features in tiers:
+    tiers = (("severe", None), ("moderate", MODERATE_SIGNS), ("mild", MILD_SIGNS))
+    for grade, names in tiers:  # a tier's features are read only when the worse tiers did not decide
+        features = severe if names is None else _features(f, names)
         present = [label for label, s in features.items() if s is MET]
         if present:
             return BrownGrade(grade, f"{grade.capitalize()}: {', '.join(present)}.")
