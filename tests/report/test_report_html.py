@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from mastcds import evaluate
 from mastcds.case import Case, load_case
 from mastcds.report.html import DISCLAIMER, render_report_html, write_report
-from mastcds.rules.treatment_response import SOURCE as RESPONSE_SOURCE
 from tests.schema_strategy import valid_cases
 
 DAY = date(2026, 1, 31)

@@ -26,7 +26,6 @@ from mastcds.report.timeline import (
     save_figure_bytes,
     save_timeline,
     timeline_figure,
-    write_atomically,
 )
 from tests.schema_strategy import valid_cases
 
@@ -163,20 +162,6 @@ def test_unknown_suffix_is_refused_and_nothing_written(tmp_path: Path, seed_case
     with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
         save_timeline(seed_case, seed_evaluation, tmp_path / "timeline.jpg")
     assert list(tmp_path.iterdir()) == []
-
-
-def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:
-    target = tmp_path / "out.png"
-    target.write_bytes(b"old")
-
-    def broken(handle: io.BufferedWriter) -> None:
-        handle.write(b"half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        write_atomically(target, broken)
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
 
 def test_control_characters_in_free_text_keep_the_svg_well_formed() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -13,6 +11,7 @@ import typer
 from rich.console import Console
 
 from mastcds.case import CaseError, Problem, load_case, load_case_text
+from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import fail, read_text_or_fail
 
@@ -60,11 +59,8 @@ def _write(text: str, out: str | None) -> None:
     if out is None:
         typer.echo(text)
         return
-    directory = os.path.dirname(os.path.abspath(out))
     try:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp") as handle:
-            handle.write(text + "\n")
-        os.replace(handle.name, out)
+        write_atomically(out, text + "\n")
     except OSError as error:
         fail([f"{out}: cannot be written ({error.strerror})"])
 

@@ -11,8 +11,6 @@ that commands not touching the database start fast.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import types
 import typing
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mastcds.case import Case, CaseError, Episode, LabResult, Treatment, load_case_text
+from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import fail, read_text_or_fail, stderr
 
@@ -202,29 +201,6 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _write_file_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing (a temporary file renamed into place).
-
-    Only regular files are replaced: renaming over /dev/null or a pipe would
-    put a file where a device was, so those are written to directly.
-    """
-    if path.exists() and not path.is_file():
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
-        return
-    directory = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _progress_bar(description: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -312,7 +288,7 @@ def _export_one(key: str, output: Path | None, version: int | None, db: str | No
         typer.echo(text, nl=False)
         return
     try:
-        _write_file_atomically(output, text)
+        write_atomically(output, text)
     except OSError as error:
         fail([f"{output}: cannot be written ({error.strerror})"])
 

@@ -21,7 +21,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from mastcds.case import Case
 from mastcds.report import palette
 from mastcds.report.episodes import per_episode
-from mastcds.report.timeline import save_figure_bytes, timeline_figure, write_atomically
+from mastcds.atomic_file import write_atomically
+from mastcds.report.timeline import save_figure_bytes, timeline_figure
 from mastcds.rules.treatment_response import (
     SIGNIFICANCE_ONE_SIDED,
     ResponseSummary,
@@ -285,5 +286,5 @@ def write_report(case: Case, evaluation: dict[str, Any], path: str | os.PathLike
         content = render_report_pdf(case, evaluation, **options)
     else:
         content = render_report_html(case, evaluation, **options).encode("utf-8")
-    write_atomically(target, lambda handle: handle.write(content))
+    write_atomically(target, content)
     return target

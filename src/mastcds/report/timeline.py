@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from mastcds.atomic_file import write_atomically  # noqa: E402
 from mastcds.case import Case  # noqa: E402
 from mastcds.report import palette  # noqa: E402
 from mastcds.report.episodes import per_episode  # noqa: E402
@@ -353,7 +353,7 @@ def save_timeline(
     if file_format is None:
         raise ValueError(f"{target}: the timeline is written as .png, .svg or .pdf (got {target.suffix or 'no suffix'!r})")
     content = save_figure_bytes(timeline_figure(case, evaluation, response=response, as_of=as_of), file_format)
-    write_atomically(target, lambda handle: handle.write(content))
+    write_atomically(target, content)
     return target
 
 
@@ -374,16 +374,3 @@ def _metadata(file_format: str) -> dict[str, Any] | None:
     if file_format == "pdf":
         return {"CreationDate": None}
     return None
-
-
-def write_atomically(target: Path, write: Any) -> None:
-    """Write through a temporary file in the target's directory, then rename: never a half file."""
-    directory = target.parent if str(target.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
