@@ -25,36 +25,45 @@ def _fetch_dicts(con, sql: str) -> list[dict]:
 
 
 def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress: Callable[[str, int], None] | None = None,
-               memory_limit: str = "1GB", threads: int | None = None) -> EngineRows:
-    """Run every view over its files; return candidate patients' rows and the malformed lines."""
+               memory_limit: str = "1GB", threads: int | None = None,
+               prefilters: dict[str, tuple[dict[str, tuple[str, ...]], ...]] | None = None) -> EngineRows:
+    """Run every view over its files; return candidate patients' rows and the malformed lines.
+
+    ``prefilters``: per resource type, a text test its view's ``where`` clause implies (see
+    :func:`mastcds.screen.views.screening_prefilters` and ``CompiledView.ndjson_query``).
+    The scans write rows in any order (no insertion-order bookkeeping); rows are handed over in
+    file, line and row order, so the result is the same as a sequential scan.
+    """
     con = duckdb.connect()
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute("SET threads = ?", [int(threads)])
     malformed: list[Malformed] = []
     for resource_type, table in _TABLES.items():
         compiled = compile_view(views[resource_type], "duckdb")
-        query = compiled.ndjson_query()
+        query = compiled.ndjson_query((prefilters or {}).get(resource_type))
         columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
         created = False
-        for path in files.get(resource_type, []):
-            select = f"SELECT ? AS _file, * FROM ({query})"
+        for number, path in enumerate(files.get(resource_type, [])):
+            select = f"SELECT ? AS _file, ? AS _file_number, * FROM ({query})"
             if not created:
-                con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, str(path)])
+                con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, number, str(path)])
                 created = True
             else:
-                con.execute(f"INSERT INTO {table} {select}", [path.name, str(path)])
+                con.execute(f"INSERT INTO {table} {select}", [path.name, number, str(path)])
             if progress is not None:
                 progress(path.name, path.stat().st_size)
         if not created:
             nulls = ", ".join(f"NULL AS \"{c.name}\"" for c in compiled.columns)
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _line, "
-                        f"NULL::BOOLEAN AS _malformed, {nulls} WHERE FALSE")
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _file_number, "
+                        f"NULL::BIGINT AS _line, NULL::BOOLEAN AS _malformed, NULL::BIGINT AS _k, {nulls} WHERE FALSE")
         malformed += [Malformed(f, int(n)) for f, n in con.execute(
             f"SELECT _file, _line FROM {table} WHERE _malformed ORDER BY _file, _line").fetchall()]
         con.execute(f"DELETE FROM {table} WHERE _malformed")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_rows AS SELECT {columns} FROM {table}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_rows AS SELECT {columns} FROM {table} "
+                    f"ORDER BY _file_number, _line, _k")
     conditions = _fetch_dicts(con, "SELECT * FROM screen_condition_rows")
     observations = _fetch_dicts(con, "SELECT * FROM screen_observation_rows")
     patients = _fetch_dicts(con, (

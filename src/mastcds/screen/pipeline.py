@@ -79,8 +79,9 @@ def screen_export(export_dir: Path, *, engine: str = "duckdb", master: str | Non
     views = screening_views()
     if engine == "duckdb":
         from mastcds.screen.duckdb_engine import run_duckdb
+        from mastcds.screen.views import screening_prefilters
 
-        rows = run_duckdb(files, views, progress=progress, memory_limit=memory_limit)
+        rows = run_duckdb(files, views, progress=progress, memory_limit=memory_limit, prefilters=screening_prefilters())
     elif engine == "spark":
         from mastcds.screen.spark_engine import run_spark, spark_session
 

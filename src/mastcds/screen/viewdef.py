@@ -82,24 +82,48 @@ class CompiledView:
         found = column or dialect.member_string("r", "resourceType")
         return f"{found} = {dialect.quote(self.resource)}"
 
-    def ndjson_query(self) -> str:
+    def ndjson_query(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
         """DuckDB SELECT over one NDJSON file (parameter 1: its path), in one scan.
 
         The reader parses each line once and hands over only the top-level elements the view
         reads. Every line that is not a FHIR resource (invalid JSON, or no resourceType) yields one
-        row with ``_malformed`` true and its ``_line``; resources yield the view's rows.
+        row with ``_malformed`` true and its ``_line``; resources yield the view's rows, numbered
+        within their line by ``_k`` (1, 2, ...).
+
+        ``prefilter``: the caller's promise that the ``where`` clause fails on every resource that
+        meets none of the alternatives; an alternative ({element: strings}) is met when each element
+        is present and its JSON text holds one of its strings (none given: present is enough).
+        Text holding a backslash always meets it (a JSON escape could hide a string). Resources
+        that meet no alternative skip the ``where`` clause, a cheap text test before it.
         """
         if self.dialect != "duckdb" or self.uses_resource:
             raise ViewError("ndjson_query needs the DuckDB dialect and a view that reads named elements only")
         dialect = DIALECTS["duckdb"]
+        condition = self.where
+        if prefilter is not None:
+            alternatives = []
+            for alternative in prefilter:
+                if not alternative or any(element not in self.root_members for element in alternative):
+                    raise ViewError(f"prefilter {alternative!r} is empty or names an element the view does not read")
+                tests = []
+                for element, strings in alternative.items():
+                    column = _member_column(element)
+                    if strings:
+                        pattern = "|".join([re.escape(text) for text in strings] + [re.escape("\\")])
+                        tests.append(f"coalesce(regexp_matches({column}, {dialect.quote(pattern)}), FALSE)")
+                    else:
+                        tests.append(f"({column} IS NOT NULL)")
+                alternatives.append("(" + " AND ".join(tests) + ")")
+            condition = f"({' OR '.join(alternatives) or 'FALSE'}) AND ({condition})"
         columns = ", ".join([f"'resourceType': 'VARCHAR'"] + [f"{dialect.quote(n)}: 'JSON'" for n in self.root_members])
         members = "".join(f', "{name}" AS {_member_column(name)}' for name in self.root_members)
         null_row = dialect.list_of(dialect.struct([(c.name, dialect.typed_null(c.kind, c.collection)) for c in self.columns]))
         source = (f"(SELECT ordinality AS _line, \"resourceType\"{members} FROM read_json(?, format='newline_delimited', "
                   f"columns={{{columns}}}, ignore_errors=true) WITH ORDINALITY)")
         rows = f'CASE WHEN "resourceType" IS NULL THEN {null_row} ELSE {self.rows} END'
-        where = f'"resourceType" IS NULL OR ({self._type_filter(chr(34) + "resourceType" + chr(34))} AND ({self.where}))'
-        return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(_rows, recursive := true) '
+        where = f'"resourceType" IS NULL OR ({self._type_filter(chr(34) + "resourceType" + chr(34))} AND ({condition}))'
+        return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(range(1, len(_rows) + 1)) AS _k, '
+                f"unnest(_rows, recursive := true) "
                 f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
 
 

@@ -60,6 +60,23 @@ def condition_filter() -> str:
     return f"code.coding.where({' or '.join(parts)}).exists()"
 
 
+def screening_prefilters() -> dict[str, tuple[dict[str, tuple[str, ...]], ...]]:
+    """For each filtered view, text tests its filter implies (see ``CompiledView.ndjson_query``):
+    alternatives, each {top-level element: strings one of which its JSON text must hold}, the
+    strings being every code (or code prefix) the filter accepts. A coding whose code equals (or
+    starts with) one of them has it verbatim in the JSON text unless the text uses a JSON escape
+    (which the test lets through), so an engine may skip lines that meet no alternative before the
+    full filter; it never changes which rows pass. Keep in step with the two filters above.
+    """
+    observation = (C.TRYPTASE.code, *C.WORKUP_LOINC, C.SYNCOPE.code, C.URTICARIA.code, C.ANGIOEDEMA.code,
+                   C.TPSAB1_EXTRA_ALPHA_COPIES.code)
+    condition = (*C.ANAPHYLAXIS_SNOMED, *C.ANAPHYLAXIS_ICD_INITIAL, *C.HYMENOPTERA_VENOM_ICD10CM_PREFIXES,
+                 C.HYPOTENSION_ICD10CM.code, *(code for _, code in C.RECORDED_MAST_CELL_DIAGNOSES))
+    return {"Observation": ({"code": tuple(dict.fromkeys(observation))},
+                            {"code": (C.SYSTOLIC_BP.code,), "focus": ()}),
+            "Condition": ({"code": tuple(dict.fromkeys(condition))},)}
+
+
 def view_definition(resource_type: str) -> dict:
     """The view file for ``resource_type`` as a dict (no screening filter)."""
     text = resources.files("mastcds.screen").joinpath("views", VIEW_FILES[resource_type]).read_text(encoding="utf-8")
