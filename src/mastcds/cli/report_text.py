@@ -24,10 +24,10 @@ def _status(value: str | None) -> Text:
 
 def _criteria_table(title: str, criteria: list[dict[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left", expand=True, show_lines=False, pad_edge=False)
-    table.add_column("criterion", ratio=2, no_wrap=False)
+    table.add_column("criterion", ratio=2, overflow="fold")
     table.add_column("status", width=8)
     table.add_column("reason", ratio=5)
-    table.add_column("source", ratio=3, style="dim")
+    table.add_column("source", ratio=3, style="dim", overflow="fold")
     for item in criteria:
         table.add_row(item["id"], _status(item["status"]), item["reason"], item["source"])
     return table
