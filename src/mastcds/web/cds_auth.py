@@ -169,7 +169,7 @@ class CdsClientVerifier:
         self.cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self.last_fetch: dict[str, float] = {}
         self.locks: dict[str, asyncio.Lock] = {}
-        self.keys: dict[tuple[str, str], Any] = {}
+        self.keys: dict[tuple[str, str, str], tuple[dict[str, Any], Any]] = {}
 
     async def _fetch(self, issuer: str, url: str) -> dict[str, Any]:
         client = self.http or httpx.AsyncClient(timeout=self.settings.fhir_timeout_seconds)
@@ -216,14 +216,19 @@ class CdsClientVerifier:
                 break
         raise AuthError(f"no key {kid!r} in the JWK Set of issuer {issuer}")
 
-    def _public_key(self, jwk: dict[str, Any], alg: str) -> Any:
-        """The key object of a JWK (parsing one costs more than verifying a signature, so it is kept)."""
-        cache_key = (json.dumps(jwk, sort_keys=True), alg)
-        key = self.keys.get(cache_key)
-        if key is None:
-            if len(self.keys) > 1000:  # forged kids cannot get here (unknown kids are refused before)
-                self.keys.clear()
-            key = self.keys[cache_key] = jwt.PyJWK(jwk, algorithm=alg).key
+    def _public_key(self, issuer: str, kid: str, jwk: dict[str, Any], alg: str) -> Any:
+        """The key object of a JWK (parsing one costs more than verifying a signature, so it is kept).
+
+        Kept per (issuer, kid, alg) together with the JWK it was parsed from, so a
+        rotated key under the same kid is parsed again.
+        """
+        cached = self.keys.get((issuer, kid, alg))
+        if cached is not None and cached[0] == jwk:
+            return cached[1]
+        if len(self.keys) > 1000:  # forged kids cannot get here (unknown kids are refused before)
+            self.keys.clear()
+        key = jwt.PyJWK(jwk, algorithm=alg).key
+        self.keys[(issuer, kid, alg)] = (jwk, key)
         return key
 
     async def verify(self, authorization: str | None, audience: str) -> CdsClient:
@@ -231,11 +236,11 @@ class CdsClientVerifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError("missing bearer token: CDS clients must send a signed JWT (Authorization: Bearer ...)")
         token = authorization[len("Bearer "):].strip()
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+        try:  # header and claims read once, unverified, to find the key; verified below
+            unverified = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise AuthError("the bearer token is not a JWT") from None
+        header, payload = unverified["header"], unverified["payload"]
         alg = header.get("alg")
         if alg not in self.settings.algorithms:
             raise AuthError(f"algorithm {alg!r} not accepted; accepted: {', '.join(self.settings.algorithms)}")
@@ -244,7 +249,7 @@ class CdsClientVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthError("JWT header kid is required")
-        issuer = unverified.get("iss")
+        issuer = payload.get("iss") if isinstance(payload, dict) else None
         if not isinstance(issuer, str) or issuer not in self.settings.issuers:
             raise AuthError(f"issuer {issuer!r} is not an allowed CDS client")
         jku = header.get("jku")
@@ -254,7 +259,7 @@ class CdsClientVerifier:
         if jwk.get("alg") not in (None, alg):
             raise AuthError(f"key {kid!r} is for {jwk.get('alg')}, the token says {alg}")
         try:
-            key = self._public_key(jwk, alg)
+            key = self._public_key(issuer, kid, jwk, alg)
             claims = jwt.decode(
                 token, key, algorithms=[alg], audience=audience, issuer=issuer,
                 leeway=self.settings.leeway_seconds, options={"require": _REQUIRED_CLAIMS},

@@ -42,7 +42,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from mastcds.case import Case, CaseError, Problem, load_case
@@ -230,6 +232,27 @@ class Feedback(BaseModel):
     feedback: list[FeedbackItem]
 
 
+class _OrjsonRequest(Request):
+    """A request whose JSON body is parsed by orjson: an EHR's prefetch (tens of kB) is on every call."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = orjson.loads(await self.body())  # orjson.JSONDecodeError is a json.JSONDecodeError: 422
+        return self._json
+
+
+class _OrjsonRoute(APIRoute):
+    """FastAPI's documented extension point for a custom Request class (https://fastapi.tiangolo.com/how-to/custom-request-and-route/)."""
+
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Any:
+            return await handler(_OrjsonRequest(request.scope, request.receive))
+
+        return route
+
+
 # ---------------------------------------------------------------- state kept by one service instance
 class _Links:
     """Cases behind card links: random token -> (expiry, case, its evaluation once asked for), oldest dropped first.
@@ -320,6 +343,9 @@ async def gather_data(service: CdsService, hook: HookRequest, templates: Mapping
                                           and prefetch[key].get("resourceType") == "OperationOutcome")]
     if missing and not hook.fhirServer:
         raise HTTPException(412, f"prefetch {', '.join(missing)} missing and no fhirServer to read it from")
+    if not hook.fhirServer:
+        # everything prefetched and no server to page through: no tasks to schedule (the common, hot path)
+        return [resource for key in templates for resource in resources_in(prefetch[key])]
     headers = {"Accept": "application/fhir+json"}
     if hook.fhirAuthorization is not None:
         headers["Authorization"] = f"Bearer {hook.fhirAuthorization.access_token}"
@@ -525,7 +551,7 @@ def card_sections(case: Case) -> dict[str, Any]:
 def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClient | None = None) -> APIRouter:
     """The CDS Hooks endpoints; ``settings`` default to the environment (``MASTCDS_CDS_*``)."""
     service = CdsService(settings or CdsSettings.from_env(), http)
-    router = APIRouter(tags=["CDS Hooks"])
+    router = APIRouter(tags=["CDS Hooks"], route_class=_OrjsonRoute)
 
     async def client(request: Request) -> CdsClient | None:
         if service.settings.sandbox:
