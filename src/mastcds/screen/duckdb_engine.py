@@ -30,29 +30,35 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress
     """Run every view over its files; return candidate patients' rows and the malformed lines.
 
     ``prefilters``: per resource type, a text test its view's ``where`` clause implies (see
-    :func:`mastcds.screen.views.screening_prefilters` and ``CompiledView.ndjson_query``).
-    The scans write rows in any order (no insertion-order bookkeeping); rows are handed over in
-    file, line and row order, so the result is the same as a sequential scan.
+    :func:`mastcds.screen.views.screening_prefilters` and ``CompiledView.ndjson_lines``).
+    Each file is scanned in parallel into a table of one nullable text per line, inserted in file
+    order so a row id + 1 is the line number (numbering in the scan itself would keep it on one
+    thread). The few lines with text are copied out with their numbers before the view reads
+    them: the view's list functions have a cost per batch, and filtered batches are nearly empty.
     """
     con = duckdb.connect()
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET enable_progress_bar = false")
-    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET preserve_insertion_order = true")  # the line numbers rest on it
     if threads:
         con.execute("SET threads = ?", [int(threads)])
     malformed: list[Malformed] = []
     for resource_type, table in _TABLES.items():
         compiled = compile_view(views[resource_type], "duckdb")
-        query = compiled.ndjson_query((prefilters or {}).get(resource_type))
+        lines = compiled.ndjson_lines((prefilters or {}).get(resource_type))
+        select = f"SELECT ? AS _file, ? AS _file_number, * FROM ({compiled.line_rows_query('screen_kept')})"
         columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
         created = False
         for number, path in enumerate(files.get(resource_type, [])):
-            select = f"SELECT ? AS _file, ? AS _file_number, * FROM ({query})"
+            con.execute(f"CREATE TEMP TABLE screen_lines AS {lines}", [str(path)])
+            con.execute("CREATE TEMP TABLE screen_kept AS SELECT rowid + 1 AS _line, _j FROM screen_lines WHERE _j IS NOT NULL")
+            con.execute("DROP TABLE screen_lines")
             if not created:
-                con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, number, str(path)])
+                con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, number])
                 created = True
             else:
-                con.execute(f"INSERT INTO {table} {select}", [path.name, number, str(path)])
+                con.execute(f"INSERT INTO {table} {select}", [path.name, number])
+            con.execute("DROP TABLE screen_kept")
             if progress is not None:
                 progress(path.name, path.stat().st_size)
         if not created:

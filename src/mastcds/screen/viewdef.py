@@ -10,6 +10,7 @@ raise an error rather than losing rows).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 
@@ -30,6 +31,9 @@ _CONSTANT_KINDS = {
     "valueInteger64": "int", "valueDecimal": "num",
 }
 _REFERENCE = "^([A-Za-z]+)/([A-Za-z0-9.-]+)$"
+# DuckDB's NDJSON reader: one row per non-blank line, in file order; a line that is not JSON gives NULL.
+_NDJSON_LINES = "read_ndjson_objects(?, ignore_errors=true)"
+_TYPED_LINE = '{"resourceType":"'  # a line starting so has a resourceType: its first key, a string
 
 
 @dataclass(frozen=True)
@@ -82,24 +86,59 @@ class CompiledView:
         found = column or dialect.member_string("r", "resourceType")
         return f"{found} = {dialect.quote(self.resource)}"
 
-    def ndjson_query(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
-        """DuckDB SELECT over one NDJSON file (parameter 1: its path), in one scan.
+    def ndjson_lines(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
+        """DuckDB SELECT over one NDJSON file (parameter 1: its path): one row (``_j``) per line, in
+        file order, as :meth:`line_rows_query` reads them (see :meth:`_line_text`)."""
+        return f"SELECT {self._line_text(prefilter)} AS _j FROM {_NDJSON_LINES}"
 
-        The reader parses each line once and hands over only the top-level elements the view
-        reads. Every line that is not a FHIR resource (invalid JSON, or no resourceType) yields one
-        row with ``_malformed`` true and its ``_line``; resources yield the view's rows, numbered
-        within their line by ``_k`` (1, 2, ...).
+    def line_rows_query(self, lines: str) -> str:
+        """The view's rows over ``lines``, a relation of (``_line``, ``_j``) from :meth:`ndjson_lines`.
+
+        Lines with ``_j`` NULL are skipped. Every line that is not a FHIR resource (invalid JSON, or
+        no resourceType) yields one row with ``_malformed`` true; resources yield the view's rows,
+        numbered within their line by ``_k`` (1, 2, ...).
+        """
+        dialect = DIALECTS["duckdb"]
+        paths = ", ".join(dialect.quote("$." + name) for name in ("resourceType", *self.root_members))
+        members = "".join(f", _t[{k + 2}] AS {_member_column(name)}" for k, name in enumerate(self.root_members))
+        source = (f"(SELECT _line, (_t[1] ->> '$') AS \"resourceType\"{members} FROM "
+                  f"(SELECT _line, json_extract(_j, [{paths}]) AS _t FROM {lines} WHERE _j IS NOT NULL))")
+        null_row = dialect.list_of(dialect.struct([(c.name, dialect.typed_null(c.kind, c.collection)) for c in self.columns]))
+        rows = f'CASE WHEN "resourceType" IS NULL THEN {null_row} ELSE {self.rows} END'
+        where = f'"resourceType" IS NULL OR ({self._type_filter(chr(34) + "resourceType" + chr(34))} AND ({self.where}))'
+        return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(range(1, len(_rows) + 1)) AS _k, '
+                f"unnest(_rows, recursive := true) "
+                f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
+
+    def ndjson_query(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
+        """:meth:`line_rows_query` over :meth:`ndjson_lines` numbered 1, 2, ..., in one statement.
+
+        The numbering keeps the whole scan on one thread; an engine can number the lines another
+        way (the row ids of a table filled in insertion order) and run the two parts separately.
+        """
+        return self.line_rows_query(
+            f"(SELECT ordinality AS _line, {self._line_text(prefilter)} AS _j FROM {_NDJSON_LINES} WITH ORDINALITY)")
+
+    def _line_text(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None) -> str:
+        """SQL over the reader's ``json`` column: the line's text when the line is needed, else NULL.
+
+        Needed are the lines that are not FHIR resources (invalid JSON becomes ``'null'``; a line
+        without resourceType keeps its text) and those passing ``prefilter``, so a skipped line
+        costs one parse and a text test. Only lines not starting with ``{"resourceType":"`` (which
+        have one) are searched for a resourceType.
 
         ``prefilter``: the caller's promise that the ``where`` clause fails on every resource that
         meets none of the alternatives; an alternative ({element: strings}) is met when each element
-        is present and its JSON text holds one of its strings (none given: present is enough).
-        Text holding a backslash always meets it (a JSON escape could hide a string). Resources
-        that meet no alternative skip the ``where`` clause, a cheap text test before it.
+        is present and its JSON text holds one of its strings (none given: present is enough). A
+        line is skipped when its whole text could not meet any alternative (for some element of
+        each, none of its strings, or with none its quoted name, is in the line); a line holding a
+        backslash is always kept (a JSON escape could hide a string). That keeps a superset of the
+        resources meeting an alternative, and the ``where`` clause decides on those.
         """
         if self.dialect != "duckdb" or self.uses_resource:
             raise ViewError("ndjson_query needs the DuckDB dialect and a view that reads named elements only")
-        dialect = DIALECTS["duckdb"]
-        condition = self.where
+        quote = DIALECTS["duckdb"].quote
+        kept = "TRUE"
         if prefilter is not None:
             alternatives = []
             for alternative in prefilter:
@@ -107,24 +146,12 @@ class CompiledView:
                     raise ViewError(f"prefilter {alternative!r} is empty or names an element the view does not read")
                 tests = []
                 for element, strings in alternative.items():
-                    column = _member_column(element)
-                    if strings:
-                        pattern = "|".join([re.escape(text) for text in strings] + [re.escape("\\")])
-                        tests.append(f"coalesce(regexp_matches({column}, {dialect.quote(pattern)}), FALSE)")
-                    else:
-                        tests.append(f"({column} IS NOT NULL)")
+                    needles = strings or (json.dumps(element),)
+                    tests.append("(" + " OR ".join(f"contains(json, {quote(s)})" for s in needles) + ")")
                 alternatives.append("(" + " AND ".join(tests) + ")")
-            condition = f"({' OR '.join(alternatives) or 'FALSE'}) AND ({condition})"
-        columns = ", ".join([f"'resourceType': 'VARCHAR'"] + [f"{dialect.quote(n)}: 'JSON'" for n in self.root_members])
-        members = "".join(f', "{name}" AS {_member_column(name)}' for name in self.root_members)
-        null_row = dialect.list_of(dialect.struct([(c.name, dialect.typed_null(c.kind, c.collection)) for c in self.columns]))
-        source = (f"(SELECT ordinality AS _line, \"resourceType\"{members} FROM read_json(?, format='newline_delimited', "
-                  f"columns={{{columns}}}, ignore_errors=true) WITH ORDINALITY)")
-        rows = f'CASE WHEN "resourceType" IS NULL THEN {null_row} ELSE {self.rows} END'
-        where = f'"resourceType" IS NULL OR ({self._type_filter(chr(34) + "resourceType" + chr(34))} AND ({condition}))'
-        return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(range(1, len(_rows) + 1)) AS _k, '
-                f"unnest(_rows, recursive := true) "
-                f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
+            kept = " OR ".join([f"contains(json, {quote(chr(92))})", *alternatives])
+        untyped = f"(NOT starts_with(json, {quote(_TYPED_LINE)}) AND json_extract_string(json, '$.resourceType') IS NULL)"
+        return f"CASE WHEN json IS NULL THEN 'null' WHEN {untyped} OR ({kept}) THEN json END"
 
 
 def _member_column(name: str) -> str:
