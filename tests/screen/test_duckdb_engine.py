@@ -83,3 +83,20 @@ def test_line_numbers_hold_across_the_parallel_scan(tmp_path):
     result = run_duckdb({"Observation": [path]}, screening_views(), prefilters=screening_prefilters(), threads=2)
     assert result.malformed == [Malformed(path.name, n) for n in sorted(broken)]
     assert [row["observation_id"] for row in result.observations] == [f"t{n}" for n in sorted(tryptase)]
+
+
+def test_only_candidate_patients_go_through_the_patient_view(tmp_path):
+    """The engine picks Patient lines by id, which holds because the view's patient_id is the id."""
+    patient_view = screening_views()["Patient"]["select"][0]["column"][0]
+    assert (patient_view["name"], patient_view["path"]) == ("patient_id", "getResourceKey()")
+    (tmp_path / "Patient.ndjson").write_text(
+        '{"resourceType":"Patient","id":"p1","gender":"female"}\n{"resourceType":"Patient","id":"p2"}\n'
+        '{"id":"p1"}\n{"broken\n{"resourceType": "Patient", "id": "p1", "birthDate": "1970"}\n')
+    (tmp_path / "Condition.ndjson").write_text(
+        '{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},'
+        '"code":{"coding":[{"system":"http://snomed.info/sct","code":"39579001"}]}}\n')
+    files = {t: [tmp_path / f"{t}.ndjson"] for t in ("Patient", "Condition")}
+    result = run_duckdb(files, screening_views(), prefilters=screening_prefilters())
+    assert result.patients == [{"patient_id": "p1", "gender": "female", "birth_date": None},
+                                {"patient_id": "p1", "gender": None, "birth_date": "1970"}]
+    assert result.malformed == [Malformed("Patient.ndjson", 3), Malformed("Patient.ndjson", 4)]

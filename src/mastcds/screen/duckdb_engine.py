@@ -15,7 +15,12 @@ import duckdb
 from mastcds.screen.pipeline import EngineRows, Malformed
 from mastcds.screen.viewdef import compile_view
 
-_TABLES = {"Patient": "screen_patient", "Condition": "screen_condition", "Observation": "screen_observation"}
+# Patients come last: only the lines of patients with a screening row go through the Patient
+# view (whose patient_id is getResourceKey(), the id), with every line that is not a resource.
+_TABLES = {"Condition": "screen_condition", "Observation": "screen_observation", "Patient": "screen_patient"}
+_CANDIDATE_PATIENT_LINES = (
+    "(SELECT _line, _j FROM (SELECT _line, _j, json_extract_string(_j, ['$.resourceType', '$.id']) AS _key FROM screen_kept) "
+    "WHERE _key[1] IS NULL OR _key[2] IN (SELECT patient_id FROM screen_condition UNION SELECT patient_id FROM screen_observation))")
 
 
 def _fetch_dicts(con, sql: str) -> list[dict]:
@@ -46,7 +51,8 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress
     for resource_type, table in _TABLES.items():
         compiled = compile_view(views[resource_type], "duckdb")
         lines = compiled.ndjson_lines((prefilters or {}).get(resource_type))
-        select = f"SELECT ? AS _file, ? AS _file_number, * FROM ({compiled.line_rows_query('screen_kept')})"
+        kept = _CANDIDATE_PATIENT_LINES if resource_type == "Patient" else "screen_kept"
+        select = f"SELECT ? AS _file, ? AS _file_number, * FROM ({compiled.line_rows_query(kept)})"
         columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
         created = False
         for number, path in enumerate(files.get(resource_type, [])):
@@ -72,8 +78,6 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress
                     f"ORDER BY _file_number, _line, _k")
     conditions = _fetch_dicts(con, "SELECT * FROM screen_condition_rows")
     observations = _fetch_dicts(con, "SELECT * FROM screen_observation_rows")
-    patients = _fetch_dicts(con, (
-        "SELECT * FROM screen_patient_rows WHERE patient_id IN "
-        "(SELECT patient_id FROM screen_condition_rows UNION SELECT patient_id FROM screen_observation_rows)"))
+    patients = _fetch_dicts(con, "SELECT * FROM screen_patient_rows")
     con.close()
-    return EngineRows(patients, conditions, observations, malformed)
+    return EngineRows(patients, conditions, observations, sorted(malformed, key=lambda m: (m.file, m.line)))
