@@ -6,6 +6,7 @@ same export gives the same worklist on either engine.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,21 +96,26 @@ def screen_export(export_dir: Path, *, engine: str = "duckdb", master: str | Non
 
 
 def write_worklist(rows: list[dict], out: Path) -> None:
-    """Write the worklist as CSV or Parquet (by extension), atomically: a failed run leaves nothing half-written."""
-    import pyarrow as pa
+    """Write the worklist as CSV or Parquet (by extension), atomically: a failed run leaves nothing half-written.
 
-    table = pa.table({name: [row[name] for row in rows] for name in WORKLIST_COLUMNS},
-                     schema=pa.schema([("patient_id", pa.string()), ("priority", pa.int32()), ("rules", pa.string()),
-                                       ("rule_count", pa.int32()), ("evidence", pa.string())]))
+    CSV quotes every text value (as Arrow's CSV writer does); Parquet is written by DuckDB, already
+    loaded for the screening, with nullable columns: text, and 32-bit integers for the two counts.
+    """
     partial = out.with_name(out.name + ".partial")
+    columns = [[row[name] for row in rows] for name in WORKLIST_COLUMNS]
     if out.suffix == ".parquet":
-        import pyarrow.parquet as pq
+        import duckdb
 
-        pq.write_table(table, partial)
+        types = {"priority": "INTEGER", "rule_count": "INTEGER"}
+        select = ", ".join(f"unnest(?::{types.get(name, 'VARCHAR')}[]) AS {name}" for name in WORKLIST_COLUMNS)
+        target = "'" + str(partial).replace("'", "''") + "'"
+        with duckdb.connect() as con:
+            con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
     elif out.suffix == ".csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(table, partial)
+        with partial.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+            writer.writerow(WORKLIST_COLUMNS)
+            writer.writerows(zip(*columns, strict=True))
     else:
         raise ValueError(f"worklist must end in .csv or .parquet, got {out.name!r}")
     partial.replace(out)
