@@ -36,6 +36,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -90,7 +91,7 @@ def _request_body() -> dict[str, Any]:
         resource["subject"] = {"reference": relative[resource["subject"]["reference"]]}
         for focus in resource.get("focus", []):
             focus["reference"] = relative[focus["reference"]]
-    searchset = lambda items: {"resourceType": "Bundle", "type": "searchset",  # noqa: E731
+    searchset = lambda items: {"resourceType": "Bundle", "type": "searchset",
                                "entry": [{"resource": r} for r in items]}
     return {
         "hook": "patient-view", "hookInstance": str(uuid.uuid4()),
@@ -99,12 +100,54 @@ def _request_body() -> dict[str, Any]:
     }
 
 
-def _make_tokens(key: Any, base: str, path: str, count: int) -> list[str]:
+def _make_tokens(key: Any, alg: str, base: str, path: str, count: int) -> list[str]:
     import jwt
 
     now = int(time.time())
     return [jwt.encode({"iss": ISSUER, "aud": base + path, "iat": now, "exp": now + 600, "jti": str(uuid.uuid4())},
-                       key, algorithm="ES384", headers={"kid": "bench", "typ": "JWT"}) for _ in range(count)]
+                       key, algorithm=alg, headers={"kid": f"bench-{alg.lower()}", "typ": "JWT"}) for _ in range(count)]
+
+
+def _signing_keys(algorithms: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A private key per JWT algorithm, and the public JWK Set the service is configured with."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    keys, jwks = {}, []
+    for alg in algorithms:
+        if alg == "ES384":
+            keys[alg] = ec.generate_private_key(ec.SECP384R1())
+            public = jwt.algorithms.ECAlgorithm.to_jwk(keys[alg].public_key())
+        elif alg == "RS384":
+            keys[alg] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            public = jwt.algorithms.RSAAlgorithm.to_jwk(keys[alg].public_key())
+        else:
+            raise SystemExit(f"--algs: {alg!r} is not one of ES384, RS384 (the two CDS Hooks 2.0 recommends)")
+        jwks.append({**json.loads(public), "kid": f"bench-{alg.lower()}", "alg": alg})
+    return keys, jwks
+
+
+def serve_worker(port: int, loop: str) -> None:
+    """One server process listening on its own SO_REUSEPORT socket.
+
+    uvicorn's ``--workers`` share one listening socket, and whichever worker
+    wakes first accepts a burst of connections: here one of two workers got 93
+    of wrk's 100, so one core queued almost everything while the other idled.
+    With a socket per worker the kernel spreads new connections over the
+    sockets by hash, as a production front end (or ``SO_REUSEPORT``) would.
+    """
+    import uvicorn
+
+    from mastcds.web.runtime import tune_gc_for_serving
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(create_app(), access_log=False, log_level="warning", backlog=2048, loop=loop)
+    config.load()
+    tune_gc_for_serving()  # as `mastcds serve` does
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _free_port() -> int:
@@ -213,8 +256,12 @@ end
 
 
 def _run_wrk(url: str, seconds: float, concurrency: int, threads: int, workdir: Path, body: dict[str, Any] | None,
-             tokens: list[str] | None, tag: str) -> dict[str, Any]:
-    """One wrk run against ``url``: its summary (latencies in microseconds), from the script's ``done``."""
+             tokens: list[str] | None, tag: str, during: Any = None) -> dict[str, Any]:
+    """One wrk run against ``url``: its summary (latencies in microseconds), from the script's ``done``.
+
+    ``during``: called once half-way through the run (wrk's connections are open then); its result is
+    kept under ``"during"``.
+    """
     script = workdir / "cds_hooks.lua"
     script.write_text(WRK_SCRIPT)
     tokens_path = body_path = "-"
@@ -227,12 +274,18 @@ def _run_wrk(url: str, seconds: float, concurrency: int, threads: int, workdir: 
     command = ["wrk", "--threads", str(threads), "--connections", str(concurrency), "--duration", f"{max(1, round(seconds))}s",
                "--timeout", "30s", "--latency", "--script", str(script), url,
                "--", "GET" if body is None else "POST", tokens_path, body_path, str(threads)]
-    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=seconds + 120)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("WRK-RESULT ")]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as wrk:
+        sampled = None
+        if during is not None:
+            time.sleep(max(1, round(seconds)) / 2)
+            sampled = during()
+        stdout, stderr = wrk.communicate(timeout=seconds + 120)
+    lines = [line for line in stdout.splitlines() if line.startswith("WRK-RESULT ")]
+    if wrk.returncode != 0 or not lines:
+        raise SystemExit(f"wrk failed ({wrk.returncode}):\n{stdout}\n{stderr}")
     result = json.loads(lines[-1][len("WRK-RESULT "):])
-    result["output"] = done.stdout
+    result["output"] = stdout
+    result["during"] = sampled
     return result
 
 
@@ -284,19 +337,52 @@ def _report(name: str, latencies: list[float], elapsed: float, failures: int) ->
     return p50, p99, rate
 
 
+def _start_server(args: argparse.Namespace, port: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    if args.sockets == "reuseport":
+        return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop], env=env)
+                for _ in range(args.workers)]
+    return [subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+         "--loop", args.loop, "--no-access-log", "--log-level", "warning"], env=env)]
+
+
+def _connections_per_worker(port: int) -> str:
+    """How the open connections are spread over the worker processes (from ``ss``), e.g. "52/48"."""
+    if shutil.which("ss") is None:
+        return "?"
+    listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, check=False).stdout
+    counts: dict[str, int] = {}
+    for line in listing.splitlines():
+        for pid in set(re.findall(r"pid=(\d+)", line)):
+            counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000,
                         help="requests per endpoint with the httpx client (wrk runs for --duration instead)")
     parser.add_argument("--concurrency", type=int, default=100, help="concurrent connections (requests in flight)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server worker processes (default: one per CPU)")
+    parser.add_argument("--sockets", choices=("reuseport", "shared"), default="reuseport",
+                        help="reuseport: each worker its own SO_REUSEPORT socket (default); shared: uvicorn --workers")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="event loop of the server (auto: uvloop when installed)")
+    parser.add_argument("--algs", default="RS384,ES384",
+                        help="JWT algorithms of the EHR, one patient-view run each (CDS Hooks 2.0 recommends both)")
     parser.add_argument("--no-jwt", action="store_true", help="sandbox mode: no client authentication")
     parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto",
                         help="load generator: wrk when on PATH (auto), or the asyncio httpx client")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint with wrk")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load per endpoint with wrk")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each takes a share of the JWTs)")
+    parser.add_argument("--serve-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_worker:
+        serve_worker(args.serve_worker, args.loop)
+        return
 
     use_wrk = args.client != "httpx" and shutil.which("wrk") is not None
     if args.client == "wrk" and not use_wrk:
@@ -307,20 +393,14 @@ def main() -> None:
 
     import importlib.util
 
-    import jwt
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP384R1())
-    jwk = {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())), "kid": "bench", "alg": "ES384"}
+    algorithms = [None] if args.no_jwt else [a.strip().upper() for a in args.algs.split(",") if a.strip()]
+    keys, jwks = _signing_keys([a for a in algorithms if a])
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": [jwk]}}),
+           "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": jwks}}),
            "MASTCDS_CDS_SANDBOX": "1" if args.no_jwt else "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--no-access-log", "--log-level", "warning"], env=env)
+    servers = _start_server(args, port, env)
     try:
         import httpx
 
@@ -332,65 +412,86 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("the server did not start")
+        time.sleep(1)  # every worker listening
         body = _request_body()
         path = "/cds-services/mastcds-patient-view"
-        check_token = None if args.no_jwt else _make_tokens(key, base, path, 1)[0]
-        check = httpx.post(base + path, json=body, headers={"Authorization": f"Bearer {check_token}"} if check_token else {})
+
+        def tokens_for(alg: str | None, count: int) -> list[str] | None:
+            return None if alg is None else _make_tokens(keys[alg], alg, base, path, count)
+
+        check_token = tokens_for(algorithms[0], 1)
+        check = httpx.post(base + path, json=body, headers={"Authorization": f"Bearer {check_token[0]}"} if check_token else {})
         cards = [c["summary"] for c in check.json()["cards"]]
         # CPU per call first (the server is idle then): it also bounds how many JWTs a wrk run can use
         os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_CDS_")})
-        cpu_view = asyncio.run(_cpu_per_call(base, path, body, None if args.no_jwt else _make_tokens(key, base, path, 1050), 1000))
+        cpu_view = {alg: asyncio.run(_cpu_per_call(base, path, body, tokens_for(alg, 1050), 1000)) for alg in algorithms}
         cpu_ping = asyncio.run(_cpu_per_call(base, "/bench/ping", None, None, 1000))
         cpus = os.cpu_count() or 1
-        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+        loop = args.loop if args.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
         http = "httptools" if importlib.util.find_spec("httptools") else "h11"
         load = (f"wrk {args.wrk_threads} thread(s), {args.duration:g} s per endpoint after {args.warmup:g} s warm-up"
                 if use_wrk else f"httpx client, {args.requests} requests per endpoint")
         print(f"CDS Hooks patient-view on loopback: concurrency {args.concurrency}, {load}, "
-              f"{args.workers} uvicorn worker(s) ({loop} loop, {http} parser), {cpus} CPUs, "
-              f"JWT {'off' if args.no_jwt else 'ES384, one per call'}; cards per call: {len(cards)}")
+              f"{args.workers} server worker(s) ({args.sockets} socket(s), {loop} loop, {http} parser), {cpus} CPUs, "
+              f"JWT {'off' if args.no_jwt else ' and '.join(algorithms) + ', one per call'}; cards per call: {len(cards)}")
+        views: dict[str | None, tuple[float, float, float]] = {}
         if use_wrk:
             workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
             try:
                 # no more calls than the cores can serve (1.5 x the in-process bound, plus a margin)
-                def budget(seconds: float) -> int:
-                    return math.ceil(cpus * 1000 / cpu_view * 1.5 * max(1, round(seconds))) + 1000
-
-                def view_tokens(seconds: float) -> list[str] | None:
-                    return None if args.no_jwt else _make_tokens(key, base, path, budget(seconds))
+                def budget(alg: str | None, seconds: float) -> int:
+                    return math.ceil(cpus * 1000 / cpu_view[alg] * 1.5 * max(1, round(seconds))) + 1000
 
                 if args.warmup > 0:
                     _run_wrk(f"{base}/bench/ping", args.warmup, args.concurrency, args.wrk_threads, workdir, None, None, "ping")
-                    _run_wrk(base + path, args.warmup, args.concurrency, args.wrk_threads, workdir, body,
-                             view_tokens(args.warmup), "warmup")
-                tokens = view_tokens(args.duration)
-                ping = _report_wrk("trivial GET /bench/ping", _run_wrk(
-                    f"{base}/bench/ping", args.duration, args.concurrency, args.wrk_threads, workdir, None, None, "ping"), None)
-                view = _report_wrk("patient-view (prefetch)", _run_wrk(
-                    base + path, args.duration, args.concurrency, args.wrk_threads, workdir, body, tokens, "view"),
-                    None if tokens is None else len(tokens))
+                spread: dict[str, str] = {}
+
+                def connections() -> str:
+                    return _connections_per_worker(port)
+
+                ping_run = _run_wrk(f"{base}/bench/ping", args.duration, args.concurrency, args.wrk_threads, workdir,
+                                    None, None, "ping", connections)
+                spread["ping"] = ping_run["during"]
+                ping = _report_wrk("trivial GET /bench/ping", ping_run, None)
+                for alg in algorithms:
+                    if args.warmup > 0:
+                        _run_wrk(base + path, args.warmup, args.concurrency, args.wrk_threads, workdir, body,
+                                 tokens_for(alg, budget(alg, args.warmup)), "warmup")
+                    tokens = tokens_for(alg, budget(alg, args.duration))
+                    run = _run_wrk(base + path, args.duration, args.concurrency, args.wrk_threads, workdir, body, tokens,
+                                   "view", connections)
+                    spread[alg or "no JWT"] = run["during"]
+                    views[alg] = _report_wrk(f"patient-view, JWT {alg or 'off'}", run,
+                                             None if tokens is None else len(tokens))
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
+            print("open connections per server process, half-way through each run: "
+                  + ", ".join(f"{k} {v}" for k, v in spread.items()))
         else:
-            tokens = None if args.no_jwt else _make_tokens(key, base, path, args.requests + 200)
             asyncio.run(_run(f"{base}/bench/ping", 200, min(args.concurrency, 50), None, None))  # warm-up
-            asyncio.run(_run(base + path, 200, min(args.concurrency, 50), body, tokens[args.requests:] if tokens else None))
             ping = _report("trivial GET /bench/ping", *asyncio.run(
                 _run(f"{base}/bench/ping", args.requests, args.concurrency, None, None)))
-            view = _report("patient-view (prefetch)", *asyncio.run(
-                _run(base + path, args.requests, args.concurrency, body, tokens[:args.requests] if tokens else None)))
-        print(f"ratio patient-view / trivial: p50 x{view[0] / ping[0]:.1f}, p99 x{view[1] / ping[1]:.1f}, "
-              f"throughput x{view[2] / ping[2]:.2f}")
-        print(f"target p99 <= 50 ms at concurrency {args.concurrency}: {'met' if view[1] <= 50 else 'NOT met'}"
-              f" (patient-view p99 {view[1]:.1f} ms)")
-        print(f"in-process CPU per call (ASGI, no network): patient-view {cpu_view:.2f} ms, trivial {cpu_ping:.2f} ms; "
-              f"so {cpus} idle cores serve at most ~{cpus * 1000 / cpu_view:.0f} patient-view calls/s, and "
-              f"{args.concurrency} connections in flight wait at least ~{args.concurrency * cpu_view / cpus:.0f} ms on average")
+            for alg in algorithms:
+                tokens = tokens_for(alg, args.requests + 200)
+                asyncio.run(_run(base + path, 200, min(args.concurrency, 50), body, tokens[args.requests:] if tokens else None))
+                views[alg] = _report(f"patient-view, JWT {alg or 'off'}", *asyncio.run(
+                    _run(base + path, args.requests, args.concurrency, body, tokens[:args.requests] if tokens else None)))
+        for alg, view in views.items():
+            name = f"JWT {alg or 'off'}"
+            print(f"{name}: ratio patient-view / trivial: p50 x{view[0] / ping[0]:.1f}, p99 x{view[1] / ping[1]:.1f}, "
+                  f"throughput x{view[2] / ping[2]:.2f}; target p99 <= 50 ms at concurrency {args.concurrency}: "
+                  f"{'met' if view[1] <= 50 else 'NOT met'} (p99 {view[1]:.1f} ms)")
+        for alg, cpu in cpu_view.items():
+            print(f"in-process CPU per call (ASGI, no network), JWT {alg or 'off'}: patient-view {cpu:.2f} ms, trivial "
+                  f"{cpu_ping:.2f} ms; so {cpus} idle cores serve at most ~{cpus * 1000 / cpu:.0f} patient-view calls/s, "
+                  f"and {args.concurrency} connections in flight wait at least ~{args.concurrency * cpu / cpus:.0f} ms on average")
         uptime = os.getloadavg()
         print(f"load average during the run: {uptime[0]:.1f} (1 min) on {cpus} CPUs")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
 
 
 if __name__ == "__main__":

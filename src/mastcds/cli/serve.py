@@ -55,6 +55,7 @@ def serve(
     from mastcds.web import accounts
     from mastcds.web.app import create_app
     from mastcds.web.cds_auth import SettingsError as CdsSettingsError
+    from mastcds.web.runtime import tune_gc_for_serving
     from mastcds.web.settings import SettingsError, load_settings
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -73,6 +74,7 @@ def serve(
     except CdsSettingsError as error:
         fail([str(error)])
     _configure_logging()
+    tune_gc_for_serving()
     scheme = "https" if ssl_certfile else "http"
     stdout.print(f"mastcds on {scheme}://{host}:{port} (database {store!r}); Ctrl-C stops it.")
     uvicorn.run(
