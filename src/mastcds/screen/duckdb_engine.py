@@ -1,8 +1,9 @@
 """The default screening engine: DuckDB, embedded, streaming NDJSON with a memory cap.
 
-Each file is read once by DuckDB's NDJSON reader; the compiled view filters and flattens in the
-same pass, malformed lines come out of that pass with their line numbers, and only the few rows
-with a screening code are kept. Memory is bounded by ``memory_limit`` plus those rows.
+Each file is read once by DuckDB's NDJSON reader, which checks every line is JSON; a text test
+keeps the lines that are not resources and the few that may carry a screening code, and only
+those are parsed by the compiled view. Memory is bounded by ``memory_limit``, one (mostly empty)
+row per line of the file being read, and the rows kept.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ class CompiledView:
         resources meeting an alternative, and the ``where`` clause decides on those.
         """
         if self.dialect != "duckdb" or self.uses_resource:
-            raise ViewError("ndjson_query needs the DuckDB dialect and a view that reads named elements only")
+            raise ViewError("reading NDJSON needs the DuckDB dialect and a view that reads named elements only")
         quote = DIALECTS["duckdb"].quote
         kept = "TRUE"
         if prefilter is not None:
