@@ -1,32 +1,32 @@
 """Latency and throughput of the CDS Hooks patient-view service under concurrent calls, on loopback.
 
-Starts the service with uvicorn in a separate process on 127.0.0.1 (the
-CDS Hooks router plus a trivial ``GET /bench/ping`` in the same
-application), then loads it with ``wrk`` (C, epoll; one thread by default, so
-that the load generator takes little of the cores the server needs): first the
-trivial endpoint (the baseline of HTTP + framework), then patient-view calls
-with the prefetch supplied (the seed patient without its KIT result, so that
-the evaluation runs fully and two cards come back). Each patient-view call
-carries its own ES384-signed JWT with a unique ``jti`` (the service refuses a
-replayed one): the tokens are made before timing, written one per line to a
-file, and a Lua script gives every request the next one (each wrk thread its
-own share). wrk runs for ``--duration`` seconds per endpoint (after a warm-up
-of ``--warmup`` seconds); a run that used up its tokens, or got any non-200
-answer, is reported as such. Without ``wrk`` on PATH (Debian: ``apt-get
-install wrk``), or with ``--client httpx``, the old asyncio httpx client fires
-``--requests`` requests instead; it competes with the server for the same cores
-and measures mostly itself (about 130 trivial requests/s on 2 cores).
+Starts the service in separate processes on 127.0.0.1 (the CDS Hooks router
+plus a trivial ``GET /bench/ping`` in the same application; ``--workers``
+uvicorn processes, one per CPU by default, each with its own SO_REUSEPORT
+socket, GC tuned as ``mastcds serve`` does), then loads it for ``--duration``
+seconds per endpoint after ``--warmup`` seconds: first the trivial endpoint
+(the baseline of HTTP + framework), then patient-view calls with the prefetch
+supplied (the seed patient without its KIT result: two cards come back), once
+per JWT algorithm of ``--algs``. Every patient-view call carries its own
+signed JWT with a unique ``jti`` (the service refuses a replayed one); the
+tokens are made before timing.
 
-Prints p50 / p99 latency and throughput of both, and their ratios. Target
+The load generator is ``bench/http_load.py`` (closed loop, one request in
+flight per connection, latency from the write of a request to the last byte of
+its answer). ``--client wrk`` uses wrk with a Lua script instead; on this
+workload wrk's p99 disagreed with h2load, http_load and the server's own
+timings (see http_load.py), so it is kept only to reproduce that. Either
+generator shares the machine's cores with the server, as it would in no real
+deployment.
+
+Prints p50 / p99 latency and throughput, the ratios to the trivial endpoint,
+and the server CPU per call measured in-process (ASGI, no network). Target
 (issue 5): patient-view p99 <= 50 ms at 100 concurrent requests on 2 cores.
-The load generator shares the machine's cores with the server, as it would in
-no real deployment. With 100 connections each waiting for its answer, the
-mean latency is 100 / throughput (Little's law), so p99 <= 50 ms needs well
-over 2000 calls/s; the in-process CPU per call printed last bounds what the
-cores can serve.
+With 100 connections each waiting for its answer the mean latency is
+100 / throughput (Little's law), so the target needs well over 2,000 calls/s.
 
-    .venv/bin/python bench/cds_hooks.py [--requests 3000] [--concurrency 100] [--workers 1] [--no-jwt]
-                                        [--duration 10] [--warmup 2] [--wrk-threads 1] [--client auto|wrk|httpx]
+    .venv/bin/python bench/cds_hooks.py [--concurrency 100] [--workers 2] [--algs RS384,ES384] [--no-jwt]
+                                        [--duration 10] [--warmup 2] [--client load|wrk] [--loop auto|asyncio|uvloop]
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,14 +99,6 @@ def _request_body() -> dict[str, Any]:
     }
 
 
-def _make_tokens(key: Any, alg: str, base: str, path: str, count: int) -> list[str]:
-    import jwt
-
-    now = int(time.time())
-    return [jwt.encode({"iss": ISSUER, "aud": base + path, "iat": now, "exp": now + 600, "jti": str(uuid.uuid4())},
-                       key, algorithm=alg, headers={"kid": f"bench-{alg.lower()}", "typ": "JWT"}) for _ in range(count)]
-
-
 def _signing_keys(algorithms: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A private key per JWT algorithm, and the public JWK Set the service is configured with."""
     import jwt
@@ -154,37 +145,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-async def _run(url: str, count: int, concurrency: int, body: dict[str, Any] | None,
-               tokens: list[str] | None) -> tuple[list[float], float, int]:
-    import httpx
-
-    latencies: list[float] = []
-    failures = 0
-    queue = iter(range(count))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        async def worker() -> None:
-            nonlocal failures
-            for i in queue:
-                headers = {"Authorization": f"Bearer {tokens[i]}"} if tokens else {}
-                start = time.perf_counter()
-                try:
-                    if body is None:
-                        response = await client.get(url, headers=headers)
-                    else:
-                        response = await client.post(url, json=body, headers=headers)
-                except httpx.HTTPError:  # e.g. a connection reset when the server's backlog overflows
-                    failures += 1
-                    continue
-                latencies.append(time.perf_counter() - start)
-                failures += response.status_code != 200
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
-    return latencies, elapsed, failures
 
 
 # wrk's Lua script. Arguments after "--": method, tokens file ("-" for none), body file ("-" for none), threads.
@@ -289,52 +249,80 @@ def _run_wrk(url: str, seconds: float, concurrency: int, threads: int, workdir: 
     return result
 
 
-def _report_wrk(name: str, result: dict[str, Any], tokens_given: int | None) -> tuple[float, float, float]:
-    p50, p99 = result["p50_us"] / 1000, result["p99_us"] / 1000
-    rate = result["requests"] / (result["duration_us"] / 1e6)
-    failures = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
-    print(f"{name:<28} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   {rate:8.0f} req/s   failures {failures}   "
-          f"({result['requests']} requests in {result['duration_us'] / 1e6:.1f} s; p90 {result['p90_us'] / 1000:.2f} ms, "
-          f"max {result['max_us'] / 1000:.2f} ms)")
-    if failures:
-        print(f"  failures: connect {result['connect']}, read {result['read']}, write {result['write']}, "
-              f"HTTP status >= 400 {result['status']}, timeout {result['timeout']}")
-    if result["exhausted_threads"]:
-        print(f"  WARNING: wrk ran out of JWTs ({tokens_given} made); the run was cut short and its figures are not valid:"
-              f" raise the token budget")
-    return p50, p99, rate
-
-
-async def _cpu_per_call(base: str, path: str, body: dict[str, Any] | None, tokens: list[str] | None, n: int) -> float:
-    """Process CPU milliseconds per call through the ASGI app in this process, one call at a time.
+async def _cpu_per_call(app: Any, port: int, path: str, body: bytes | None, tokens: list[str] | None, n: int) -> float:
+    """Process CPU milliseconds per call through the ASGI app in this process, one call at a time, no client.
 
     CPU time, unlike wall time, barely moves when other programs share the
     cores, so this is the figure to compare across runs on a busy machine.
     ``tokens`` holds ``n + 50`` JWTs (50 for the warm-up).
     """
-    import httpx
+    async def call(i: int) -> None:
+        headers = [(b"host", f"127.0.0.1:{port}".encode())]
+        if body is not None:
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if tokens:
+            headers.append((b"authorization", f"Bearer {tokens[i]}".encode()))
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "http",
+                 "method": "GET" if body is None else "POST", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "headers": headers,
+                 "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", port)}
+        messages = [{"type": "http.request", "body": body or b"", "more_body": False}]
+        sent: list[dict[str, Any]] = []
 
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url=base) as client:
-        async def call(i: int) -> None:
-            headers = {"Authorization": f"Bearer {tokens[i]}"} if tokens else {}
-            response = await (client.get(path, headers=headers) if body is None else client.post(path, json=body, headers=headers))
-            assert response.status_code == 200, response.text
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
 
-        for i in range(50):  # warm-up, with tokens of its own (each jti is accepted once)
-            await call(n + i)
-        start = time.process_time()
-        for i in range(n):
-            await call(i)
-        return (time.process_time() - start) / n * 1000
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        assert sent[0]["status"] == 200, sent
+
+    for i in range(50):  # warm-up, with tokens of its own (each jti is accepted once)
+        await call(n + i)
+    start = time.process_time()
+    for i in range(n):
+        await call(i)
+    return (time.process_time() - start) / n * 1000
 
 
-def _report(name: str, latencies: list[float], elapsed: float, failures: int) -> tuple[float, float, float]:
-    cuts = statistics.quantiles(latencies, n=100)
-    p50, p99 = cuts[49] * 1000, cuts[98] * 1000
-    rate = len(latencies) / elapsed
-    print(f"{name:<28} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   {rate:8.0f} req/s   failures {failures}")
-    return p50, p99, rate
+def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, body: bytes | None,
+              tokens: list[str] | None, workdir: Path, during: Any = None) -> dict[str, Any]:
+    """One timed run against ``path``: requests, seconds, p50/p90/p99/max in ms, failures, exhausted tokens."""
+    if args.client == "wrk":
+        raw = _run_wrk(f"http://127.0.0.1:{port}{path}", seconds, args.concurrency, args.wrk_threads, workdir,
+                       None if body is None else json.loads(body), tokens, "run", during)
+        return {"requests": raw["requests"], "seconds": raw["duration_us"] / 1e6,
+                **{f"{k}_ms": raw[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max")},
+                "failures": sum(raw[k] for k in ("connect", "read", "write", "status", "timeout")),
+                "exhausted": bool(raw["exhausted_threads"]), "during": raw["during"]}
+    command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--port", str(port), "--path", path,
+               "--connections", str(args.concurrency), "--seconds", str(seconds)]
+    if body is not None:
+        (workdir / "body.json").write_bytes(body)
+        command += ["--body", str(workdir / "body.json")]
+    if tokens is not None:
+        (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
+        command += ["--tokens", str(workdir / "tokens.txt")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as load:
+        sampled = None
+        if during is not None:
+            time.sleep(seconds / 2)
+            sampled = during()
+        stdout, stderr = load.communicate(timeout=seconds + 120)
+    if load.returncode != 0:
+        raise SystemExit(f"http_load failed ({load.returncode}):\n{stdout}\n{stderr}")
+    return {**json.loads(stdout.strip().splitlines()[-1]), "during": sampled}
+
+
+def _report(name: str, result: dict[str, Any], tokens_given: int | None) -> tuple[float, float, float]:
+    rate = result["requests"] / result["seconds"]
+    print(f"{name:<28} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   {rate:8.0f} req/s   "
+          f"failures {result['failures']}   ({result['requests']} requests in {result['seconds']:.1f} s; "
+          f"p90 {result['p90_ms']:.2f} ms, max {result['max_ms']:.2f} ms)")
+    if result["exhausted"]:
+        print(f"  WARNING: the run ran out of JWTs ({tokens_given} made); it was cut short and its figures are not valid")
+    return result["p50_ms"], result["p99_ms"], rate
 
 
 def _start_server(args: argparse.Namespace, port: int, env: dict[str, str]) -> list[subprocess.Popen]:
@@ -360,10 +348,33 @@ def _connections_per_worker(port: int) -> str:
     return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
 
 
+def _sign(job: tuple[bytes, str, str, int, int]) -> list[str]:
+    """``count`` JWTs for the audience ``audience``, signed with the PEM key (run in a worker process)."""
+    import jwt
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem, alg, audience, now, count = job
+    key = load_pem_private_key(pem, password=None)
+    return [jwt.encode({"iss": ISSUER, "aud": audience, "iat": now, "exp": now + 600, "jti": str(uuid.uuid4())},
+                       key, algorithm=alg, headers={"kid": f"bench-{alg.lower()}", "typ": "JWT"}) for _ in range(count)]
+
+
+def _make_many_tokens(key: Any, alg: str, audience: str, count: int) -> list[str]:
+    """``count`` JWTs, signed on every core (RSA signing takes about 1 ms each)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    cpus = os.cpu_count() or 1
+    now = int(time.time())
+    jobs = [(pem, alg, audience, now, count // cpus + (i < count % cpus)) for i in range(cpus)]
+    with ProcessPoolExecutor(cpus) as pool:
+        return [token for chunk in pool.map(_sign, jobs) for token in chunk]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000,
-                        help="requests per endpoint with the httpx client (wrk runs for --duration instead)")
     parser.add_argument("--concurrency", type=int, default=100, help="concurrent connections (requests in flight)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server worker processes (default: one per CPU)")
     parser.add_argument("--sockets", choices=("reuseport", "shared"), default="reuseport",
@@ -373,37 +384,43 @@ def main() -> None:
     parser.add_argument("--algs", default="RS384,ES384",
                         help="JWT algorithms of the EHR, one patient-view run each (CDS Hooks 2.0 recommends both)")
     parser.add_argument("--no-jwt", action="store_true", help="sandbox mode: no client authentication")
-    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto",
-                        help="load generator: wrk when on PATH (auto), or the asyncio httpx client")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint with wrk")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load per endpoint with wrk")
+    parser.add_argument("--client", choices=("load", "wrk"), default="load",
+                        help="load generator: bench/http_load.py (default) or wrk (Debian: apt-get install wrk)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load per endpoint")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each takes a share of the JWTs)")
     parser.add_argument("--serve-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_worker:
         serve_worker(args.serve_worker, args.loop)
         return
-
-    use_wrk = args.client != "httpx" and shutil.which("wrk") is not None
-    if args.client == "wrk" and not use_wrk:
+    if args.client == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("--client wrk: wrk is not on PATH (Debian: apt-get install wrk)")
-    if args.client == "auto" and not use_wrk:
-        print("note: wrk is not on PATH (Debian: apt-get install wrk); falling back to the asyncio httpx client, "
-              "which competes with the server for the cores and measures mostly itself")
 
     import importlib.util
+
+    import httpx
 
     algorithms = [None] if args.no_jwt else [a.strip().upper() for a in args.algs.split(",") if a.strip()]
     keys, jwks = _signing_keys([a for a in algorithms if a])
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    path = "/cds-services/mastcds-patient-view"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": jwks}}),
            "MASTCDS_CDS_SANDBOX": "1" if args.no_jwt else "0"}
+
+    def tokens_for(alg: str | None, count: int) -> list[str] | None:
+        return None if alg is None else _make_many_tokens(keys[alg], alg, base + path, count)
+
+    body = json.dumps(_request_body()).encode()
+    # server CPU per call, in this process (the same settings as the servers), before any load
+    os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_CDS_")})
+    cpu_view = {alg: asyncio.run(_cpu_per_call(create_app(), port, path, body, tokens_for(alg, 2050), 2000))
+                for alg in algorithms}
+    cpu_ping = asyncio.run(_cpu_per_call(create_app(), port, "/bench/ping", None, None, 2000))
     servers = _start_server(args, port, env)
     try:
-        import httpx
-
         for _ in range(200):
             try:
                 if httpx.get(f"{base}/bench/ping", timeout=1).status_code == 200:
@@ -413,80 +430,55 @@ def main() -> None:
         else:
             raise SystemExit("the server did not start")
         time.sleep(1)  # every worker listening
-        body = _request_body()
-        path = "/cds-services/mastcds-patient-view"
-
-        def tokens_for(alg: str | None, count: int) -> list[str] | None:
-            return None if alg is None else _make_tokens(keys[alg], alg, base, path, count)
-
         check_token = tokens_for(algorithms[0], 1)
-        check = httpx.post(base + path, json=body, headers={"Authorization": f"Bearer {check_token[0]}"} if check_token else {})
+        check = httpx.post(base + path, content=body, headers={"Content-Type": "application/json",
+                           **({"Authorization": f"Bearer {check_token[0]}"} if check_token else {})})
         cards = [c["summary"] for c in check.json()["cards"]]
-        # CPU per call first (the server is idle then): it also bounds how many JWTs a wrk run can use
-        os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_CDS_")})
-        cpu_view = {alg: asyncio.run(_cpu_per_call(base, path, body, tokens_for(alg, 1050), 1000)) for alg in algorithms}
-        cpu_ping = asyncio.run(_cpu_per_call(base, "/bench/ping", None, None, 1000))
         cpus = os.cpu_count() or 1
         loop = args.loop if args.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
         http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-        load = (f"wrk {args.wrk_threads} thread(s), {args.duration:g} s per endpoint after {args.warmup:g} s warm-up"
-                if use_wrk else f"httpx client, {args.requests} requests per endpoint")
-        print(f"CDS Hooks patient-view on loopback: concurrency {args.concurrency}, {load}, "
-              f"{args.workers} server worker(s) ({args.sockets} socket(s), {loop} loop, {http} parser), {cpus} CPUs, "
-              f"JWT {'off' if args.no_jwt else ' and '.join(algorithms) + ', one per call'}; cards per call: {len(cards)}")
+        print(f"CDS Hooks patient-view on loopback: concurrency {args.concurrency}, "
+              f"{'wrk' if args.client == 'wrk' else 'bench/http_load.py'}, {args.duration:g} s per endpoint after "
+              f"{args.warmup:g} s warm-up, {args.workers} server worker(s) ({args.sockets} socket(s), {loop} loop, {http} "
+              f"parser), {cpus} CPUs, JWT {'off' if args.no_jwt else ' and '.join(algorithms) + ', one per call'}; "
+              f"body {len(body):,} bytes; cards per call: {len(cards)}")
+        workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
+        spread: dict[str, str] = {}
         views: dict[str | None, tuple[float, float, float]] = {}
-        if use_wrk:
-            workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
-            try:
-                # no more calls than the cores can serve (1.5 x the in-process bound, plus a margin)
-                def budget(alg: str | None, seconds: float) -> int:
-                    return math.ceil(cpus * 1000 / cpu_view[alg] * 1.5 * max(1, round(seconds))) + 1000
+        try:
+            # no more calls than the cores could serve at the in-process CPU cost, twice over, plus a margin
+            def budget(alg: str | None, seconds: float) -> int:
+                return math.ceil(cpus * 1000 / cpu_view[alg] * 2 * seconds) + 1000
 
-                if args.warmup > 0:
-                    _run_wrk(f"{base}/bench/ping", args.warmup, args.concurrency, args.wrk_threads, workdir, None, None, "ping")
-                spread: dict[str, str] = {}
+            def connections() -> str:
+                return _connections_per_worker(port)
 
-                def connections() -> str:
-                    return _connections_per_worker(port)
-
-                ping_run = _run_wrk(f"{base}/bench/ping", args.duration, args.concurrency, args.wrk_threads, workdir,
-                                    None, None, "ping", connections)
-                spread["ping"] = ping_run["during"]
-                ping = _report_wrk("trivial GET /bench/ping", ping_run, None)
-                for alg in algorithms:
-                    if args.warmup > 0:
-                        _run_wrk(base + path, args.warmup, args.concurrency, args.wrk_threads, workdir, body,
-                                 tokens_for(alg, budget(alg, args.warmup)), "warmup")
-                    tokens = tokens_for(alg, budget(alg, args.duration))
-                    run = _run_wrk(base + path, args.duration, args.concurrency, args.wrk_threads, workdir, body, tokens,
-                                   "view", connections)
-                    spread[alg or "no JWT"] = run["during"]
-                    views[alg] = _report_wrk(f"patient-view, JWT {alg or 'off'}", run,
-                                             None if tokens is None else len(tokens))
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
-            print("open connections per server process, half-way through each run: "
-                  + ", ".join(f"{k} {v}" for k, v in spread.items()))
-        else:
-            asyncio.run(_run(f"{base}/bench/ping", 200, min(args.concurrency, 50), None, None))  # warm-up
-            ping = _report("trivial GET /bench/ping", *asyncio.run(
-                _run(f"{base}/bench/ping", args.requests, args.concurrency, None, None)))
+            if args.warmup > 0:
+                _run_load(args, port, "/bench/ping", args.warmup, None, None, workdir)
+            ping_run = _run_load(args, port, "/bench/ping", args.duration, None, None, workdir, connections)
+            spread["ping"] = ping_run["during"]
+            ping = _report("trivial GET /bench/ping", ping_run, None)
             for alg in algorithms:
-                tokens = tokens_for(alg, args.requests + 200)
-                asyncio.run(_run(base + path, 200, min(args.concurrency, 50), body, tokens[args.requests:] if tokens else None))
-                views[alg] = _report(f"patient-view, JWT {alg or 'off'}", *asyncio.run(
-                    _run(base + path, args.requests, args.concurrency, body, tokens[:args.requests] if tokens else None)))
+                if args.warmup > 0:
+                    _run_load(args, port, path, args.warmup, body, tokens_for(alg, budget(alg, args.warmup)), workdir)
+                tokens = tokens_for(alg, budget(alg, args.duration))
+                run = _run_load(args, port, path, args.duration, body, tokens, workdir, connections)
+                spread[alg or "no JWT"] = run["during"]
+                views[alg] = _report(f"patient-view, JWT {alg or 'off'}", run, None if tokens is None else len(tokens))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print("open connections per server process, half-way through each run: "
+              + ", ".join(f"{k} {v}" for k, v in spread.items()))
         for alg, view in views.items():
-            name = f"JWT {alg or 'off'}"
-            print(f"{name}: ratio patient-view / trivial: p50 x{view[0] / ping[0]:.1f}, p99 x{view[1] / ping[1]:.1f}, "
+            print(f"JWT {alg or 'off'}: ratio patient-view / trivial: p50 x{view[0] / ping[0]:.1f}, p99 x{view[1] / ping[1]:.1f}, "
                   f"throughput x{view[2] / ping[2]:.2f}; target p99 <= 50 ms at concurrency {args.concurrency}: "
                   f"{'met' if view[1] <= 50 else 'NOT met'} (p99 {view[1]:.1f} ms)")
         for alg, cpu in cpu_view.items():
-            print(f"in-process CPU per call (ASGI, no network), JWT {alg or 'off'}: patient-view {cpu:.2f} ms, trivial "
-                  f"{cpu_ping:.2f} ms; so {cpus} idle cores serve at most ~{cpus * 1000 / cpu:.0f} patient-view calls/s, "
-                  f"and {args.concurrency} connections in flight wait at least ~{args.concurrency * cpu / cpus:.0f} ms on average")
-        uptime = os.getloadavg()
-        print(f"load average during the run: {uptime[0]:.1f} (1 min) on {cpus} CPUs")
+            print(f"server CPU per call in-process (ASGI, no network), JWT {alg or 'off'}: patient-view {cpu:.3f} ms, "
+                  f"trivial {cpu_ping:.3f} ms; so {cpus} idle cores serve at most ~{cpus * 1000 / cpu:.0f} patient-view "
+                  f"calls/s, and {args.concurrency} connections in flight wait at least "
+                  f"~{args.concurrency * cpu / cpus:.0f} ms on average")
+        print(f"load average after the run: {os.getloadavg()[0]:.1f} (1 min) on {cpus} CPUs")
     finally:
         for server in servers:
             server.terminate()
