@@ -131,7 +131,7 @@ def serve_worker(port: int, loop: str) -> None:
 
     from mastcds.web.runtime import tune_gc_for_serving
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
@@ -416,6 +416,9 @@ def main() -> None:
     body = json.dumps(_request_body()).encode()
     # server CPU per call, in this process (the same settings as the servers), before any load
     os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_CDS_")})
+    from mastcds.web.runtime import tune_gc_for_serving
+
+    tune_gc_for_serving()
     cpu_view = {alg: asyncio.run(_cpu_per_call(create_app(), port, path, body, tokens_for(alg, 2050), 2000))
                 for alg in algorithms}
     cpu_ping = asyncio.run(_cpu_per_call(create_app(), port, "/bench/ping", None, None, 2000))

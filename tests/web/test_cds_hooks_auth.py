@@ -180,3 +180,79 @@ def test_settings_from_environment() -> None:
                 {"MASTCDS_CDS_LEEWAY_SECONDS": "soon"}, {"MASTCDS_CDS_LEEWAY_SECONDS": "-1"}):
         with pytest.raises(SettingsError):
             CdsSettings.from_env(bad)
+
+
+# ---------------------------------------------------------------- the compact JWS and claims parsed by mastcds
+def _signed(claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+    return jwt.encode(claims, KEY, algorithm="ES384", headers={"kid": "k1", "typ": "JWT", **(headers or {})})
+
+
+def _claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": BASE + "/cds-services", "exp": now + 60, "iat": now, "jti": str(uuid.uuid4())}
+    return {**claims, **changes}
+
+
+@pytest.mark.parametrize("bearer", [
+    "a.b", "a.b.c.d", "!!!!.e30.AA", "eyJhbGciOiJFUzM4NCJ9.e30",
+    token().replace(".", "=.", 1),  # padding: RFC 7515 §2 omits it
+])
+def test_malformed_compact_serialisations_are_not_jwts(api: TestClient, bearer: str) -> None:
+    response = get(api, bearer)
+    assert response.status_code == 401 and response.json()["detail"] in ("the bearer token is not a JWT", "bad signature")
+
+
+def test_a_payload_that_is_not_a_json_object_is_not_a_jwt(api: TestClient) -> None:
+    good = token().split(".")
+    array = jwt.utils.base64url_encode(b"[1, 2]").decode()
+    assert get(api, f"{good[0]}.{array}.{good[2]}").json()["detail"] == "the bearer token is not a JWT"
+
+
+def test_segments_are_decoded_only_in_their_canonical_spelling() -> None:
+    assert cds_auth._segment("QQ") == b"A"
+    for text in ("QR", "QQ==", "Q", "Q+", "Q/"):  # stray bits, padding, impossible length, base64 (not url) alphabet
+        with pytest.raises(ValueError):
+            cds_auth._segment(text)
+
+
+def test_a_non_canonical_signature_segment_is_refused(api: TestClient) -> None:
+    header, payload, signature = token().split(".")
+    # ES384 signatures are 96 bytes = 128 characters, no stray bits: make the segment 130 characters long
+    assert get(api, f"{header}.{payload}.{signature}AB").status_code == 401
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 3660}, "issued in the future"),
+    ({"nbf": int(time.time()) + 3600}, "not valid yet"),
+    ({"nbf": "soon"}, "not valid yet"),
+    ({"exp": "tomorrow"}, "exp and iat (numbers)"),
+    ({"exp": True}, "exp and iat (numbers)"),
+    ({"jti": 7}, "jti (string)"),
+    ({"aud": ["https://other.example.org/", 3]}, "wrong audience"),
+    ({"aud": {"url": BASE + "/cds-services"}}, "wrong audience"),
+])
+def test_claims_refused(api: TestClient, changes: dict[str, Any], message: str) -> None:
+    response = get(api, _signed(_claims(**changes)))
+    assert response.status_code == 401 and message in response.json()["detail"]
+
+
+def test_an_audience_list_holding_the_endpoint_is_accepted(api: TestClient) -> None:
+    assert get(api, _signed(_claims(aud=["https://other.example.org/", BASE + "/cds-services"]))).status_code == 200
+
+
+def test_a_past_nbf_and_clock_skew_within_leeway_are_accepted(api: TestClient) -> None:
+    now = int(time.time())
+    assert get(api, _signed(_claims(nbf=now - 10))).status_code == 200
+    assert get(api, _signed(_claims(iat=now + 3, exp=now + 63))).status_code == 200  # default leeway 5 s
+
+
+def test_critical_header_extensions_are_refused(api: TestClient) -> None:
+    response = get(api, _signed(_claims(), {"crit": ["exp"]}))
+    assert response.status_code == 401 and "crit" in response.json()["detail"]
+
+
+def test_a_key_on_the_wrong_curve_is_refused_not_crashed() -> None:
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    api = client(CdsSettings(issuers={ISSUER: {"keys": [{**public_jwk(p256, "p"), "alg": "ES384"}]}}))
+    forged = jwt.encode(_claims(), KEY, algorithm="ES384", headers={"kid": "p", "typ": "JWT"})
+    assert get(api, forged).status_code == 401

@@ -44,6 +44,7 @@ from typing import Any, Literal
 import httpx
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -255,21 +256,24 @@ class _OrjsonRoute(APIRoute):
 
 # ---------------------------------------------------------------- state kept by one service instance
 class _Links:
-    """Cases behind card links: random token -> (expiry, case, its evaluation once asked for), oldest dropped first.
+    """Cases behind card links: random token -> (expiry, case document, its evaluation once asked for), oldest dropped first.
 
     The full evaluation (all three SM editions enumerate the completions of
     unknown findings: milliseconds) is computed when a clinician opens the
-    link, not on the EHR's latency-critical call.
+    link, not on the EHR's latency-critical call. The case is kept as JSON
+    bytes, which the garbage collector does not walk: thousands of kept
+    ``Case`` objects made each full collection pause every call in flight.
     """
 
     def __init__(self, ttl: float, capacity: int = 10_000) -> None:
         self.ttl, self.capacity = ttl, capacity
         self.items: OrderedDict[str, list[Any]] = OrderedDict()
 
-    def put(self, case: Case) -> str:
+    def put(self, document: Mapping[str, Any]) -> str:
+        """Keep a case document that ``load_case`` accepted; the token of its link."""
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
-        self.items[token] = [now + self.ttl, case, None]
+        self.items[token] = [now + self.ttl, orjson.dumps(document), None]
         while len(self.items) > self.capacity or (self.items and next(iter(self.items.values()))[0] < now):
             self.items.popitem(last=False)
         return token
@@ -279,7 +283,7 @@ class _Links:
         if item is None or item[0] < time.monotonic():
             return None
         if item[2] is None:
-            item[2] = evaluate_case(item[1])
+            item[2] = evaluate_case(load_case(orjson.loads(item[1])))
         return item[2]
 
 
@@ -548,6 +552,11 @@ def card_sections(case: Case) -> dict[str, Any]:
     return {"rema": _episodes.rema(case, warnings), "tryptase": _episodes.tryptase(case, warnings)}
 
 
+def _cards_response(cards: list[Card]) -> Response:
+    """The cards as JSON, serialised once by their own models (FastAPI would validate them a second time)."""
+    return Response(CardsResponse(cards=cards).model_dump_json(exclude_none=True), media_type="application/json")
+
+
 def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClient | None = None) -> APIRouter:
     """The CDS Hooks endpoints; ``settings`` default to the environment (``MASTCDS_CDS_*``)."""
     service = CdsService(settings or CdsSettings.from_env(), http)
@@ -570,7 +579,7 @@ def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClien
                  responses={400: {"description": "Wrong hook for this service"}, 401: {"description": "No valid client JWT"},
                             404: {"description": "Unknown service"}, 412: {"description": "FHIR data unavailable"}})
     async def call(service_id: str, hook: HookRequest, request: Request,
-                   _: CdsClient | None = Depends(client)) -> CardsResponse:
+                   _: CdsClient | None = Depends(client)) -> Response:
         definition = SERVICES.get(service_id)
         if definition is None:
             raise HTTPException(404, f"no CDS service {service_id!r}")
@@ -583,26 +592,26 @@ def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClien
         if service_id == OMALIZUMAB_DOSE:
             orders = _selected_omalizumab_orders(hook.context)
             if not orders:
-                return CardsResponse(cards=[])
+                return _cards_response([])
             resources = await gather_data(service, hook, definition["prefetch"])
             cards = []
             for order in orders:
                 reason = next((r.get("text") for r in order.get("reasonCode") or [] if isinstance(r, Mapping)), None)
                 draft = {"drug": "omalizumab", "start_date": _today(), **({"indication": reason} if reason else {})}
-                _document, case, imported = _case(resources, patient_id, [draft])
-                link = f"{base}/cds-evaluations/{service.links.put(case)}"
+                document, case, imported = _case(resources, patient_id, [draft])
+                link = f"{base}/cds-evaluations/{service.links.put(document)}"
                 cards.append(omalizumab_card(order, _treatment.omalizumab(case, []), link))
                 if imported.problems:
                     cards.append(_problems_card(imported.problems, link))
-            return CardsResponse(cards=cards)
+            return _cards_response(cards)
         resources = await gather_data(service, hook, definition["prefetch"])
         document, case, imported = _case(resources, patient_id)
         cards = patient_view_cards(document, card_sections(case), imported, None)
         if cards:
-            link = f"{base}/cds-evaluations/{service.links.put(case)}"
+            link = f"{base}/cds-evaluations/{service.links.put(document)}"
             for card in cards:
                 card.links = [Link(label="Full mastcds evaluation", url=link, type="absolute")]
-        return CardsResponse(cards=cards)
+        return _cards_response(cards)
 
     @router.post("/cds-services/{service_id}/feedback",
                  responses={401: {"description": "No valid client JWT"}, 404: {"description": "Unknown service"}})
