@@ -3,7 +3,7 @@
 Starts the service in separate processes on 127.0.0.1 (the CDS Hooks router
 plus a trivial ``GET /bench/ping`` in the same application; ``--workers``
 uvicorn processes, one per CPU by default, each with its own SO_REUSEPORT
-socket, GC tuned as ``mastcds serve`` does), then loads it for ``--duration``
+socket, the stdlib asyncio loop and GC tuned as ``mastcds serve`` does), then loads it for ``--duration``
 seconds per endpoint after ``--warmup`` seconds: first the trivial endpoint
 (the baseline of HTTP + framework), then patient-view calls with the prefetch
 supplied (the seed patient without its KIT result: two cards come back), once
@@ -15,7 +15,7 @@ The load generator is ``bench/http_load.py`` (closed loop, one request in
 flight per connection, latency from the write of a request to the last byte of
 its answer). ``--client wrk`` uses wrk with a Lua script instead; on this
 workload wrk's p99 disagreed with h2load, http_load and the server's own
-timings (see http_load.py), so it is kept only to reproduce that. Either
+timings against uvloop (see http_load.py) and agreed against asyncio. Either
 generator shares the machine's cores with the server, as it would in no real
 deployment.
 
@@ -379,8 +379,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server worker processes (default: one per CPU)")
     parser.add_argument("--sockets", choices=("reuseport", "shared"), default="reuseport",
                         help="reuseport: each worker its own SO_REUSEPORT socket (default); shared: uvicorn --workers")
-    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
-                        help="event loop of the server (auto: uvloop when installed)")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="asyncio",
+                        help="event loop of the server (default asyncio, as `mastcds serve`; auto: uvloop when installed)")
     parser.add_argument("--algs", default="RS384,ES384",
                         help="JWT algorithms of the EHR, one patient-view run each (CDS Hooks 2.0 recommends both)")
     parser.add_argument("--no-jwt", action="store_true", help="sandbox mode: no client authentication")

@@ -85,6 +85,10 @@ def serve(
         # keys and values; mastcds.web.access logs route templates instead
         access_log=False,
         log_level="info",
+        # the stdlib loop, not uvloop: under saturation uvloop served some connections a third less
+        # often than others and stalled single calls for 1-3 s; asyncio kept every call within
+        # 80 ms at the same throughput (bench/cds_hooks.py --loop, README "Figures")
+        loop="asyncio",
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         proxy_headers=forwarded_allow_ips is not None,

@@ -316,10 +316,10 @@ _AUTOINJECTOR_WORDS = ("auto-injector", "autoinjector", "auto injector", "pen", 
 # ---------------------------------------------------------------- look-ups
 def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     """The codings of a CodeableConcept (none for a missing or malformed one)."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, (dict, Mapping)):
         return []
     codings = concept.get("coding")
-    return [c for c in codings if isinstance(c, Mapping)] if isinstance(codings, list) else []
+    return [c for c in codings if isinstance(c, (dict, Mapping))] if isinstance(codings, list) else []
 
 
 _LAB_BY_CODE = {(code.system, code.code): test for test, code in LAB_TESTS.items()}
@@ -402,7 +402,7 @@ def is_omalizumab(concept: Mapping[str, Any] | None) -> bool:
     """A medication concept naming omalizumab by code, or by name where it carries no known code."""
     if drug_for(codings_of(concept)) == "omalizumab":
         return True
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, (dict, Mapping)):
         return False
     words = " ".join(
         [str(concept.get("text", ""))] + [str(c.get("display", "")) for c in codings_of(concept)]

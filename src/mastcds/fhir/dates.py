@@ -29,7 +29,7 @@ def effective_date(resource: Mapping[str, Any]) -> str | None:
         if key in resource:
             return partial_date(resource[key])
     period = resource.get("effectivePeriod")
-    if isinstance(period, Mapping):
+    if isinstance(period, (dict, Mapping)):
         return partial_date(period.get("start"))
     return None
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping  # isinstance(x, (dict, Mapping)): the C check of dict first; the ABC check alone took 3% of a CDS Hooks call
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,15 +72,15 @@ class FhirImport:
 
 def resources_in(document: Any) -> list[dict[str, Any]]:
     """The resources of a Bundle (searchset Bundles nested in it opened too), or the resource itself."""
-    if not isinstance(document, Mapping):
+    if not isinstance(document, (dict, Mapping)):
         return []
     if document.get("resourceType") != "Bundle":
         return [dict(document)] if "resourceType" in document else []
     found: list[dict[str, Any]] = []
     for entry in _list(document.get("entry")):
-        if isinstance(entry, Mapping):
+        if isinstance(entry, (dict, Mapping)):
             resource = entry.get("resource")
-            if isinstance(resource, Mapping):
+            if isinstance(resource, (dict, Mapping)):
                 if resource.get("resourceType") == "Bundle":
                     found.extend(resources_in(resource))
                 else:
@@ -98,7 +98,7 @@ def _where(resource: Mapping[str, Any]) -> str:
 def _code_label(concept: Any) -> str:
     first = next(iter(codes.codings_of(concept)), None)
     if first is None:
-        text = concept.get("text") if isinstance(concept, Mapping) else None
+        text = concept.get("text") if isinstance(concept, (dict, Mapping)) else None
         return f"text {text!r}" if text else "no code"
     return f"{first.get('system', '?')}|{first.get('code', '?')}"
 
@@ -110,11 +110,11 @@ def _list(value: Any) -> list[Any]:
 
 def _map(value: Any) -> Mapping[str, Any]:
     """A JSON object element, or an empty one when the sender put something else there."""
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, (dict, Mapping)) else {}
 
 
 def _ref(value: Any) -> str | None:
-    return value.get("reference") if isinstance(value, Mapping) and isinstance(value.get("reference"), str) else None
+    return value.get("reference") if isinstance(value, (dict, Mapping)) and isinstance(value.get("reference"), str) else None
 
 
 class _Importer:
@@ -172,8 +172,8 @@ class _Importer:
             self.out.notes.append(f"{_where(resource)}: status {status}, not used")
             return True
         meta = resource.get("meta")
-        tags = meta.get("tag") if isinstance(meta, Mapping) else None
-        if isinstance(tags, list) and any(isinstance(t, Mapping) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
+        tags = meta.get("tag") if isinstance(meta, (dict, Mapping)) else None
+        if isinstance(tags, list) and any(isinstance(t, (dict, Mapping)) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
             return True  # mastcds's own evaluation output, not a finding
         return False
 
@@ -225,7 +225,7 @@ class _Importer:
     def episode(self, resource: dict[str, Any]) -> None:
         episode_id = None
         for identifier in _list(resource.get("identifier")):
-            if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
+            if isinstance(identifier, (dict, Mapping)) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
                 episode_id = identifier.get("value")
         episode_id = episode_id or resource.get("id") or f"condition-{len(self.episodes) + 1}"
         episode: dict[str, Any] = {"id": str(episode_id)}
@@ -259,7 +259,7 @@ class _Importer:
     # ---------------------------------------------------------------- observations
     def quantity(self, resource: Mapping[str, Any], element: str, quantity: Any, test: str) -> tuple[float, str] | None:
         """(value, unit) of a Quantity convertible for ``test``, or None after recording the problem."""
-        if not isinstance(quantity, Mapping) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+        if not isinstance(quantity, (dict, Mapping)) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
             self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
             return None
         value = float(quantity["value"])
@@ -304,7 +304,7 @@ class _Importer:
 
     def sample_context(self, resource: Mapping[str, Any]) -> str | None:
         for extension in _list(resource.get("extension")):
-            if isinstance(extension, Mapping) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
+            if isinstance(extension, (dict, Mapping)) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
                 value = extension.get("valueCode")
                 if value in ("baseline", "acute", "unknown"):
                     return value
@@ -383,7 +383,7 @@ class _Importer:
     def kit_variant(self, resource: dict[str, Any], case: dict[str, Any]) -> None:
         gene, change, vaf = None, None, None
         for component in _list(resource.get("component")):
-            if not isinstance(component, Mapping):
+            if not isinstance(component, (dict, Mapping)):
                 continue
             ccodes = codes.codings_of(component.get("code"))
             values = [str(c.get("code", "")) for c in codes.codings_of(component.get("valueCodeableConcept"))]
@@ -433,7 +433,7 @@ class _Importer:
         specimen = None
         if reference.startswith("#"):
             specimen = next((c for c in _list(resource.get("contained"))
-                             if isinstance(c, Mapping) and c.get("id") == reference[1:]), None)
+                             if isinstance(c, (dict, Mapping)) and c.get("id") == reference[1:]), None)
         else:
             specimen = self.resolve(reference)
         for coding in codes.codings_of(_map(specimen).get("type")):
@@ -446,7 +446,7 @@ class _Importer:
     def systolic_bp(self, resource: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> None:
         quantity = resource.get("valueQuantity") if any(codes.SYSTOLIC_BP.matches(c) for c in codings) else None
         for component in _list(resource.get("component")):
-            if isinstance(component, Mapping) and any(codes.SYSTOLIC_BP.matches(c) for c in codes.codings_of(component.get("code"))):
+            if isinstance(component, (dict, Mapping)) and any(codes.SYSTOLIC_BP.matches(c) for c in codes.codings_of(component.get("code"))):
                 quantity = component.get("valueQuantity")
         episode = self.linked_episode(resource)
         if quantity is None:
@@ -454,8 +454,8 @@ class _Importer:
         if episode is None:
             self.out.notes.append(f"{_where(resource)}: systolic blood pressure not linked to an anaphylaxis episode, not used")
             return
-        unit = quantity.get("code") or quantity.get("unit") if isinstance(quantity, Mapping) else None
-        value = quantity.get("value") if isinstance(quantity, Mapping) else None
+        unit = quantity.get("code") or quantity.get("unit") if isinstance(quantity, (dict, Mapping)) else None
+        value = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
         if unit not in (codes.MMHG, "mmHg") or not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem(resource, "valueQuantity", quantity, f"expected a systolic pressure in {codes.MMHG}")
             return
@@ -508,7 +508,7 @@ class _Importer:
         for coding in codes.codings_of(concept):
             if coding.get("system") == codes.MASTCDS_DRUG and isinstance(coding.get("code"), str):
                 return coding["code"]
-        text = concept.get("text") if isinstance(concept, Mapping) else None
+        text = concept.get("text") if isinstance(concept, (dict, Mapping)) else None
         return codes.drug_for(codes.codings_of(concept), text)
 
     def treatment(self, resource: Mapping[str, Any], drug: str) -> dict[str, Any] | None:
@@ -530,7 +530,7 @@ class _Importer:
         if interval is not None:
             treatment["interval"] = interval
         for reason in _list(resource.get("reasonCode")):
-            if isinstance(reason, Mapping) and (reason.get("text") or codes.codings_of(reason)):
+            if isinstance(reason, (dict, Mapping)) and (reason.get("text") or codes.codings_of(reason)):
                 treatment["indication"] = reason.get("text") or codes.codings_of(reason)[0].get("display")
                 break
         return treatment
@@ -548,17 +548,17 @@ class _Importer:
 def first_dosage(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     """The first Dosage of a MedicationStatement (dosage) or MedicationRequest (dosageInstruction)."""
     dosages = resource.get("dosage") or _list(resource.get("dosageInstruction"))
-    return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], Mapping) else {}
+    return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], (dict, Mapping)) else {}
 
 
 def dosage_dose_mg(dosage: Mapping[str, Any]) -> tuple[float | None, str | None]:
     """(dose in mg, None), or (None, "value unit") for a dose that is not a mass, or (None, None)."""
     dose_and_rate = dosage.get("doseAndRate")
-    if isinstance(dose_and_rate, Mapping):  # seen in the CDS Hooks library's own order-select example
+    if isinstance(dose_and_rate, (dict, Mapping)):  # seen in the CDS Hooks library's own order-select example
         dose_and_rate = [dose_and_rate]
     for item in _list(dose_and_rate):
-        quantity = item.get("doseQuantity") if isinstance(item, Mapping) else None
-        if not isinstance(quantity, Mapping):
+        quantity = item.get("doseQuantity") if isinstance(item, (dict, Mapping)) else None
+        if not isinstance(quantity, (dict, Mapping)):
             continue
         unit = quantity.get("code") or quantity.get("unit")
         value = quantity.get("value")
@@ -645,7 +645,7 @@ def case_from_resources(
     if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
         base["id"] = importer.patient["id"]
         for identifier in _list(importer.patient.get("identifier")):
-            if isinstance(identifier, Mapping) and identifier.get("system") == codes.MASTCDS_CASE_ID:
+            if isinstance(identifier, (dict, Mapping)) and identifier.get("system") == codes.MASTCDS_CASE_ID:
                 base["id"] = identifier.get("value")
     if evaluation_date is not None:
         base["evaluation_date"] = evaluation_date
@@ -661,8 +661,8 @@ def case_from_resources(
 
 def case_from_bundle(bundle: Mapping[str, Any], **options: Any) -> FhirImport:
     """:func:`case_from_resources` over the resources of a Bundle."""
-    if not isinstance(bundle, Mapping) or bundle.get("resourceType") != "Bundle":
-        found = bundle.get("resourceType") if isinstance(bundle, Mapping) else type(bundle).__name__
+    if not isinstance(bundle, (dict, Mapping)) or bundle.get("resourceType") != "Bundle":
+        found = bundle.get("resourceType") if isinstance(bundle, (dict, Mapping)) else type(bundle).__name__
         result = FhirImport(case={})
         result.problems.append(Problem("resourceType", found, "expected a FHIR Bundle"))
         return result
