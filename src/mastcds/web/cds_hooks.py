@@ -549,7 +549,8 @@ def card_sections(case: Case) -> dict[str, Any]:
     millisecond where the full evaluation takes several (see bench/cds_hooks.py).
     """
     warnings: list[str] = []
-    return {"rema": _episodes.rema(case, warnings), "tryptase": _episodes.tryptase(case, warnings)}
+    shared = _episodes.context(case)  # baseline and 20% + 2 rises worked out once for both sections
+    return {"rema": _episodes.rema(case, warnings, shared), "tryptase": _episodes.tryptase(case, warnings, shared)}
 
 
 def _cards_response(cards: list[Card]) -> Response:
