@@ -291,6 +291,12 @@ def test_request_errors(api: TestClient) -> None:
     assert api.get("/cds-evaluations/not-a-token").status_code == 404
 
 
+@pytest.mark.parametrize("body", [b"{not json", b'{"hook": "patient-view", "x": NaN}', b"\xff\xfe"])
+def test_a_body_that_is_not_json_is_a_422_naming_the_json_error(api: TestClient, body: bytes) -> None:
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["type"] == "json_invalid"
+
+
 # ---------------------------------------------------------------- order-select: omalizumab
 
 def order_select(context: dict[str, Any], prefetch: dict[str, Any] | None) -> dict[str, Any]:
