@@ -16,6 +16,7 @@ from mastcds.screen.pipeline import Malformed
 from mastcds.screen.runner import duckdb_resources
 from mastcds.screen.viewdef import compile_view
 from mastcds.screen.views import screening_prefilters, screening_views
+from tests.screen.ndjson_rows import file_rows
 
 CODES = ["21582-2", "8480-6", "39579001", "271594007", "x"]
 codings = st.lists(st.fixed_dictionaries({"system": st.sampled_from(["http://loinc.org", "http://snomed.info/sct"]),
@@ -59,7 +60,7 @@ def test_ndjson_rows_are_the_in_memory_rows_and_every_malformed_line(duck, tmp_p
     duckdb_resources(duck, [item for item, _ in items if isinstance(item, dict)])
     expected = sorted(map(repr, duck.execute(compiled.query("resources")).fetchall()))
     for prefilter in (None, screening_prefilters()["Observation"]):
-        rows = duck.execute(compiled.ndjson_query(prefilter), [str(path)]).fetchall()
+        rows = file_rows(duck, compiled, path, prefilter)
         assert sorted(repr(row[3:]) for row in rows if not row[1]) == expected
         assert [row[0] for row in rows if row[1]] == [n for n, (item, _) in enumerate(items, 1) if isinstance(item, str)]
     engine = run_duckdb({"Observation": [path]}, screening_views(), prefilters=screening_prefilters())

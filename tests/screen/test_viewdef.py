@@ -19,6 +19,7 @@ from mastcds.screen.views import (
     screening_views,
     view_definition,
 )
+from tests.screen.ndjson_rows import file_rows
 
 codings = st.lists(st.fixed_dictionaries({"system": st.sampled_from(["http://loinc.org", "http://snomed.info/sct"]),
                                           "code": st.sampled_from(["21582-2", "8480-6", "39579001", "x"])}), max_size=3)
@@ -65,12 +66,12 @@ def test_project_views_compile_without_the_whole_resource(resource_type, dialect
     assert view_definition(resource_type)["resourceType"] == "ViewDefinition"
 
 
-def test_ndjson_query_reads_one_file_and_reports_malformed_lines(tmp_path, duck):
+def test_ndjson_lines_read_one_file_and_report_malformed_lines(tmp_path, duck):
     path = tmp_path / "Patient.ndjson"
     path.write_text('{"resourceType":"Patient","id":"a","gender":"male"}\n{"broken\n'
                     '{"resourceType":"Observation","id":"o"}\n{"id":"no-type"}\n')
     compiled = compile_view(view_definition("Patient"), "duckdb")
-    rows = duck.execute(compiled.ndjson_query(), [str(path)]).fetchall()
+    rows = file_rows(duck, compiled, path)
     assert [(r[0], r[1]) for r in rows if r[1]] == [(2, True), (4, True)]
     assert [r[2:] for r in rows if not r[1]] == [(1, "a", "male", None)]
 
@@ -101,15 +102,15 @@ def test_prefilter_keeps_exactly_the_rows_of_the_full_filter(tmp_path, duck, esc
     path = tmp_path / "Observation.ndjson"
     path.write_text("\n".join(lines) + "\n")
     compiled = compile_view(screening_views()["Observation"], "duckdb")
-    full = duck.execute(compiled.ndjson_query(), [str(path)]).fetchall()
-    fast = duck.execute(compiled.ndjson_query(screening_prefilters()["Observation"]), [str(path)]).fetchall()
+    full = file_rows(duck, compiled, path)
+    fast = file_rows(duck, compiled, path, screening_prefilters()["Observation"])
     assert sorted(fast, key=str) == sorted(full, key=str)
     assert sorted((r[0], r[1], r[3]) for r in fast) == [(1, False, "t"), (3, False, "b"), (5, True, None)]
 
 
 def test_prefilter_must_name_an_element_the_view_reads():
     with pytest.raises(ViewError, match="prefilter"):
-        compile_view(screening_views()["Observation"], "duckdb").ndjson_query(({"nope": ("x",)},))
+        compile_view(screening_views()["Observation"], "duckdb").ndjson_lines(({"nope": ("x",)},))
 
 
 @pytest.mark.parametrize(("view", "message"), [

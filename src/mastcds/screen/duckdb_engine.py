@@ -24,6 +24,19 @@ _CANDIDATE_PATIENT_LINES = (
     "WHERE _key[1] IS NULL OR _key[2] IN (SELECT patient_id FROM screen_condition UNION SELECT patient_id FROM screen_observation))")
 
 
+def read_kept_lines(con, lines: str, path: Path) -> None:
+    """Temp table ``screen_kept`` (``_line``, ``_j``): the lines of ``path`` that ``lines`` (a
+    :meth:`~mastcds.screen.viewdef.CompiledView.ndjson_lines` query) keeps, with their numbers.
+
+    The file is scanned in parallel into a table filled in file order, so a row id + 1 is the line
+    number (needs ``preserve_insertion_order``, DuckDB's default); numbering in the scan itself
+    would keep it on one thread.
+    """
+    con.execute(f"CREATE TEMP TABLE screen_lines AS {lines}", [str(path)])
+    con.execute("CREATE TEMP TABLE screen_kept AS SELECT rowid + 1 AS _line, _j FROM screen_lines WHERE _j IS NOT NULL")
+    con.execute("DROP TABLE screen_lines")
+
+
 def _fetch_dicts(con, sql: str) -> list[dict]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
@@ -57,9 +70,7 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], *, progress
         columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
         created = False
         for number, path in enumerate(files.get(resource_type, [])):
-            con.execute(f"CREATE TEMP TABLE screen_lines AS {lines}", [str(path)])
-            con.execute("CREATE TEMP TABLE screen_kept AS SELECT rowid + 1 AS _line, _j FROM screen_lines WHERE _j IS NOT NULL")
-            con.execute("DROP TABLE screen_lines")
+            read_kept_lines(con, lines, path)
             if not created:
                 con.execute(f"CREATE TEMP TABLE {table} AS {select}", [path.name, number])
                 created = True

@@ -110,15 +110,6 @@ class CompiledView:
                 f"unnest(_rows, recursive := true) "
                 f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
 
-    def ndjson_query(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
-        """:meth:`line_rows_query` over :meth:`ndjson_lines` numbered 1, 2, ..., in one statement.
-
-        The numbering keeps the whole scan on one thread; an engine can number the lines another
-        way (the row ids of a table filled in insertion order) and run the two parts separately.
-        """
-        return self.line_rows_query(
-            f"(SELECT ordinality AS _line, {self._line_text(prefilter)} AS _j FROM {_NDJSON_LINES} WITH ORDINALITY)")
-
     def _line_text(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None) -> str:
         """SQL over the reader's ``json`` column: the line's text when the line is needed, else NULL.
 

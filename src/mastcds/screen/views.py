@@ -61,7 +61,7 @@ def condition_filter() -> str:
 
 
 def screening_prefilters() -> dict[str, tuple[dict[str, tuple[str, ...]], ...]]:
-    """For each filtered view, text tests its filter implies (see ``CompiledView.ndjson_query``):
+    """For each filtered view, text tests its filter implies (see ``CompiledView.ndjson_lines``):
     alternatives, each {top-level element: strings one of which its JSON text must hold}, the
     strings being every code (or code prefix) the filter accepts. A coding whose code equals (or
     starts with) one of them has it verbatim in the JSON text unless the text uses a JSON escape
