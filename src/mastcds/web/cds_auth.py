@@ -9,7 +9,7 @@ symmetric (HMAC) algorithms SHALL NOT be used; services SHOULD allow-list
 ``iss`` and ``jku``. A token is refused when: the issuer is not allowed, the
 ``jku`` is not the one configured for it, the key is unknown, the signature,
 audience or expiry is wrong, a claim is missing, it lives longer than
-allowed, or its ``jti`` was already used (replay).
+allowed, it names ``crit`` extensions, or its ``jti`` was already used (replay).
 
 Settings (environment variables, read once into :class:`CdsSettings`):
 
