@@ -18,7 +18,7 @@ from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.rules.dosing_omalizumab import omalizumab_dose
 from mastcds.web.cds_auth import CdsSettings
-from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, cds_hooks_router
+from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, CardsResponse, cds_hooks_router
 from tests.fhir.loopback import loopback_fhir
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -92,6 +92,8 @@ def check_response(body: dict[str, Any]) -> list[dict[str, Any]]:
     assert set(body) <= {"cards", "systemActions"} and isinstance(body["cards"], list)
     for card in body["cards"]:
         check_card(card)
+    # the service builds cards as plain JSON: its own models of the specification must accept every one
+    assert CardsResponse.model_validate(body).model_dump(exclude_none=True) == {"cards": body["cards"]}
     return body["cards"]
 
 
@@ -291,7 +293,24 @@ def test_request_errors(api: TestClient) -> None:
     assert api.get("/cds-evaluations/not-a-token").status_code == 404
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"hook": "patient-view", "x": NaN}', b"\xff\xfe"])
+def test_an_invalid_hook_request_is_a_422_naming_each_element(api: TestClient) -> None:
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", json={"hook": "patient-view", "hookInstance": 7})
+    errors = {tuple(e["loc"]): e["type"] for e in response.json()["detail"]}
+    assert response.status_code == 422
+    assert errors == {("body", "hookInstance"): "string_type", ("body", "context"): "missing"}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_declared_json_is_a_415(api: TestClient, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = api.post(f"/cds-services/{PATIENT_VIEW}", content=json.dumps(patient_view({})), headers=headers)
+    assert response.status_code == 415 and "application/json" in response.json()["detail"]
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    assert api.post(f"/cds-services/{PATIENT_VIEW}", content=json.dumps(patient_view(prefetched(seed_resources()))),
+                    headers=charset).status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"hook": "patient-view", "x": NaN}', b"\xff\xfe", b""])
 def test_a_body_that_is_not_json_is_a_422_naming_the_json_error(api: TestClient, body: bytes) -> None:
     response = api.post(f"/cds-services/{PATIENT_VIEW}", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["detail"][0]["type"] == "json_invalid"

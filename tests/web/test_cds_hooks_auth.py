@@ -68,6 +68,12 @@ def test_missing_token_is_refused_unless_sandbox(api: TestClient) -> None:
     assert get(client(CdsSettings(sandbox=True)), None).status_code == 200
 
 
+def test_an_unauthenticated_call_is_refused_before_its_body_is_read(api: TestClient) -> None:
+    response = api.post("/cds-services/mastcds-patient-view", content=b"{not json",
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 401 and "missing bearer token" in response.json()["detail"]
+
+
 def test_expired_token(api: TestClient) -> None:
     response = get(api, token(lifetime=60, iat_shift=-3600))
     assert response.status_code == 401 and response.json()["detail"] == "token expired"
