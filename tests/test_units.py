@@ -43,3 +43,13 @@ def test_inexact_or_unknown_units_are_refused(test: str, unit: str) -> None:
     with pytest.raises(UnitError) as caught:
         to_canonical(test, 1.0, unit)
     assert unit in str(caught.value) and "accepted" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("ｍｇ/Ｌ", 2.1), (" mg / L ", 2.1), ("MG/DL", 21.0), ("µg/mL", 2.1), ("mcg/mL", 2.1), ("ng/mL", 0.0021)],
+)
+def test_spelling_variants_of_a_unit_convert_alike_every_time(unit: str, expected: float) -> None:
+    """Full-width (NFKC), spaces, case, µ/mcg: the same unit, on the first call and on later ones."""
+    for _ in range(2):
+        assert to_canonical("beta2_microglobulin", 2.1, unit) == pytest.approx(expected, rel=1e-12)

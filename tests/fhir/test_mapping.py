@@ -318,3 +318,70 @@ def test_arbitrary_resources_never_crash_the_import(resources: list[dict[str, An
     result = case_from_resources(resources, today="2024-01-01")
     if not result.problems:
         load_case(result.case)
+
+
+# ---------------------------------------------------------------- behaviours the import's look-up tables must keep
+
+def test_a_lab_code_anywhere_in_the_concept_wins_then_variant_then_pressure_then_finding() -> None:
+    """Kinds rank lab > KIT variant > blood pressure > finding, whatever the order of the codings."""
+    syncope = codes.EPISODE_FINDINGS["loss_of_consciousness"].coding()
+    condition = {"resourceType": "Condition", "id": "ana", "subject": {"reference": "Patient/p1"},
+                 "code": {"coding": [codes.ANAPHYLAXIS.coding()]}, "onsetDateTime": "2024-01-10"}
+    lab = _obs("t", "21582-2", 12, "ng/mL", "2023-05-01")
+    lab["code"]["coding"].insert(0, syncope)
+    lab["code"]["coding"].insert(0, codes.SYSTOLIC_BP.coding())
+    pressure = {"resourceType": "Observation", "id": "bp", "status": "final", "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [syncope, codes.SYSTOLIC_BP.coding()]}, "focus": [{"reference": "Condition/ana"}],
+                "valueQuantity": {"value": 70, "system": codes.UCUM, "code": "mm[Hg]"}}
+    variant = {"resourceType": "Observation", "id": "v", "status": "final", "subject": {"reference": "Patient/p1"},
+               "code": {"coding": [codes.SYSTOLIC_BP.coding(), syncope, codes.VARIANT_ASSESSMENT.coding()]},
+               "valueCodeableConcept": {"coding": [codes.PRESENT.coding()]}}
+    result = case_from_bundle(_bundle(PATIENT, condition, lab, pressure, variant))
+    assert [(r["test"], r["value"]) for r in result.case["lab_results"]] == [("tryptase", 12)]
+    assert result.case["episodes"] == [{"id": "ana", "date": "2024-01-10", "systolic_bp_mmhg": 70}]
+    assert result.unmapped == {f"Observation {codes.VARIANT_ASSESSMENT.code} gene None change None": 1}
+
+
+def test_the_first_lab_code_of_a_concept_names_the_test() -> None:
+    both = _obs("x", "718-7", 9.5, "g/dL")
+    both["code"]["coding"].append({"system": codes.LOINC, "code": "1751-7"})
+    result = case_from_bundle(_bundle(PATIENT, both))
+    assert result.case["lab_results"][0]["test"] == "hemoglobin"
+
+
+def test_current_values_per_test_from_interleaved_rows() -> None:
+    """Each current value: its own test's latest usable row on or before the evaluation date, ties last wins."""
+    result = case_from_resources([
+        PATIENT,
+        _obs("h1", "718-7", 12, "g/dL", "2023-05"),
+        _obs("t1", "21582-2", 20, "ug/L", "2023-05-02"),
+        _obs("h2", "718-7", 110, "g/L", "2023-05-31"),  # same latest day as h1: the later in the bundle wins
+        _obs("t2", "21582-2", 30, "ng/mL", "2023-06-01",
+             extension=[{"url": codes.EXT_SAMPLE_CONTEXT, "valueCode": "acute"}]),  # acute: never a current value
+        _obs("p1", "777-3", 250, "10^3/uL", "2023-04-01"),
+        _obs("p2", "777-3", 300, "10*9/L", "2024-02-01"),  # after the evaluation date
+        _obs("t3", "21582-2", 25, "ng/mL", "2023-01-01",
+             extension=[{"url": codes.EXT_SAMPLE_CONTEXT, "valueCode": "unknown"}]),  # tryptase: baseline only
+        _obs("w", "29463-7", 70000, "g", "2022"),
+        _obs("i", "19113-0", 40, "kU/L", None),  # undated: the current value itself
+        _obs("i2", "19113-0", 50, "kU/L", "2023-07-01"),
+    ], evaluation_date="2023-12-31")
+    assert result.case["labs"] == {"baseline_tryptase_ng_ml": 20.0, "ige_total_iu_ml": 40.0,
+                                   "hemoglobin_g_dl": 11.0, "platelets_10e9_l": 250.0}
+    assert result.case["patient"]["weight_kg"] == 70.0
+    assert [r["date"] for r in result.case["lab_results"]] == [
+        "2023-05", "2023-05-02", "2023-05-31", "2023-06-01", "2023-04-01", "2024-02-01", "2023-01-01", "2022", "2023-07-01"]
+
+
+def test_the_imported_case_shares_nothing_with_the_base_case() -> None:
+    base = {"schema": "mastcds-case/1", "patient": {"sex": "male", "age_years": 40},
+            "episodes": [{"id": "e1", "date": "2020-01-01", "urticaria": True}], "lab_results": [],
+            "molecular": {"kit_d816v": "not_detected"}}
+    kept = copy.deepcopy(base)
+    result = case_from_bundle(_bundle(PATIENT, _obs("t", "21582-2", 12, "ng/mL")), base_case=base)
+    result.case["patient"]["sex"] = "changed"
+    result.case["episodes"][0]["urticaria"] = False
+    result.case["molecular"]["kit_d816v"] = "detected"
+    assert base == kept
+    again = case_from_bundle(_bundle(PATIENT, _obs("t", "21582-2", 12, "ng/mL")))
+    assert again.case["patient"] == {"sex": "female", "birth_date": "1970-05-20"}
