@@ -9,6 +9,7 @@ silent approximation in a threshold test is worse than a clear error.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -35,8 +36,14 @@ class LabSpec:
     high: float
 
 
+@functools.lru_cache(maxsize=512)
 def _norm(unit: str) -> str:
-    """Spelling variants of one unit compare equal: µ/μ/u/mcg, ^ and *, case, spaces."""
+    """Spelling variants of one unit compare equal: µ/μ/u/mcg, ^ and *, case, spaces.
+
+    A pure function of a short unit string, called for every value read (the
+    FHIR import, case loading, screening): a bounded cache spares the NFKC
+    normalisation and the replacements for the few spellings a source uses.
+    """
     text = unicodedata.normalize("NFKC", unit).strip()
     text = text.replace("μ", "u").replace("µ", "u").replace("mcg", "ug")
     text = text.replace(" ", "").replace("^", "*").replace("[iu]", "iu").replace("[IU]", "IU")
