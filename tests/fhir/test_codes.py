@@ -111,3 +111,26 @@ def test_is_omalizumab_by_code_or_name() -> None:
     assert codes.is_omalizumab({"coding": [{"system": "urn:local", "code": "9", "display": "Omalizumab inj"}]})
     assert not codes.is_omalizumab({"text": "Amoxicillin 500 mg"})
     assert not codes.is_omalizumab(None)
+
+
+def test_observation_kind_table_holds_every_read_code_once() -> None:
+    expected = len(codes.LAB_TESTS) + 1 + 2 + len(codes.EPISODE_FINDINGS)  # labs, variant, pressures, findings
+    assert len(codes._OBSERVATION_BY_CODE) == expected  # no code read as two kinds
+
+
+@pytest.mark.parametrize(
+    "codings, expected",
+    [
+        ([codes.EPISODE_FINDINGS["urticaria"].coding(), codes.LAB_TESTS["albumin"].coding()], ("lab", "albumin")),
+        ([codes.BP_PANEL.coding(), codes.VARIANT_ASSESSMENT.coding()], ("kit-variant", codes.VARIANT_ASSESSMENT.code)),
+        ([codes.EPISODE_FINDINGS["pruritus"].coding(), codes.BP_PANEL.coding(), codes.SYSTOLIC_BP.coding()],
+         ("blood-pressure", codes.BP_PANEL.code)),
+        ([{"system": codes.LOINC, "code": "4548-4"}, codes.EPISODE_FINDINGS["angioedema"].coding()], ("finding", "angioedema")),
+        ([{"system": codes.SNOMED, "code": "21582-2"}], None),
+        ([], None),
+    ],
+)
+def test_observation_kind_ranks_lab_variant_pressure_finding(codings: list, expected: tuple | None) -> None:
+    assert codes.observation_kind(codings) == expected
+    if expected is not None and expected[0] == "lab":
+        assert codes.lab_test_for(codings) == expected[1]

@@ -316,7 +316,7 @@ _AUTOINJECTOR_WORDS = ("auto-injector", "autoinjector", "auto injector", "pen", 
 # ---------------------------------------------------------------- look-ups
 def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     """The codings of a CodeableConcept (none for a missing or malformed one)."""
-    if not isinstance(concept, (dict, Mapping)):
+    if concept is None or not isinstance(concept, (dict, Mapping)):  # an absent element decided before the Mapping ABC check
         return []
     codings = concept.get("coding")
     return [c for c in codings if isinstance(c, (dict, Mapping))] if isinstance(codings, list) else []
@@ -324,6 +324,20 @@ def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 _LAB_BY_CODE = {(code.system, code.code): test for test, code in LAB_TESTS.items()}
 _FINDING_BY_CODE = {(code.system, code.code): name for name, code in EPISODE_FINDINGS.items()}
+
+ObservationKind = Literal["lab", "kit-variant", "blood-pressure", "finding"]
+# Every Observation code the FHIR import reads, with its kind and a detail (the
+# case's lab test, the code itself, the case's episode field). The kinds rank
+# in this order: one lab code anywhere in a concept makes it a lab result, else
+# a variant assessment, else a blood pressure, else a finding.
+_OBSERVATION_RANK: dict[ObservationKind, int] = {"lab": 0, "kit-variant": 1, "blood-pressure": 2, "finding": 3}
+_OBSERVATION_BY_CODE: dict[tuple[str, str], tuple[ObservationKind, str]] = {
+    **{key: ("lab", test) for key, test in _LAB_BY_CODE.items()},
+    (VARIANT_ASSESSMENT.system, VARIANT_ASSESSMENT.code): ("kit-variant", VARIANT_ASSESSMENT.code),
+    (SYSTOLIC_BP.system, SYSTOLIC_BP.code): ("blood-pressure", SYSTOLIC_BP.code),
+    (BP_PANEL.system, BP_PANEL.code): ("blood-pressure", BP_PANEL.code),
+    **{key: ("finding", name) for key, name in _FINDING_BY_CODE.items()},
+}
 
 
 def lab_test_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
@@ -342,6 +356,25 @@ def episode_finding_for(codings: Iterable[Mapping[str, Any]]) -> str | None:
         if name is not None:
             return name
     return None
+
+
+def observation_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ObservationKind, str] | None:
+    """What an Observation's code means to mastcds, with a detail, or None when it means nothing.
+
+    ``("lab", test)`` a lab value; ``("kit-variant", code)`` a KIT variant
+    assessment; ``("blood-pressure", code)`` a systolic pressure or a panel
+    holding one; ``("finding", field)`` an episode finding. The highest-ranked
+    kind among the codings wins (lab, kit-variant, blood-pressure, finding),
+    and within a kind the first coding.
+    """
+    best: tuple[ObservationKind, str] | None = None
+    for coding in codings:
+        found = _OBSERVATION_BY_CODE.get((coding.get("system"), coding.get("code")))
+        if found is not None and (best is None or _OBSERVATION_RANK[found[0]] < _OBSERVATION_RANK[best[0]]):
+            best = found
+            if found[0] == "lab":
+                break  # nothing ranks above a lab code
+    return best
 
 
 def _icd_starts(coding: Mapping[str, Any], prefixes: Iterable[str]) -> bool:

@@ -114,7 +114,11 @@ def _map(value: Any) -> Mapping[str, Any]:
 
 
 def _ref(value: Any) -> str | None:
-    return value.get("reference") if isinstance(value, (dict, Mapping)) and isinstance(value.get("reference"), str) else None
+    """The reference of a Reference element, or None when it is absent or malformed."""
+    if value is None:  # absent, the common case: decided before the Mapping ABC check
+        return None
+    reference = value.get("reference") if isinstance(value, (dict, Mapping)) else None
+    return reference if isinstance(reference, str) else None
 
 
 class _Importer:
@@ -122,7 +126,9 @@ class _Importer:
         self.out = FhirImport(case={})
         self.resources = resources
         self.by_ref: dict[str, dict[str, Any]] = {}
+        self.by_type: dict[Any, list[dict[str, Any]]] = {}  # resourceType -> its resources, in document order
         for r in resources:
+            self.by_type.setdefault(r.get("resourceType"), []).append(r)
             if isinstance(r.get("id"), str):
                 self.by_ref[f"{r['resourceType']}/{r['id']}"] = r
             if "__fullUrl" in r:
@@ -139,13 +145,14 @@ class _Importer:
     def resolve(self, reference: str | None) -> dict[str, Any] | None:
         if reference is None:
             return None
-        if reference in self.by_ref:
-            return self.by_ref[reference]
+        found = self.by_ref.get(reference)
+        if found is not None:
+            return found
         tail = "/".join(reference.rstrip("/").split("/")[-2:])  # absolute URL -> Type/id
         return self.by_ref.get(tail)
 
     def _pick_patient(self, patient_id: str | None) -> dict[str, Any] | None:
-        patients = [r for r in self.resources if r.get("resourceType") == "Patient"]
+        patients = self.by_type.get("Patient", [])
         if patient_id is not None:
             chosen = [p for p in patients if p.get("id") == patient_id]
             if not chosen:
@@ -172,6 +179,8 @@ class _Importer:
             self.out.notes.append(f"{_where(resource)}: status {status}, not used")
             return True
         meta = resource.get("meta")
+        if meta is None:
+            return False
         tags = meta.get("tag") if isinstance(meta, (dict, Mapping)) else None
         if isinstance(tags, list) and any(isinstance(t, (dict, Mapping)) and t.get("system") == COMPUTED_TAG["system"] for t in tags):
             return True  # mastcds's own evaluation output, not a finding
@@ -194,8 +203,8 @@ class _Importer:
 
     # ---------------------------------------------------------------- conditions
     def conditions(self, case: dict[str, Any]) -> None:
-        for resource in self.resources:
-            if resource.get("resourceType") != "Condition" or not self.belongs(resource) or self.skipped(resource):
+        for resource in self.by_type.get("Condition", []):
+            if not self.belongs(resource) or self.skipped(resource):
                 continue
             verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
             if verification & {"entered-in-error", "refuted"}:
@@ -257,12 +266,14 @@ class _Importer:
         return None
 
     # ---------------------------------------------------------------- observations
-    def quantity(self, resource: Mapping[str, Any], element: str, quantity: Any, test: str) -> tuple[float, str] | None:
-        """(value, unit) of a Quantity convertible for ``test``, or None after recording the problem."""
-        if not isinstance(quantity, (dict, Mapping)) or not isinstance(quantity.get("value"), (int, float)) or isinstance(quantity.get("value"), bool):
+    def quantity(self, resource: Mapping[str, Any], element: str, quantity: Any,
+                 test: str) -> tuple[float, str, float] | None:
+        """(value, unit, value in the canonical unit) of a Quantity convertible for ``test``, or None after recording the problem."""
+        number = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
+        if not isinstance(number, (int, float)) or isinstance(number, bool):
             self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
             return None
-        value = float(quantity["value"])
+        value = float(number)
         unit = quantity.get("code") if quantity.get("system") == codes.UCUM else None
         unit = unit or quantity.get("unit")
         if not isinstance(unit, str) or not unit:
@@ -278,26 +289,28 @@ class _Importer:
             self.problem(resource, f"{element}.value", value,
                          f"{test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}")
             return None
-        return value, unit
+        return value, unit, canonical
 
     def observations(self, case: dict[str, Any]) -> None:
         rows: list[dict[str, Any]] = []
         undated: dict[str, float | None] = {}
-        for resource in self.resources:
-            if resource.get("resourceType") != "Observation" or not self.belongs(resource) or self.skipped(resource):
+        for resource in self.by_type.get("Observation", []):
+            if not self.belongs(resource) or self.skipped(resource):
                 continue
             codings = codes.codings_of(resource.get("code"))
-            test = codes.lab_test_for(codings)
-            if test is not None:
-                self.lab(resource, test, case, rows, undated)
-            elif any(codes.VARIANT_ASSESSMENT.matches(c) for c in codings):
-                self.kit_variant(resource, case)
-            elif any(codes.SYSTOLIC_BP.matches(c) or codes.BP_PANEL.matches(c) for c in codings):
-                self.systolic_bp(resource, codings)
-            elif (finding := codes.episode_finding_for(codings)) is not None:
-                self.finding(resource, finding)
-            else:
+            kind = codes.observation_kind(codings)
+            if kind is None:
                 self.out.unmapped[f"Observation {_code_label(resource.get('code'))}"] += 1
+                continue
+            what, detail = kind
+            if what == "lab":
+                self.lab(resource, detail, case, rows, undated)
+            elif what == "kit-variant":
+                self.kit_variant(resource, case)
+            elif what == "blood-pressure":
+                self.systolic_bp(resource, codings)
+            else:
+                self.finding(resource, detail)
         self.current_values(case, rows, undated)
         if rows:
             case["lab_results"] = rows
@@ -319,8 +332,7 @@ class _Importer:
         read = self.quantity(resource, "valueQuantity", resource.get("valueQuantity"), test)
         if read is None:
             return
-        value, unit = read
-        canonical = to_canonical(test, value, unit)
+        value, unit, canonical = read
         date = effective_date(resource)
         episode = self.linked_episode(resource)
         context = self.sample_context(resource)
@@ -360,19 +372,22 @@ class _Importer:
         return "baseline"
 
     def current_values(self, case: dict[str, Any], rows: list[dict[str, Any]], undated: dict[str, float | None]) -> None:
+        rows_of: dict[str, list[dict[str, Any]]] = {}  # test -> its rows, in document order
+        for row in rows:
+            rows_of.setdefault(row["test"], []).append(row)
         labs: dict[str, Any] = {}
         for test, name in _LAB_FIELDS.items():
             if test in undated:
                 labs[name] = undated[test]
                 continue
-            row = current_row(usable_rows(test, rows), self.evaluation_date)
+            row = current_row(usable_rows(test, rows_of.get(test, [])), self.evaluation_date)
             if row is not None:
                 labs[name] = to_canonical(test, row["value"], row["unit"])
         if labs:
             case["labs"] = labs
         weight = undated.get("weight")
         if "weight" not in undated:
-            row = current_row(usable_rows("weight", rows), self.evaluation_date)
+            row = current_row(usable_rows("weight", rows_of.get("weight", [])), self.evaluation_date)
             weight = None if row is None else to_canonical("weight", row["value"], row["unit"])
         if weight is not None:
             case.setdefault("patient", {})["weight_kg"] = weight
@@ -400,7 +415,7 @@ class _Importer:
                     self.out.problems.pop()
                     vaf = round(float(component["valueQuantity"]["value"]) * 100, 10)
                 elif read is not None:
-                    vaf = to_canonical("kit_d816v_vaf", *read)
+                    vaf = read[2]
         short = (change or "").split(":")[-1]
         if gene != codes.KIT_GENE.code or short not in (codes.KIT_D816V_PROTEIN_CHANGE, "p.D816V"):
             self.out.unmapped[f"Observation {codes.VARIANT_ASSESSMENT.code} gene {gene} change {change}"] += 1
@@ -580,9 +595,11 @@ def dosage_interval(dosage: Mapping[str, Any]) -> str | None:
     return text if isinstance(text, str) and text else None
 
 
-def _overlay(base: dict[str, Any], fhir: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """The case document with the FHIR values laid over it (FHIR wins; each replaced value is noted)."""
-    merged = copy.deepcopy(base)
+def _overlay(merged: dict[str, Any], fhir: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """The case document with the FHIR values laid over it (FHIR wins; each replaced value is noted).
+
+    ``merged`` is changed in place: the caller passes a document of its own.
+    """
     for key, value in fhir.items():
         if key == "episodes":
             by_id = {e.get("id"): e for e in merged.get("episodes", []) if isinstance(e, dict)}
@@ -641,7 +658,8 @@ def case_from_resources(
     if "molecular" in fhir:
         fhir["molecular"].pop("_date", None)
     out = importer.out
-    base = dict(base_case) if base_case is not None else {"schema": CASE_SCHEMA_ID, "patient": {}}
+    # a copy of the caller's base (nothing of the returned case is shared with it), or a new one
+    base = copy.deepcopy(dict(base_case)) if base_case is not None else {"schema": CASE_SCHEMA_ID, "patient": {}}
     if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
         base["id"] = importer.patient["id"]
         for identifier in _list(importer.patient.get("identifier")):
