@@ -177,3 +177,46 @@ def test_leap_day_is_a_real_date() -> None:
 
 def test_first_and_last_accepted_years() -> None:
     load_case({"patient": {"birth_date": "1900-01-01"}, "evaluation_date": "2100-12-31"})
+
+
+def test_an_impossible_treatment_date_is_reported_alone_not_also_as_end_before_start() -> None:
+    for start, end, path in [("2012-13", "2011", "treatments[0].start_date"), ("2012-01", "2011-02-30", "treatments[0].end_date")]:
+        with pytest.raises(CaseError) as caught:
+            load_case({"patient": {}, "treatments": [{"drug": "omalizumab", "start_date": start, "end_date": end}]})
+        assert [p.path for p in caught.value.problems] == [path]
+
+
+def test_end_before_start_is_judged_per_treatment() -> None:
+    treatments = [{"drug": "omalizumab", "start_date": "2012", "end_date": "1899"}] + [
+        {"drug": "omalizumab", "start_date": "2012-01", "end_date": "2012"} for _ in range(9)
+    ] + [{"drug": "omalizumab", "start_date": "2012-01", "end_date": "2011-12-31"}]
+    treatments[1] = {"drug": "omalizumab", "start_date": "2012-02", "end_date": "2012-01"}
+    with pytest.raises(CaseError) as caught:
+        load_case({"patient": {}, "treatments": treatments})
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("treatments[0].end_date", "year must be 1900-2100"),
+        ("treatments[1].end_date", "end date is before the start date 2012-02"),
+        ("treatments[10].end_date", "end date is before the start date 2012-01"),
+    ]
+
+
+def test_date_problems_come_in_document_order_with_their_messages() -> None:
+    document = {
+        "patient": {"birth_date": "2011-02-29"},
+        "evaluation_date": "1899",
+        "bone_marrow": {"biopsy_date": "2012-00"},
+        "episodes": [{"id": "a", "date": "2101-01-01"}, {"id": "a", "date": "2012-04-31"}],
+        "lab_results": [{"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2012-02-30", "episode_id": "b"}],
+    }
+    with pytest.raises(CaseError) as caught:
+        load_case(document)
+    assert [(p.path, p.value, p.message) for p in caught.value.problems] == [
+        ("evaluation_date", "1899", "year must be 1900-2100"),
+        ("patient.birth_date", "2011-02-29", "day must be 01-28 in that month"),
+        ("bone_marrow.biopsy_date", "2012-00", "month must be 01-12"),
+        ("episodes[0].date", "2101-01-01", "year must be 1900-2100"),
+        ("episodes[1].date", "2012-04-31", "day must be 01-30 in that month"),
+        ("episodes[1].id", "a", "episode ids must be unique"),
+        ("lab_results[0].date", "2012-02-30", "day must be 01-29 in that month"),
+        ("lab_results[0].episode_id", "b", "no episode in this case has that id"),
+    ]

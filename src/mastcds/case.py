@@ -316,32 +316,37 @@ EARLIEST_YEAR = 1900
 LATEST_YEAR = 2100
 
 
-def _check_date(path: str, text: str | None, problems: list[Problem]) -> None:
+def _check_date(path: str, text: str | None, problems: list[Problem]) -> bool:
+    """Whether an absent date or one matching DatePattern is a real calendar date; if not, a problem says why."""
     if text is None:
-        return
-    parts = [int(p) for p in text.split("-")]
-    year = parts[0]
+        return True
+    parts = text.split("-")
+    year = int(parts[0])
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         problems.append(Problem(path, text, f"year must be {EARLIEST_YEAR}-{LATEST_YEAR}"))
-        return
-    if len(parts) >= 2 and not 1 <= parts[1] <= 12:
-        problems.append(Problem(path, text, "month must be 01-12"))
-        return
-    if len(parts) == 3:
-        last = calendar.monthrange(year, parts[1])[1]
-        if not 1 <= parts[2] <= last:
-            problems.append(Problem(path, text, f"day must be 01-{last:02d} in that month"))
+        return False
+    if len(parts) >= 2:
+        month = int(parts[1])
+        if not 1 <= month <= 12:
+            problems.append(Problem(path, text, "month must be 01-12"))
+            return False
+        if len(parts) == 3:
+            last = calendar.monthrange(year, month)[1]
+            if not 1 <= int(parts[2]) <= last:
+                problems.append(Problem(path, text, f"day must be 01-{last:02d} in that month"))
+                return False
+    return True
 
 
 def date_key(text: str) -> tuple[int, int, int]:
     """A partial date's earliest possible day, for ordering (2011 → 2011-01-01)."""
-    parts = [int(p) for p in text.split("-")] + [1, 1]
+    parts = list(map(int, text.split("-"))) + [1, 1]
     return parts[0], parts[1], parts[2]
 
 
 def date_key_latest(text: str) -> tuple[int, int, int]:
     """A partial date's latest possible day (2011 → 2011-12-31)."""
-    parts = [int(p) for p in text.split("-")]
+    parts = list(map(int, text.split("-")))
     year = parts[0]
     month = parts[1] if len(parts) > 1 else 12
     day = parts[2] if len(parts) > 2 else calendar.monthrange(year, month)[1]
@@ -390,11 +395,12 @@ def _semantic_problems(case: Case) -> list[Problem]:
             )
     for i, treatment in enumerate(case.treatments):
         path = f"treatments[{i}]"
-        _check_date(f"{path}.start_date", treatment.start_date, problems)
-        _check_date(f"{path}.end_date", treatment.end_date, problems)
+        start_valid = _check_date(f"{path}.start_date", treatment.start_date, problems)
+        end_valid = _check_date(f"{path}.end_date", treatment.end_date, problems)
         if (
             treatment.end_date is not None
-            and not any(p.path.startswith(path) for p in problems)
+            and start_valid
+            and end_valid
             and date_key_latest(treatment.end_date) < date_key(treatment.start_date)
         ):
             problems.append(
