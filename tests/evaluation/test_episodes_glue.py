@@ -275,3 +275,63 @@ def test_any_valid_case_gives_well_formed_sections(document: dict[str, Any]) -> 
     assert out["mcas"]["status"] in statuses and out["mcas"]["variant"] in (None, "primary", "secondary", "idiopathic")
     assert all(isinstance(w, str) and w for w in warnings)
     json.dumps(out)
+
+
+# ---------------------------------------------------------------- pinned details of the sections
+
+
+@pytest.mark.parametrize(
+    ("episodes", "skin", "syncope"),
+    [
+        ([{}, {"angioedema": True}], True, None),  # present in a later episode outweighs an unknown earlier one
+        ([{"urticaria": True, "angioedema": None, "presyncope": None, "loss_of_consciousness": True}], True, True),
+        ([{"presyncope": False}], None, None),
+        ([{"urticaria": None, "angioedema": False, "presyncope": False, "loss_of_consciousness": False}] * 2, None, False),
+        ([{"urticaria": False, "angioedema": False}] * 3, False, None),
+    ],
+)
+def test_rema_items_kleene_details(episodes, skin, syncope) -> None:
+    case = load_case({"patient": {}, "episodes": episodes})
+    assert glue.rema_items(case) == (skin, syncope)
+
+
+def test_linked_acute_values_are_sorted_out_per_episode() -> None:
+    document = seed(lab_results=[
+        {"test": "tryptase", "value": 70, "unit": "ng/mL", "date": "2010", "context": "acute", "episode_id": "e2"},
+        {"test": "tryptase", "value": 90, "unit": "ng/mL", "date": "2010", "context": "acute", "episode_id": "e2"},
+        {"test": "tryptase", "value": 99, "unit": "ng/mL", "date": "2010", "context": "baseline", "episode_id": "e1"},
+        {"test": "tryptase", "value": 98, "unit": "ng/mL", "date": "2010", "context": "acute"},
+        {"test": "tryptase", "value": 40, "unit": "ug/L", "date": "2010", "context": "acute", "episode_id": "e3"},
+        {"test": "ige_total", "value": 97, "unit": "IU/mL", "date": "2010", "context": "acute", "episode_id": "e1"},
+    ])
+    document["episodes"][2].update(acute_tryptase_ng_ml=66, acute_tryptase_minutes_after_onset=45)
+    document["lab_results"].append(
+        {"test": "tryptase", "value": 64, "unit": "ng/mL", "date": "2011", "context": "acute", "episode_id": "e4"}
+    )
+    out, warnings = sections(document)
+    rows = [(r["episode_id"], r["acute_ng_ml"], r["acute_source"], r["minutes_after_onset"], r["status"]) for r in out["tryptase"]["episodes"]]
+    assert rows == [
+        ("e1", None, None, None, "unknown"),
+        ("e2", 90, "lab_results", None, "met"),
+        ("e3", 66, "episode field", 45, "met"),
+        ("e4", 64, "lab_results", None, "met"),
+    ]
+    assert warnings == [
+        "Episode e2: the acute tryptase has no sampling time; the 20% + 2 rule was applied without checking the 30 min to 4 h window.",
+        "Episode e3 has an acute tryptase both on the episode and in lab_results; the episode's value was used.",
+        "Episode e4: the acute tryptase has no sampling time; the 20% + 2 rule was applied without checking the 30 min to 4 h window.",
+        "REMA was derived in patients WITHOUT skin lesions of mastocytosis; this patient has skin lesions "
+        "(maculopapular unspecified), so the score is shown for information only.",
+    ]
+    assert [r["threshold_ng_ml"] for r in out["tryptase"]["episodes"]] == [63.08] * 4
+
+
+def test_an_unchecked_negative_baseline_is_refused_only_when_an_episode_needs_the_threshold() -> None:
+    from mastcds.case import Case
+
+    lab = {"test": "tryptase", "value": -5, "unit": "ng/mL", "date": "2010", "context": "baseline"}
+    case = Case.model_validate({"patient": {}, "lab_results": [lab]})  # load_case would refuse the value
+    assert glue.tryptase(case, [])["baseline_ng_ml"] == -5
+    case = Case.model_validate({"patient": {}, "lab_results": [lab], "episodes": [{}]})
+    with pytest.raises(ValueError, match="baseline tryptase must be >= 0"):
+        glue.tryptase(case, [])

@@ -122,3 +122,60 @@ def test_range_is_exactly_the_span_of_the_completions(sex, skin, syncope, trypta
     verdicts = {s >= REMA_CLONAL_CUTOFF for s in scores}
     assert result.clonal_likely == (verdicts.pop() if len(verdicts) == 1 else None)
     assert -4 <= result.min <= result.max <= 7
+
+
+SOURCE_TEXT = (
+    "REMA score (Álvarez-Twose et al., J Allergy Clin Immunol 2010;125:1269-78; points as commonly quoted, unverified)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "items"),
+    [
+        (
+            ("male", False, True, 30),
+            [
+                ("rema.male_sex", "met", "Male: +1 point."),
+                ("rema.no_urticaria_angioedema", "met", "No urticaria or angioedema in the episodes: +1 point."),
+                ("rema.presyncope_syncope", "met", "Presyncope or syncope in an episode: +3 points."),
+                ("rema.baseline_tryptase_over_25", "met", "Baseline tryptase 30 ng/mL > 25: +2 points."),
+            ],
+        ),
+        (
+            ("female", True, False, 14.5),
+            [
+                ("rema.male_sex", "not_met", "Female: -1 point."),
+                ("rema.no_urticaria_angioedema", "not_met", "Urticaria or angioedema in an episode: -2 points."),
+                ("rema.presyncope_syncope", "not_met", "No presyncope or syncope in the episodes: +0 points."),
+                ("rema.baseline_tryptase_over_25", "not_met", "Baseline tryptase 14.5 ng/mL < 15: -1 point."),
+            ],
+        ),
+        (
+            (None, None, None, None),
+            [
+                ("rema.male_sex", "unknown", "Sex not recorded: between -1 and +1 points."),
+                ("rema.no_urticaria_angioedema", "unknown", "Urticaria/angioedema not recorded for every episode: between -2 and +1 points."),
+                ("rema.presyncope_syncope", "unknown", "Presyncope/syncope not recorded for every episode: between +0 and +3 points."),
+                ("rema.baseline_tryptase_over_25", "unknown", "Baseline tryptase not recorded: between -1 and +2 points."),
+            ],
+        ),
+        (
+            ("male", None, True, 25),
+            [
+                ("rema.male_sex", "met", "Male: +1 point."),
+                ("rema.no_urticaria_angioedema", "unknown", "Urticaria/angioedema not recorded for every episode: between -2 and +1 points."),
+                ("rema.presyncope_syncope", "met", "Presyncope or syncope in an episode: +3 points."),
+                ("rema.baseline_tryptase_over_25", "not_met", "Baseline tryptase 25 ng/mL within 15-25: +0 points."),
+            ],
+        ),
+    ],
+)
+def test_item_reasons_word_for_word(args: tuple, items: list) -> None:
+    result = rema_score(*args)
+    assert [(item.id, item.status.value, item.reason) for item in result.items] == items
+    assert all(item.source == SOURCE_TEXT for item in result.items)
+
+
+def test_results_do_not_share_their_item_lists() -> None:
+    first, second = rema_score("male", False, True, 30), rema_score("male", False, True, 30)
+    assert first.items == second.items and first.items is not second.items

@@ -138,3 +138,49 @@ def test_timing_never_turns_a_positive_into_anything_else(acute: float, baseline
         assert rise_meets_20_plus_2(acute, baseline, minutes).status is MET
     else:
         assert rise_meets_20_plus_2(acute, baseline, minutes).status in (NOT_MET, UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("acute", "baseline", "reason"),
+    [
+        (None, 10, "No acute tryptase: the rise cannot be assessed."),
+        (10, None, "No baseline tryptase: the rise cannot be assessed."),
+        (None, None, "No acute and baseline tryptase: the rise cannot be assessed."),
+        (None, -1, "No acute tryptase: the rise cannot be assessed."),  # nothing to compare, so nothing is checked
+    ],
+)
+def test_missing_values_reasons_word_for_word(acute: float | None, baseline: float | None, reason: str) -> None:
+    for minutes in (None, 60, 300):
+        result = rise_meets_20_plus_2(acute, baseline, minutes)
+        assert (result.id, result.status, result.reason) == ("tryptase.20_plus_2", UNKNOWN, reason)
+        assert result.source.startswith("MCAS consensus criterion B, 20% + 2 formula")
+
+
+@pytest.mark.parametrize(
+    ("acute", "baseline", "minutes", "status", "reason"),
+    [
+        (63.08, 50.9, 60, NOT_MET,
+         "acute 63.08 ng/mL vs threshold 1.2 x 50.9 + 2 = 63.08 ng/mL: exactly at the threshold; the consensus requires "
+         "'>' (not met), the NIH wording '>=' would count it. Drawn 60 min after onset (within 30 min to 4 h)."),
+        (80, 50.9, None, MET,
+         "acute 80 ng/mL vs threshold 1.2 x 50.9 + 2 = 63.08 ng/mL: above. "
+         "Sampling time not recorded: the 30 min to 4 h window was not checked."),
+        (12, 10, 241, UNKNOWN,
+         "acute 12 ng/mL vs threshold 1.2 x 10 + 2 = 14 ng/mL: not above. "
+         "Drawn 241 min after onset (after 4 h): the peak may have been missed."),
+        (0.1, 0, 10, UNKNOWN,
+         "acute 0.1 ng/mL vs threshold 1.2 x 0 + 2 = 2 ng/mL: not above. "
+         "Drawn 10 min after onset (before 30 min): drawn before the expected rise."),
+        (1e22, 1e-7, 300, MET,
+         "acute 10000000000000000000000 ng/mL vs threshold 1.2 x 0.0000001 + 2 = 2.00000012 ng/mL: above. "
+         "Drawn 300 min after onset (after 4 h): still high, so the rise is shown."),
+    ],
+)
+def test_comparison_reasons_word_for_word(acute: float, baseline: float, minutes: float | None, status: object, reason: str) -> None:
+    result = rise_meets_20_plus_2(acute, baseline, minutes)
+    assert (result.status, result.reason) == (status, reason)
+
+
+def test_threshold_of_tiny_and_huge_baselines_is_exact() -> None:
+    assert event_threshold_ng_ml(1e-7) == 2.00000012
+    assert event_threshold_ng_ml(123456.789) == 148150.1468
