@@ -56,14 +56,19 @@ def _text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _threshold(baseline_ng_ml: float) -> Decimal:
-    return exact(EVENT_FACTOR) * exact(baseline_ng_ml) + exact(EVENT_ADDEND_NG_ML)
+# The formula's constants as written (see :func:`exact`), converted once
+_EXACT_EVENT_FACTOR = exact(EVENT_FACTOR)
+_EXACT_EVENT_ADDEND_NG_ML = exact(EVENT_ADDEND_NG_ML)
+
+
+def _threshold(baseline: Decimal) -> Decimal:
+    return _EXACT_EVENT_FACTOR * baseline + _EXACT_EVENT_ADDEND_NG_ML
 
 
 def event_threshold_ng_ml(baseline_ng_ml: float) -> float:
     """1.2 x baseline + 2, computed on the numbers as written (50.9 gives 63.08)."""
     _check("baseline tryptase", baseline_ng_ml)
-    return float(_threshold(baseline_ng_ml))
+    return float(_threshold(exact(baseline_ng_ml)))
 
 
 def nih_ratio(acute_ng_ml: float | None, baseline_ng_ml: float | None) -> float | None:
@@ -73,22 +78,34 @@ def nih_ratio(acute_ng_ml: float | None, baseline_ng_ml: float | None) -> float 
     return acute_ng_ml / baseline_ng_ml
 
 
+_CRITERION_ID = "tryptase.20_plus_2"
+
+
+def _not_assessable(missing: str) -> Criterion:
+    return Criterion(_CRITERION_ID, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", SOURCE)
+
+
+# Without both values there is nothing to compare: the same three answers every time (a Criterion is immutable)
+_NO_ACUTE = _not_assessable("acute")
+_NO_BASELINE = _not_assessable("baseline")
+_NO_ACUTE_AND_BASELINE = _not_assessable("acute and baseline")
+
+
 def rise_meets_20_plus_2(
     acute_ng_ml: float | None, baseline_ng_ml: float | None, minutes_after_onset: float | None = None
 ) -> Criterion:
     """Whether the event tryptase exceeds 1.2 x baseline + 2 ng/mL, in three values."""
-    ident = "tryptase.20_plus_2"
-    if baseline_ng_ml is None or acute_ng_ml is None:
-        missing = " and ".join(
-            name for name, value in (("acute", acute_ng_ml), ("baseline", baseline_ng_ml)) if value is None
-        )
-        return Criterion(ident, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", SOURCE)
+    if acute_ng_ml is None:
+        return _NO_ACUTE_AND_BASELINE if baseline_ng_ml is None else _NO_ACUTE
+    if baseline_ng_ml is None:
+        return _NO_BASELINE
     _check("acute tryptase", acute_ng_ml)
     _check("baseline tryptase", baseline_ng_ml)
-    threshold = _threshold(baseline_ng_ml)
+    baseline = exact(baseline_ng_ml)
+    threshold = _threshold(baseline)
     acute = exact(acute_ng_ml)
     comparison = (
-        f"acute {_text(acute)} ng/mL vs threshold 1.2 x {_text(exact(baseline_ng_ml))} + 2 = "
+        f"acute {_text(acute)} ng/mL vs threshold 1.2 x {_text(baseline)} + 2 = "
         f"{_text(threshold)} ng/mL"
     )
     if acute > threshold:
@@ -116,4 +133,4 @@ def rise_meets_20_plus_2(
             words += f" Drawn {fmt(minutes_after_onset)} min after onset (before 30 min): drawn before the expected rise."
     else:
         words += f" Drawn {fmt(minutes_after_onset)} min after onset (within 30 min to 4 h)."
-    return Criterion(ident, verdict, words, SOURCE)
+    return Criterion(_CRITERION_ID, verdict, words, SOURCE)
