@@ -61,42 +61,61 @@ def _item(ident: str, status: Status, points: tuple[int, ...], words: str) -> tu
     return Criterion(ident, status, f"{words}: {shown}.", SOURCE), points
 
 
+# Sex and the two episode items take a few fixed values: their criteria are
+# worked out once here (a Criterion is immutable) and handed out by the functions below.
+_MALE = _item("rema.male_sex", MET, (MALE_POINTS,), "Male")
+_FEMALE = _item("rema.male_sex", NOT_MET, (FEMALE_POINTS,), "Female")
+_SEX_UNKNOWN = _item("rema.male_sex", UNKNOWN, (MALE_POINTS, FEMALE_POINTS), "Sex not recorded")
+
+_SKIN_ID = "rema.no_urticaria_angioedema"
+_NO_URTICARIA_ANGIOEDEMA = _item(
+    _SKIN_ID, MET, (NO_URTICARIA_ANGIOEDEMA_POINTS,), "No urticaria or angioedema in the episodes"
+)
+_URTICARIA_ANGIOEDEMA = _item(_SKIN_ID, NOT_MET, (URTICARIA_ANGIOEDEMA_POINTS,), "Urticaria or angioedema in an episode")
+_SKIN_UNKNOWN = _item(
+    _SKIN_ID,
+    UNKNOWN,
+    (NO_URTICARIA_ANGIOEDEMA_POINTS, URTICARIA_ANGIOEDEMA_POINTS),
+    "Urticaria/angioedema not recorded for every episode",
+)
+
+_SYNCOPE_ID = "rema.presyncope_syncope"
+_PRESYNCOPE_SYNCOPE = _item(_SYNCOPE_ID, MET, (PRESYNCOPE_SYNCOPE_POINTS,), "Presyncope or syncope in an episode")
+_NO_PRESYNCOPE_SYNCOPE = _item(
+    _SYNCOPE_ID, NOT_MET, (NO_PRESYNCOPE_SYNCOPE_POINTS,), "No presyncope or syncope in the episodes"
+)
+_SYNCOPE_UNKNOWN = _item(
+    _SYNCOPE_ID,
+    UNKNOWN,
+    (PRESYNCOPE_SYNCOPE_POINTS, NO_PRESYNCOPE_SYNCOPE_POINTS),
+    "Presyncope/syncope not recorded for every episode",
+)
+
+
 def _sex(sex: str | None) -> tuple[Criterion, tuple[int, ...]]:
     if sex == "male":
-        return _item("rema.male_sex", MET, (MALE_POINTS,), "Male")
+        return _MALE
     if sex == "female":
-        return _item("rema.male_sex", NOT_MET, (FEMALE_POINTS,), "Female")
+        return _FEMALE
     if sex is None:
-        return _item("rema.male_sex", UNKNOWN, (MALE_POINTS, FEMALE_POINTS), "Sex not recorded")
+        return _SEX_UNKNOWN
     raise ValueError(f"sex must be 'male', 'female' or None (got {sex!r})")
 
 
 def _skin(present: bool | None) -> tuple[Criterion, tuple[int, ...]]:
-    ident = "rema.no_urticaria_angioedema"
     if present is False:
-        return _item(ident, MET, (NO_URTICARIA_ANGIOEDEMA_POINTS,), "No urticaria or angioedema in the episodes")
+        return _NO_URTICARIA_ANGIOEDEMA
     if present is True:
-        return _item(ident, NOT_MET, (URTICARIA_ANGIOEDEMA_POINTS,), "Urticaria or angioedema in an episode")
-    return _item(
-        ident,
-        UNKNOWN,
-        (NO_URTICARIA_ANGIOEDEMA_POINTS, URTICARIA_ANGIOEDEMA_POINTS),
-        "Urticaria/angioedema not recorded for every episode",
-    )
+        return _URTICARIA_ANGIOEDEMA
+    return _SKIN_UNKNOWN
 
 
 def _syncope(present: bool | None) -> tuple[Criterion, tuple[int, ...]]:
-    ident = "rema.presyncope_syncope"
     if present is True:
-        return _item(ident, MET, (PRESYNCOPE_SYNCOPE_POINTS,), "Presyncope or syncope in an episode")
+        return _PRESYNCOPE_SYNCOPE
     if present is False:
-        return _item(ident, NOT_MET, (NO_PRESYNCOPE_SYNCOPE_POINTS,), "No presyncope or syncope in the episodes")
-    return _item(
-        ident,
-        UNKNOWN,
-        (PRESYNCOPE_SYNCOPE_POINTS, NO_PRESYNCOPE_SYNCOPE_POINTS),
-        "Presyncope/syncope not recorded for every episode",
-    )
+        return _NO_PRESYNCOPE_SYNCOPE
+    return _SYNCOPE_UNKNOWN
 
 
 def _tryptase(bst: float | None) -> tuple[Criterion, tuple[int, ...]]:
@@ -125,8 +144,10 @@ def rema_score(
 ) -> RemaResult:
     """The REMA score; with unknown items, ``score`` is ``None`` and min/max span every completion."""
     scored = [_sex(sex), _skin(urticaria_or_angioedema), _syncope(presyncope_or_syncope), _tryptase(baseline_tryptase_ng_ml)]
-    low = sum(min(points) for _, points in scored)
-    high = sum(max(points) for _, points in scored)
+    low = high = 0
+    for _, points in scored:
+        low += min(points)
+        high += max(points)
     if low >= REMA_CLONAL_CUTOFF:
         likely: bool | None = True
     elif high < REMA_CLONAL_CUTOFF:
