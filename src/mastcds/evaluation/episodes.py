@@ -199,6 +199,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
     copies = case.molecular.tpsab1_extra_alpha_copies
     if baseline is not None and baseline_date is not None:
         _warn_baseline_near_episode(case, baseline_date, warnings, shared.ids)
+    # the same for every episode; worked out only when there is one (it refuses a negative baseline)
+    threshold = event_threshold_ng_ml(baseline) if baseline is not None and case.episodes else None
     rows = []
     for episode, episode_id, (rise, acute, minutes, acute_source) in zip(case.episodes, shared.ids, shared.rises):
         ratio = nih_ratio(acute, baseline)
@@ -219,7 +221,7 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
         rows.append(
             {
                 "episode_id": episode_id,
-                "threshold_ng_ml": event_threshold_ng_ml(baseline) if baseline is not None else None,
+                "threshold_ng_ml": threshold,
                 "status": rise.status.value,
                 "acute_ng_ml": acute,
                 "acute_source": acute_source,
@@ -308,12 +310,8 @@ def episodes(case: Case, warnings: list[str], shared: EpisodeContext | None = No
 
 
 def _worst(values: list[bool | None]) -> bool | None:
-    """Present in any episode: True; recorded absent in all: False; otherwise unknown."""
-    if any(v is True for v in values):
-        return True
-    if values and all(v is False for v in values):
-        return False
-    return None
+    """Present in any episode: True; recorded absent in all: False; otherwise (or without episodes) unknown."""
+    return _any(*values) if values else None
 
 
 def rema_items(case: Case) -> tuple[bool | None, bool | None]:
@@ -331,11 +329,14 @@ def rema_items(case: Case) -> tuple[bool | None, bool | None]:
 
 
 def _any(*values: bool | None) -> bool | None:
-    if any(v is True for v in values):
-        return True
-    if all(v is False for v in values):
-        return False
-    return None
+    """Kleene OR: one True settles it; all False is False; otherwise unknown."""
+    result: bool | None = False
+    for value in values:
+        if value is True:
+            return True
+        if value is not False:
+            result = None
+    return result
 
 
 def rema(case: Case, warnings: list[str], shared: EpisodeContext | None = None) -> dict[str, Any]:
