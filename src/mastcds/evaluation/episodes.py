@@ -14,7 +14,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from mastcds.case import Case, Episode, date_key, date_key_latest
+from mastcds.case import Case, Episode, LabResult, date_key, date_key_latest
 from mastcds.rules import anaphylaxis_niaid2006, anaphylaxis_wao2020, mcas as mcas_rules, severity_brown2004
 from mastcds.rules.anaphylaxis_findings import EpisodeFindings
 from mastcds.rules.hat import hat_adjusted_tryptase
@@ -75,27 +75,31 @@ def baseline_tryptase(case: Case) -> float | None:
     return _baseline_with_source(case)[0]
 
 
-def _acute_tryptase(case: Case, episode: Episode, episode_id: str) -> tuple[float | None, float | None, str | None]:
+def _acute_labs_by_episode(case: Case) -> dict[str, list[LabResult]]:
+    """The acute tryptase lab results linked to each episode id, in record order (one pass over the labs)."""
+    linked: dict[str, list[LabResult]] = {}
+    for lab in case.lab_results:
+        if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id is not None:
+            linked.setdefault(lab.episode_id, []).append(lab)
+    return linked
+
+
+def _acute_tryptase(episode: Episode, linked: list[LabResult]) -> tuple[float | None, float | None, str | None]:
     """(acute value in ng/mL, minutes after onset, where it came from) for one episode.
 
     The episode's own field wins; otherwise the highest acute lab result
-    linked to the episode, as the best estimate of the peak (lab results carry
-    no sampling time).
+    linked to the episode (``linked``), as the best estimate of the peak (lab
+    results carry no sampling time).
     """
     if episode.acute_tryptase_ng_ml is not None:
         return episode.acute_tryptase_ng_ml, episode.acute_tryptase_minutes_after_onset, "episode field"
-    linked = [
-        lab.canonical_value
-        for lab in case.lab_results
-        if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id == episode_id
-    ]
     if not linked:
         return None, None, None
-    return max(linked), None, "lab_results"
+    return max(lab.canonical_value for lab in linked), None, "lab_results"
 
 
-def _rise(case: Case, episode: Episode, episode_id: str, baseline: float | None) -> tuple[Criterion, float | None, float | None, str | None]:
-    acute, minutes, source = _acute_tryptase(case, episode, episode_id)
+def _rise(episode: Episode, linked: list[LabResult], baseline: float | None) -> tuple[Criterion, float | None, float | None, str | None]:
+    acute, minutes, source = _acute_tryptase(episode, linked)
     return rise_meets_20_plus_2(acute, baseline, minutes), acute, minutes, source
 
 
@@ -181,7 +185,10 @@ def context(case: Case) -> EpisodeContext:
     """Episode ids, the baseline tryptase and each episode's 20% + 2 rise, for passing to the sections."""
     ids = tuple(episode_ids(case))
     baseline = _baseline_with_source(case)
-    rises = tuple(_rise(case, episode, episode_id, baseline[0]) for episode, episode_id in zip(case.episodes, ids))
+    linked = _acute_labs_by_episode(case)
+    rises = tuple(
+        _rise(episode, linked.get(episode_id, []), baseline[0]) for episode, episode_id in zip(case.episodes, ids)
+    )
     return EpisodeContext(ids, baseline, rises)
 
 
