@@ -319,7 +319,13 @@ def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     if concept is None or not isinstance(concept, (dict, Mapping)):  # an absent element decided before the Mapping ABC check
         return []
     codings = concept.get("coding")
-    return [c for c in codings if isinstance(c, (dict, Mapping))] if isinstance(codings, list) else []
+    if not isinstance(codings, list):
+        return []
+    kept = []
+    for coding in codings:
+        if isinstance(coding, (dict, Mapping)):
+            kept.append(coding)
+    return kept
 
 
 _LAB_BY_CODE = {(code.system, code.code): test for test, code in LAB_TESTS.items()}
@@ -330,13 +336,12 @@ ObservationKind = Literal["lab", "kit-variant", "blood-pressure", "finding"]
 # case's lab test, the code itself, the case's episode field). The kinds rank
 # in this order: one lab code anywhere in a concept makes it a lab result, else
 # a variant assessment, else a blood pressure, else a finding.
-_OBSERVATION_RANK: dict[ObservationKind, int] = {"lab": 0, "kit-variant": 1, "blood-pressure": 2, "finding": 3}
-_OBSERVATION_BY_CODE: dict[tuple[str, str], tuple[ObservationKind, str]] = {
-    **{key: ("lab", test) for key, test in _LAB_BY_CODE.items()},
-    (VARIANT_ASSESSMENT.system, VARIANT_ASSESSMENT.code): ("kit-variant", VARIANT_ASSESSMENT.code),
-    (SYSTOLIC_BP.system, SYSTOLIC_BP.code): ("blood-pressure", SYSTOLIC_BP.code),
-    (BP_PANEL.system, BP_PANEL.code): ("blood-pressure", BP_PANEL.code),
-    **{key: ("finding", name) for key, name in _FINDING_BY_CODE.items()},
+_OBSERVATION_BY_CODE: dict[tuple[str, str], tuple[int, ObservationKind, str]] = {  # code -> (rank, kind, detail)
+    **{key: (0, "lab", test) for key, test in _LAB_BY_CODE.items()},
+    (VARIANT_ASSESSMENT.system, VARIANT_ASSESSMENT.code): (1, "kit-variant", VARIANT_ASSESSMENT.code),
+    (SYSTOLIC_BP.system, SYSTOLIC_BP.code): (2, "blood-pressure", SYSTOLIC_BP.code),
+    (BP_PANEL.system, BP_PANEL.code): (2, "blood-pressure", BP_PANEL.code),
+    **{key: (3, "finding", name) for key, name in _FINDING_BY_CODE.items()},
 }
 
 
@@ -367,14 +372,14 @@ def observation_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ObservationK
     kind among the codings wins (lab, kit-variant, blood-pressure, finding),
     and within a kind the first coding.
     """
-    best: tuple[ObservationKind, str] | None = None
+    best: tuple[int, ObservationKind, str] | None = None
     for coding in codings:
         found = _OBSERVATION_BY_CODE.get((coding.get("system"), coding.get("code")))
-        if found is not None and (best is None or _OBSERVATION_RANK[found[0]] < _OBSERVATION_RANK[best[0]]):
+        if found is not None and (best is None or found[0] < best[0]):
             best = found
-            if found[0] == "lab":
-                break  # nothing ranks above a lab code
-    return best
+            if found[0] == 0:
+                break  # a lab code: nothing ranks above it
+    return None if best is None else (best[1], best[2])
 
 
 def _icd_starts(coding: Mapping[str, Any], prefixes: Iterable[str]) -> bool:
@@ -395,7 +400,7 @@ def condition_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ConditionKind,
     """
     codings = list(codings)
     for coding in codings:
-        if any(c.matches(coding) for c in (ANAPHYLAXIS, ANAPHYLAXIS_CAUSED_BY_SUBSTANCE, NON_ALLERGIC_ANAPHYLAXIS)):
+        if ANAPHYLAXIS.matches(coding) or ANAPHYLAXIS_CAUSED_BY_SUBSTANCE.matches(coding) or NON_ALLERGIC_ANAPHYLAXIS.matches(coding):
             return "anaphylaxis", str(coding["code"])
         if HISTORY_OF_ANAPHYLAXIS.matches(coding):
             return "history-of-anaphylaxis", HISTORY_OF_ANAPHYLAXIS.code

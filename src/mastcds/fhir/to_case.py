@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping  # isinstance(x, (dict, Mapping)): the C check of dict first; the ABC check alone took 3% of a CDS Hooks call
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +38,8 @@ from mastcds.fhir.dates import completed_years, current_row, effective_date, par
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
 _SKIPPED_STATUSES = {"entered-in-error", "cancelled", "registered", "not-taken", "draft"}
+_MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest")
+_NOT_A_DIAGNOSIS = frozenset({"entered-in-error", "refuted"})  # Condition.verificationStatus codes
 _LAB_FIELDS = {
     "tryptase": "baseline_tryptase_ng_ml",
     "ige_total": "ige_total_iu_ml",
@@ -122,18 +124,23 @@ def _ref(value: Any) -> str | None:
 
 
 class _Importer:
-    def __init__(self, resources: list[dict[str, Any]], patient_id: str | None, evaluation_date: str | None) -> None:
+    def __init__(self, resources: Iterable[Mapping[str, Any]], patient_id: str | None, evaluation_date: str | None) -> None:
         self.out = FhirImport(case={})
-        self.resources = resources
+        self.resources: list[dict[str, Any]] = []  # the importer's own (shallow) copies, in document order
         self.by_ref: dict[str, dict[str, Any]] = {}
-        self.by_type: dict[Any, list[dict[str, Any]]] = {}  # resourceType -> its resources, in document order
-        for r in resources:
-            self.by_type.setdefault(r.get("resourceType"), []).append(r)
-            if isinstance(r.get("id"), str):
-                self.by_ref[f"{r['resourceType']}/{r['id']}"] = r
+        self.by_type: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)  # resourceType -> its resources, in order
+        for resource in resources:
+            r = dict(resource)
+            self.resources.append(r)
+            self.by_type[r.get("resourceType")].append(r)
+            rid = r.get("id")
+            if isinstance(rid, str):
+                self.by_ref[f"{r['resourceType']}/{rid}"] = r
             if "__fullUrl" in r:
                 self.by_ref[r["__fullUrl"]] = r
         self.patient = self._pick_patient(patient_id)
+        # the references that name the chosen patient exactly (others go through resolve)
+        self.patient_references = {key for key, r in self.by_ref.items() if r is self.patient}
         self.evaluation_date = evaluation_date
         self.episodes: dict[str, dict[str, Any]] = {}  # key: Condition ref
         self.episode_by_encounter: dict[str, str] = {}
@@ -168,7 +175,8 @@ class _Importer:
     def belongs(self, resource: Mapping[str, Any]) -> bool:
         """A resource about the chosen patient (one with no subject is taken as about them); others are counted."""
         reference = _ref(resource.get("subject")) or _ref(resource.get("patient"))
-        if reference is None or self.patient is None or self.resolve(reference) is self.patient:
+        if reference is None or self.patient is None or reference in self.patient_references \
+                or self.resolve(reference) is self.patient:
             return True
         self.out.unmapped[f"{resource.get('resourceType')} about another or unresolvable subject"] += 1
         return False
@@ -207,7 +215,7 @@ class _Importer:
             if not self.belongs(resource) or self.skipped(resource):
                 continue
             verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
-            if verification & {"entered-in-error", "refuted"}:
+            if verification & _NOT_A_DIAGNOSIS:
                 self.out.notes.append(f"{_where(resource)}: verification {', '.join(sorted(verification))}, not used")
                 continue
             kind = codes.condition_kind(codes.codings_of(resource.get("code")))
@@ -257,9 +265,11 @@ class _Importer:
         for focus in _list(resource.get("focus")):
             target = self.resolve(_ref(focus))
             if target is not None:
-                for key in (f"Condition/{target.get('id')}", target.get("__fullUrl")):
-                    if key in self.episodes:
-                        return self.episodes[key]
+                episode = self.episodes.get(f"Condition/{target.get('id')}")
+                if episode is None:
+                    episode = self.episodes.get(target.get("__fullUrl"))
+                if episode is not None:
+                    return episode
         encounter = _ref(resource.get("encounter"))
         if encounter is not None and encounter in self.episode_by_encounter:
             return self.episodes[self.episode_by_encounter[encounter]]
@@ -380,14 +390,16 @@ class _Importer:
             if test in undated:
                 labs[name] = undated[test]
                 continue
-            row = current_row(usable_rows(test, rows_of.get(test, [])), self.evaluation_date)
+            if test not in rows_of:
+                continue
+            row = current_row(usable_rows(test, rows_of[test]), self.evaluation_date)
             if row is not None:
                 labs[name] = to_canonical(test, row["value"], row["unit"])
         if labs:
             case["labs"] = labs
         weight = undated.get("weight")
-        if "weight" not in undated:
-            row = current_row(usable_rows("weight", rows_of.get("weight", [])), self.evaluation_date)
+        if "weight" not in undated and "weight" in rows_of:
+            row = current_row(usable_rows("weight", rows_of["weight"]), self.evaluation_date)
             weight = None if row is None else to_canonical("weight", row["value"], row["unit"])
         if weight is not None:
             case.setdefault("patient", {})["weight_kg"] = weight
@@ -485,8 +497,9 @@ class _Importer:
         if episode is None:
             self.out.notes.append(f"{_where(resource)}: {field_name} not linked to an anaphylaxis episode, not used")
             return
-        if isinstance(resource.get("valueBoolean"), bool):
-            episode[field_name] = resource["valueBoolean"]
+        value = resource.get("valueBoolean")
+        if isinstance(value, bool):
+            episode[field_name] = value
             return
         present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
         if codes.PRESENT.code in present:
@@ -499,9 +512,11 @@ class _Importer:
 
     # ---------------------------------------------------------------- medications
     def medications(self, case: dict[str, Any]) -> None:
+        if not any(kind in self.by_type for kind in _MEDICATION_TYPES):
+            return
         treatments: list[dict[str, Any]] = []
-        for resource in self.resources:
-            if resource.get("resourceType") not in ("MedicationStatement", "MedicationRequest"):
+        for resource in self.resources:  # both kinds, in document order
+            if resource.get("resourceType") not in _MEDICATION_TYPES:
                 continue
             if not self.belongs(resource) or self.skipped(resource):
                 continue
@@ -644,7 +659,7 @@ def case_from_resources(
     if base_case is not None:
         load_case(dict(base_case))  # the base must be valid on its own
     evaluation_date = evaluation_date or (base_case or {}).get("evaluation_date")
-    importer = _Importer([dict(r) for r in resources], patient_id, evaluation_date)
+    importer = _Importer(resources, patient_id, evaluation_date)
     fhir: dict[str, Any] = {}
     patient = importer.patient_section()
     if patient:
