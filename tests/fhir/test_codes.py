@@ -134,3 +134,9 @@ def test_observation_kind_ranks_lab_variant_pressure_finding(codings: list, expe
     assert codes.observation_kind(codings) == expected
     if expected is not None and expected[0] == "lab":
         assert codes.lab_test_for(codings) == expected[1]
+
+
+def test_in_codings_is_any_match() -> None:
+    codings = [{"system": codes.SNOMED, "code": "8480-6"}, codes.BP_PANEL.coding(), codes.SYSTOLIC_BP.coding()]
+    assert codes.SYSTOLIC_BP.in_codings(codings) and codes.BP_PANEL.in_codings(codings)
+    assert not codes.SYSTOLIC_BP.in_codings(codings[:2]) and not codes.SYSTOLIC_BP.in_codings([])

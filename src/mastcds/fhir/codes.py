@@ -85,6 +85,13 @@ class Code:
     def matches(self, coding: Mapping[str, Any]) -> bool:
         return coding.get("system") == self.system and coding.get("code") == self.code
 
+    def in_codings(self, codings: Iterable[Mapping[str, Any]]) -> bool:
+        """Whether one of ``codings`` is this concept."""
+        for coding in codings:
+            if coding.get("system") == self.system and coding.get("code") == self.code:
+                return True
+        return False
+
 
 _ECOSYSTEM = "/work/shared/design/ecosystem.md §2"
 _GENOMICS_IG = "HL7 Genomics Reporting IG 3.0.0, input/fsh (https://github.com/HL7/genomics-reporting, tag 3.0.0)"

@@ -19,15 +19,16 @@ def partial_date(value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    text = value.split("T", 1)[0]
+    text = value.partition("T")[0]
     return text if _PARTIAL.match(text) else None
 
 
 def effective_date(resource: Mapping[str, Any]) -> str | None:
     """When an Observation applies: effectiveDateTime, effectiveInstant or effectivePeriod.start."""
-    for key in ("effectiveDateTime", "effectiveInstant"):
-        if key in resource:
-            return partial_date(resource[key])
+    if "effectiveDateTime" in resource:
+        return partial_date(resource["effectiveDateTime"])
+    if "effectiveInstant" in resource:
+        return partial_date(resource["effectiveInstant"])
     period = resource.get("effectivePeriod")
     if isinstance(period, (dict, Mapping)):
         return partial_date(period.get("start"))

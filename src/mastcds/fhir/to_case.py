@@ -415,11 +415,11 @@ class _Importer:
             ccodes = codes.codings_of(component.get("code"))
             values = [str(c.get("code", "")) for c in codes.codings_of(component.get("valueCodeableConcept"))]
             text = component.get("valueString") or _map(component.get("valueCodeableConcept")).get("text")
-            if any(codes.GENE_STUDIED.matches(c) for c in ccodes):
+            if codes.GENE_STUDIED.in_codings(ccodes):
                 gene = codes.KIT_GENE.code if codes.KIT_GENE.code in values or text == "KIT" else (values or [text])[0]
-            elif any(codes.AMINO_ACID_CHANGE.matches(c) for c in ccodes):
+            elif codes.AMINO_ACID_CHANGE.in_codings(ccodes):
                 change = (values or [text])[0]
-            elif any(codes.LAB_TESTS["kit_d816v_vaf"].matches(c) for c in ccodes):
+            elif codes.LAB_TESTS["kit_d816v_vaf"].in_codings(ccodes):
                 read = self.quantity(resource, "component.valueQuantity", component.get("valueQuantity"), "kit_d816v_vaf")
                 if read is None and isinstance(component.get("valueQuantity"), Mapping) and \
                         component["valueQuantity"].get("code") == "1" and isinstance(component["valueQuantity"].get("value"), (int, float)):
@@ -471,9 +471,9 @@ class _Importer:
         return None
 
     def systolic_bp(self, resource: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> None:
-        quantity = resource.get("valueQuantity") if any(codes.SYSTOLIC_BP.matches(c) for c in codings) else None
+        quantity = resource.get("valueQuantity") if codes.SYSTOLIC_BP.in_codings(codings) else None
         for component in _list(resource.get("component")):
-            if isinstance(component, (dict, Mapping)) and any(codes.SYSTOLIC_BP.matches(c) for c in codes.codings_of(component.get("code"))):
+            if isinstance(component, (dict, Mapping)) and codes.SYSTOLIC_BP.in_codings(codes.codings_of(component.get("code"))):
                 quantity = component.get("valueQuantity")
         episode = self.linked_episode(resource)
         if quantity is None:
