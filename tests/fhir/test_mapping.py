@@ -385,3 +385,13 @@ def test_the_imported_case_shares_nothing_with_the_base_case() -> None:
     assert base == kept
     again = case_from_bundle(_bundle(PATIENT, _obs("t", "21582-2", 12, "ng/mL")))
     assert again.case["patient"] == {"sex": "female", "birth_date": "1970-05-20"}
+
+
+def test_the_imported_case_shares_nothing_with_the_resources_or_the_options() -> None:
+    """The case id taken from an identifier and the evaluation date are the case's own, whatever their type."""
+    value = ["not", "a", "string"]
+    when = ["2020"]
+    patient = {"resourceType": "Patient", "id": "p1", "identifier": [{"system": codes.MASTCDS_CASE_ID, "value": value}]}
+    result = case_from_resources([patient], evaluation_date=when)  # type: ignore[arg-type]
+    assert result.case["id"] == value and result.case["id"] is not value
+    assert result.case["evaluation_date"] == when and result.case["evaluation_date"] is not when

@@ -673,15 +673,16 @@ def case_from_resources(
     if "molecular" in fhir:
         fhir["molecular"].pop("_date", None)
     out = importer.out
-    # a copy of the caller's base (nothing of the returned case is shared with it), or a new one
+    # the returned case shares nothing with the caller's objects: the base case, the
+    # identifier value and the evaluation date go in as copies (a new base needs none)
     base = copy.deepcopy(dict(base_case)) if base_case is not None else {"schema": CASE_SCHEMA_ID, "patient": {}}
     if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
         base["id"] = importer.patient["id"]
         for identifier in _list(importer.patient.get("identifier")):
             if isinstance(identifier, (dict, Mapping)) and identifier.get("system") == codes.MASTCDS_CASE_ID:
-                base["id"] = identifier.get("value")
+                base["id"] = copy.deepcopy(identifier.get("value"))
     if evaluation_date is not None:
-        base["evaluation_date"] = evaluation_date
+        base["evaluation_date"] = copy.deepcopy(evaluation_date)
     case = _overlay(base, fhir, out.notes)
     patient_section = case.setdefault("patient", {})
     if patient_section.get("age_years") is None:
