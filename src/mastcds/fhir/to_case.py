@@ -97,6 +97,11 @@ def _where(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType', 'resource')}/{resource.get('id', '?')}"
 
 
+def _content(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource without the Bundle entry's fullUrl that :func:`resources_in` adds to it."""
+    return {key: value for key, value in resource.items() if key != "__fullUrl"}
+
+
 def _code_label(concept: Any) -> str:
     first = next(iter(codes.codings_of(concept)), None)
     if first is None:
@@ -138,6 +143,8 @@ class _Importer:
                 self.by_ref[f"{r['resourceType']}/{rid}"] = r
             if "__fullUrl" in r:
                 self.by_ref[r["__fullUrl"]] = r
+        if len(self.by_type.get("Patient", ())) > 1:
+            self._one_copy_per_patient()
         self.patient = self._pick_patient(patient_id)
         # the references that name the chosen patient exactly (others go through resolve)
         self.patient_references = {key for key, r in self.by_ref.items() if r is self.patient}
@@ -157,6 +164,30 @@ class _Importer:
             return found
         tail = "/".join(reference.rstrip("/").split("/")[-2:])  # absolute URL -> Type/id
         return self.by_ref.get(tail)
+
+    def _one_copy_per_patient(self) -> None:
+        """Keeps the first of the Patients that share an id, and points every reference to a later copy at it.
+
+        A CDS client sends the patient in its own prefetch and often again in a
+        search Bundle; two copies would be two patients, and every resource
+        about the patient would seem to be about another.
+        """
+        first: dict[str, dict[str, Any]] = {}
+        copies: set[int] = set()  # id() of the later copies
+        for patient in self.by_type["Patient"]:
+            rid = patient.get("id")
+            original = first.setdefault(rid, patient) if isinstance(rid, str) else patient
+            if original is patient:
+                continue
+            copies.add(id(patient))
+            if _content(patient) != _content(original):
+                self.out.notes.append(f"{_where(patient)} appears again with a different content; the first copy kept")
+            for key, target in self.by_ref.items():
+                if target is patient:
+                    self.by_ref[key] = original
+        if copies:
+            self.by_type["Patient"] = [p for p in self.by_type["Patient"] if id(p) not in copies]
+            self.resources = [r for r in self.resources if id(r) not in copies]
 
     def _pick_patient(self, patient_id: str | None) -> dict[str, Any] | None:
         patients = self.by_type.get("Patient", [])
