@@ -18,7 +18,12 @@ import pytest
 from mastcds.case import load_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
-from mastcds.fhir.to_case import FhirImport, case_from_bundle, case_from_resources, resources_in
+from mastcds.fhir.to_case import (
+    FhirImport,
+    case_from_bundle,
+    case_from_resources,
+    resources_in,
+)
 from tests.fhir.test_mapping import SEED
 
 
@@ -85,3 +90,131 @@ def test_patients_with_different_ids_are_still_several_patients() -> None:
                                   {"resourceType": "Patient", "id": "p1"}])
     [problem] = result.problems
     assert "several patients" in problem.message and problem.value == ["Patient/p1", "Patient/p2"]
+
+
+# ---------------------------------------------------------------- dates that are no calendar date
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-05-20"}
+ANAPHYLAXIS = {"resourceType": "Condition", "id": "ana", "subject": {"reference": "Patient/p1"},
+               "code": {"coding": [codes.ANAPHYLAXIS.coding()]}, "onsetDateTime": "2024-01-10"}
+
+
+def lab(rid: str, test: str, value: float, unit: str, date: Any = "2024-01-10", **extra: Any) -> dict[str, Any]:
+    resource = {"resourceType": "Observation", "id": rid, "status": "final", "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [codes.LAB_TESTS[test].coding()]},
+                "valueQuantity": {"value": value, "system": codes.UCUM, "code": unit}, **extra}
+    if date is not None:
+        resource["effectiveDateTime"] = date
+    return resource
+
+
+def test_month_13_on_a_test_with_several_rows_is_a_problem_and_the_row_is_left_out() -> None:
+    result = case_from_resources([PATIENT, lab("h1", "hemoglobin", 12, "g/dL", "2023-05"),
+                                  lab("h2", "hemoglobin", 9, "g/dL", "2024-13"), lab("h3", "hemoglobin", 13, "g/dL", "2023-06")])
+    assert [(p.path, p.value, p.message) for p in result.problems] == [
+        ("Observation/h2.effectiveDateTime", "2024-13", "expected a FHIR date YYYY, YYYY-MM or YYYY-MM-DD (month must be 01-12)")]
+    assert [r["date"] for r in result.case["lab_results"]] == ["2023-05", "2023-06"]
+    assert result.case["labs"] == {"hemoglobin_g_dl": 13}  # not the unreadable one, as an undated value would be
+    load_case(result.case)
+
+
+def test_day_32_on_a_tryptase_near_an_episode_is_a_problem() -> None:
+    result = case_from_resources([PATIENT, ANAPHYLAXIS, lab("t1", "tryptase", 30, "ug/L", "2024-01-32"),
+                                  lab("t2", "tryptase", 9, "ug/L", "2024-01-11")])
+    [problem] = result.problems
+    assert (problem.path, problem.value) == ("Observation/t1.effectiveDateTime", "2024-01-32")
+    assert problem.message == "expected a FHIR date YYYY, YYYY-MM or YYYY-MM-DD (day must be 01-31 in that month)"
+    assert [(r["value"], r["context"]) for r in result.case["lab_results"]] == [(9, "unknown")]
+    assert result.case["episodes"] == [{"id": "ana", "date": "2024-01-10"}]
+    load_case(result.case)
+
+
+_UNREADABLE = ["2024-13", "2024-00", "2024-01-32", "2023-02-29", "2024-04-31", "1899-12-31", "2101", "2024-01-10\n",
+               "10/01/2024", "", 20240110, ["2024"], {"date": "2024"}]
+
+
+def _medication(kind: str, **dates: Any) -> dict[str, Any]:
+    return {"resourceType": kind, "id": "m", "status": "active", "subject": {"reference": "Patient/p1"},
+            "medicationCodeableConcept": {"coding": [codes.DRUG_CODES["omalizumab"][0].coding()]}, **dates}
+
+
+# (resources with the date at ``value``, the element the Problem names, what is left of the case)
+_DATE_SITES = {
+    "birthDate": (lambda v: [{**PATIENT, "birthDate": v}], "Patient/p1.birthDate",
+                  lambda case: case["patient"] == {"sex": "female"}),
+    "onsetDateTime": (lambda v: [PATIENT, {**ANAPHYLAXIS, "onsetDateTime": v}], "Condition/ana.onsetDateTime",
+                      lambda case: case["episodes"] == [{"id": "ana"}]),
+    "onsetPeriod.start": (lambda v: [PATIENT, {**{k: x for k, x in ANAPHYLAXIS.items() if k != "onsetDateTime"},
+                                               "onsetPeriod": {"start": v}}], "Condition/ana.onsetPeriod.start",
+                          lambda case: case["episodes"] == [{"id": "ana"}]),
+    "effectiveDateTime": (lambda v: [PATIENT, lab("t", "tryptase", 12, "ug/L", v)], "Observation/t.effectiveDateTime",
+                          lambda case: "labs" not in case and "lab_results" not in case),
+    "effectiveInstant": (lambda v: [PATIENT, lab("t", "tryptase", 12, "ug/L", None, effectiveInstant=v)],
+                         "Observation/t.effectiveInstant", lambda case: "labs" not in case and "lab_results" not in case),
+    "effectivePeriod.start": (lambda v: [PATIENT, lab("t", "tryptase", 12, "ug/L", None, effectivePeriod={"start": v})],
+                              "Observation/t.effectivePeriod.start",
+                              lambda case: "labs" not in case and "lab_results" not in case),
+    "KIT effectiveDateTime": (lambda v: [PATIENT, {"resourceType": "Observation", "id": "v", "status": "final",
+                                                   "code": {"coding": [codes.VARIANT_ASSESSMENT.coding()]},
+                                                   "effectiveDateTime": v,
+                                                   "valueCodeableConcept": {"coding": [codes.PRESENT.coding()]},
+                                                   "component": [{"code": {"coding": [codes.GENE_STUDIED.coding()]},
+                                                                  "valueString": "KIT"},
+                                                                 {"code": {"coding": [codes.AMINO_ACID_CHANGE.coding()]},
+                                                                  "valueString": "p.D816V"}]}],
+                              "Observation/v.effectiveDateTime", lambda case: "molecular" not in case),
+    "MedicationStatement start": (lambda v: [PATIENT, _medication("MedicationStatement", effectivePeriod={"start": v})],
+                                  "MedicationStatement/m.effectivePeriod.start", lambda case: "treatments" not in case),
+    "MedicationStatement end": (lambda v: [PATIENT, _medication("MedicationStatement",
+                                                                effectivePeriod={"start": "2020-01-01", "end": v})],
+                                "MedicationStatement/m.effectivePeriod.end", lambda case: "treatments" not in case),
+    "MedicationStatement effectiveDateTime": (lambda v: [PATIENT, _medication("MedicationStatement", effectiveDateTime=v)],
+                                              "MedicationStatement/m.effectiveDateTime", lambda case: "treatments" not in case),
+    "MedicationRequest authoredOn": (lambda v: [PATIENT, _medication("MedicationRequest", authoredOn=v)],
+                                     "MedicationRequest/m.authoredOn", lambda case: "treatments" not in case),
+}
+
+
+@pytest.mark.parametrize("site", list(_DATE_SITES))
+@pytest.mark.parametrize("value", _UNREADABLE, ids=repr)
+def test_an_unreadable_date_anywhere_is_one_problem_naming_it(site: str, value: Any) -> None:
+    resources, path, rest = _DATE_SITES[site]
+    result = case_from_resources(resources(value), evaluation_date="2025-01-01")
+    assert [(p.path, p.value) for p in result.problems] == [(path, value)]
+    assert result.problems[0].message.startswith("expected a FHIR date YYYY, YYYY-MM or YYYY-MM-DD")
+    assert rest(result.case), result.case
+    load_case(result.case)
+
+
+@pytest.mark.parametrize("site", list(_DATE_SITES))
+def test_the_same_sites_read_a_real_date(site: str) -> None:
+    resources, _, rest = _DATE_SITES[site]
+    result = case_from_resources(resources("2024-02-29T10:00:00+01:00"), evaluation_date="2025-01-01")
+    assert result.problems == [] and not rest(result.case)
+    load_case(result.case)
+
+
+@pytest.mark.parametrize("when", ["2024-13", "2024-01-10T10:00", ["2024"], 2024])
+def test_an_unreadable_evaluation_date_is_a_problem_and_bounds_nothing(when: Any) -> None:
+    result = case_from_resources([PATIENT, lab("h1", "hemoglobin", 12, "g/dL", "2023-05"),
+                                  lab("h2", "hemoglobin", 13, "g/dL", "2024-06")], evaluation_date=when, today="2025-01-01")
+    [problem] = result.problems
+    assert (problem.path, problem.value) == ("evaluation_date", when)
+    assert result.case["labs"] == {"hemoglobin_g_dl": 13}
+    assert "age_years" not in result.case["patient"]  # no age on a day that cannot be read
+
+
+def test_partial_date_is_the_case_pattern_and_calendar_check() -> None:
+    """partial_date's shortcut for common dates agrees with the one rule (pattern + calendar_problem) on every text."""
+    import re
+
+    from mastcds.case import DatePattern, calendar_problem
+    from mastcds.fhir.dates import partial_date
+
+    pattern = re.compile(DatePattern)
+    months = [f"{m:02d}" for m in range(100)]
+    for year in [f"{y:04d}" for y in [0, 1000, 1899, *range(1900, 2102), 2999, 9999]]:
+        for text in [year, *(f"{year}-{m}" for m in months), *(f"{year}-{m}-{d}" for m in months[:14] for d in months)]:
+            expected = text if pattern.match(text) and calendar_problem(text) is None else None
+            assert partial_date(text) == expected, text
+            assert partial_date(f"{text}T10:00:00Z") == expected, text

@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 from mastcds.fhir import codes
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import PATIENT_VIEW, cds_hooks_router
-from tests.web.test_cds_hooks import SEED, check_response, patient_view, prefetched, seed_resources, summaries
+from tests.web.test_cds_hooks import (
+    SEED,
+    check_response,
+    patient_view,
+    prefetched,
+    seed_resources,
+    summaries,
+)
 
 SEED_CARDS = [  # the seed patient without its KIT result (tests/web/test_cds_hooks.py)
     "REMA score 7: clonal mast cell disease likely - consider a bone marrow biopsy and KIT D816V",

@@ -6,33 +6,59 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mastcds.case import date_key, date_key_latest
+from mastcds.case import calendar_problem, date_key, date_key_latest
 
-_PARTIAL = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
+_PARTIAL = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")  # the case's DatePattern, whole text (fullmatch: no "\n" after it)
+# A shortcut, not a second rule: dates no calendar refuses (1900-2099, months 01-12, days 01-28),
+# most of those an EHR sends, need no arithmetic; every other text goes through calendar_problem.
+_SURELY_REAL = re.compile(r"(19|20)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?")
+EXPECTED = "expected a FHIR date YYYY, YYYY-MM or YYYY-MM-DD"
 
 
 def partial_date(value: Any) -> str | None:
     """The calendar part of a FHIR date or dateTime (``2011-09-15T10:00:00Z`` -> ``2011-09-15``).
 
-    The date is taken as written, in the sender's time zone: shifting it to
-    UTC could move an evening sample to the next day.
+    None when the value is absent or is not a real calendar date (month 13,
+    30 February, a year outside the case's range): :func:`date_problem` says
+    why. The date is taken as written, in the sender's time zone: shifting it
+    to UTC could move an evening sample to the next day.
     """
     if not isinstance(value, str):
         return None
     text = value.partition("T")[0]
-    return text if _PARTIAL.match(text) else None
+    if _SURELY_REAL.fullmatch(text) or (_PARTIAL.fullmatch(text) and calendar_problem(text) is None):
+        return text
+    return None
+
+
+def date_problem(value: Any) -> str | None:
+    """Why a present date element gives no :func:`partial_date`, in words for a Problem; None when it gives one or is absent."""
+    if value is None or partial_date(value) is not None:
+        return None
+    text = value.partition("T")[0] if isinstance(value, str) else ""
+    reason = calendar_problem(text) if _PARTIAL.fullmatch(text) else None
+    return EXPECTED if reason is None else f"{EXPECTED} ({reason})"
+
+
+def effective_element(resource: Mapping[str, Any]) -> tuple[str, Any]:
+    """The element an Observation's date is read from and its value (None when undated).
+
+    effectiveDateTime, else effectiveInstant, else effectivePeriod.start; an
+    effectivePeriod that is not an object is itself the (unreadable) value.
+    """
+    if "effectiveDateTime" in resource:
+        return "effectiveDateTime", resource["effectiveDateTime"]
+    if "effectiveInstant" in resource:
+        return "effectiveInstant", resource["effectiveInstant"]
+    period = resource.get("effectivePeriod")
+    if period is None or isinstance(period, (dict, Mapping)):
+        return "effectivePeriod.start", None if period is None else period.get("start")
+    return "effectivePeriod", period
 
 
 def effective_date(resource: Mapping[str, Any]) -> str | None:
-    """When an Observation applies: effectiveDateTime, effectiveInstant or effectivePeriod.start."""
-    if "effectiveDateTime" in resource:
-        return partial_date(resource["effectiveDateTime"])
-    if "effectiveInstant" in resource:
-        return partial_date(resource["effectiveInstant"])
-    period = resource.get("effectivePeriod")
-    if isinstance(period, (dict, Mapping)):
-        return partial_date(period.get("start"))
-    return None
+    """When an Observation applies (see :func:`effective_element`), or None when undated or unreadable."""
+    return partial_date(effective_element(resource)[1])
 
 
 def on_or_before(when: str, limit: str | None) -> bool:
@@ -64,8 +90,8 @@ def current_row(rows: Iterable[Mapping[str, Any]], evaluation_date: str | None) 
 
 
 def completed_years(birth: str | None, on: str | None) -> int | None:
-    """Age in completed years when the partial dates leave only one possible answer."""
-    if birth is None or on is None:
+    """Age in completed years when the partial dates leave only one possible answer (None when either is no date)."""
+    if birth is None or on is None or partial_date(on) != on or partial_date(birth) != birth:
         return None
 
     def years(born: tuple[int, int, int], day: tuple[int, int, int]) -> int:

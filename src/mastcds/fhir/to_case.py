@@ -20,7 +20,12 @@ Mapping conventions (the export in :mod:`mastcds.fhir.from_case` writes the same
   drawn on the day of an episode or the day after (then its context is
   unknown); the export's sample-context extension overrides both;
 * ICD-10-CM anaphylaxis codes with 7th character D or S are later encounters
-  for an episode already counted, not new episodes.
+  for an episode already counted, not new episodes;
+* a date that is no calendar date (month 13, 30 February, a year outside
+  1900-2100: :func:`mastcds.case.calendar_problem`) is a Problem. A birth or
+  onset date is then unknown; a lab result, KIT result or treatment is not
+  used, since undated it would read as the current value or as ongoing;
+* Patients sharing an id are one patient (a CDS client may send it twice).
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from typing import Any
 
 from mastcds.case import CASE_SCHEMA_ID, Problem, date_key, load_case
 from mastcds.fhir import codes
-from mastcds.fhir.dates import completed_years, current_row, effective_date, partial_date, usable_rows
+from mastcds.fhir.dates import (EXPECTED, completed_years, current_row, date_problem, effective_date, effective_element,
+                                partial_date, usable_rows)
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
 _SKIPPED_STATUSES = {"entered-in-error", "cancelled", "registered", "not-taken", "draft"}
@@ -148,13 +154,28 @@ class _Importer:
         self.patient = self._pick_patient(patient_id)
         # the references that name the chosen patient exactly (others go through resolve)
         self.patient_references = {key for key, r in self.by_ref.items() if r is self.patient}
-        self.evaluation_date = evaluation_date
+        self.evaluation_date = evaluation_date  # bounds the current values; None when unreadable (then a Problem)
+        if evaluation_date is not None and partial_date(evaluation_date) != evaluation_date:
+            self.out.problems.append(Problem("evaluation_date", evaluation_date, date_problem(evaluation_date) or EXPECTED))
+            self.evaluation_date = None
         self.episodes: dict[str, dict[str, Any]] = {}  # key: Condition ref
         self.episode_by_encounter: dict[str, str] = {}
 
     # ---------------------------------------------------------------- helpers
     def problem(self, resource: Mapping[str, Any], element: str, value: Any, message: str) -> None:
         self.out.problems.append(Problem(f"{_where(resource)}.{element}", value, message))
+
+    def unreadable(self, resource: Mapping[str, Any], element: str, value: Any) -> bool:
+        """Whether a date element is present but no real date (month 13, 30 February...); if so, a Problem names it."""
+        problem = date_problem(value)
+        if problem is None:
+            return False
+        self.problem(resource, element, value, problem)
+        return True
+
+    def unreadable_effective(self, resource: Mapping[str, Any]) -> bool:
+        """:meth:`unreadable` for the effective[x] element an Observation's date is read from."""
+        return self.unreadable(resource, *effective_element(resource))
 
     def resolve(self, reference: str | None) -> dict[str, Any] | None:
         if reference is None:
@@ -238,6 +259,8 @@ class _Importer:
         birth = partial_date(self.patient.get("birthDate"))
         if birth is not None:
             section["birth_date"] = birth
+        else:
+            self.unreadable(self.patient, "birthDate", self.patient.get("birthDate"))
         return section
 
     # ---------------------------------------------------------------- conditions
@@ -278,8 +301,11 @@ class _Importer:
         episode_id = episode_id or resource.get("id") or f"condition-{len(self.episodes) + 1}"
         episode: dict[str, Any] = {"id": str(episode_id)}
         onset = partial_date(resource.get("onsetDateTime"))
-        if onset is None and isinstance(resource.get("onsetPeriod"), Mapping):
+        if onset is None and not self.unreadable(resource, "onsetDateTime", resource.get("onsetDateTime")) \
+                and isinstance(resource.get("onsetPeriod"), Mapping):
             onset = partial_date(resource["onsetPeriod"].get("start"))
+            if onset is None:
+                self.unreadable(resource, "onsetPeriod.start", resource["onsetPeriod"].get("start"))
         if onset is not None:
             episode["date"] = onset
         else:
@@ -366,7 +392,10 @@ class _Importer:
 
     def lab(self, resource: dict[str, Any], test: str, case: dict[str, Any],
             rows: list[dict[str, Any]], undated: dict[str, float | None]) -> None:
-        if "valueQuantity" not in resource and "dataAbsentReason" in resource and effective_date(resource) is None:
+        date = effective_date(resource)
+        if date is None and self.unreadable_effective(resource):
+            return  # neither a dated row nor, as an undated value would be, the current value
+        if date is None and "valueQuantity" not in resource and "dataAbsentReason" in resource:
             # mastcds's export: "the current value is unknown", although rows exist
             undated[test] = None
             return
@@ -374,7 +403,6 @@ class _Importer:
         if read is None:
             return
         value, unit, canonical = read
-        date = effective_date(resource)
         episode = self.linked_episode(resource)
         context = self.sample_context(resource)
         if test == "tryptase" and episode is not None:
@@ -472,8 +500,11 @@ class _Importer:
             self.problem(resource, "valueCodeableConcept", sorted(filter(None, present)),
                          f"expected {codes.PRESENT.code} Present or {codes.ABSENT.code} Absent")
             return
+        date = effective_date(resource)
+        if date is None and self.unreadable_effective(resource):
+            return  # a result of unknown date cannot be ordered against the others
+        date = date or ""
         molecular = case.setdefault("molecular", {})
-        date = effective_date(resource) or ""
         if molecular.get("_date", "") > date:
             self.out.notes.append(f"{_where(resource)}: an older KIT D816V result; the latest kept")
             return
@@ -574,13 +605,20 @@ class _Importer:
 
     def treatment(self, resource: Mapping[str, Any], drug: str) -> dict[str, Any] | None:
         period = _map(resource.get("effectivePeriod"))
-        start = partial_date(period.get("start")) or partial_date(resource.get("effectiveDateTime")) \
-            or partial_date(resource.get("authoredOn"))
+        # the first of these the sender wrote is the start; an unreadable start or end leaves the
+        # treatment out (with the Problem) rather than moving its start or making it ongoing
+        for element, value in (("effectivePeriod.start", period.get("start")),
+                               ("effectiveDateTime", resource.get("effectiveDateTime")), ("authoredOn", resource.get("authoredOn"))):
+            if value is not None:
+                break
+        start, end = partial_date(value), partial_date(period.get("end"))
+        if (start is None and self.unreadable(resource, element, value)) or \
+                (end is None and self.unreadable(resource, "effectivePeriod.end", period.get("end"))):
+            return None
         if start is None:
             self.out.notes.append(f"{_where(resource)}: {drug} without a start date, not used")
             return None
         treatment: dict[str, Any] = {"drug": drug, "start_date": start}
-        end = partial_date(period.get("end"))
         if end is not None:
             treatment["end_date"] = end
         dosage = first_dosage(resource)
@@ -683,8 +721,9 @@ def case_from_resources(
     """A mastcds-case/1 document from FHIR resources, laid over ``base_case`` when given.
 
     ``evaluation_date`` (default: the base case's) bounds which lab row is the
-    current value; ``today`` (a full date) is the day the age is computed on
-    when the case has no evaluation date (the CDS service passes it).
+    current value (one that is no date is a Problem and bounds nothing);
+    ``today`` (a full date) is the day the age is computed on when the case
+    has no evaluation date (the CDS service passes it).
     Raises :class:`mastcds.case.CaseError` only if ``base_case`` itself is invalid.
     """
     if base_case is not None:
@@ -717,7 +756,8 @@ def case_from_resources(
     case = _overlay(base, fhir, out.notes)
     patient_section = case.setdefault("patient", {})
     if patient_section.get("age_years") is None:
-        age = completed_years(patient_section.get("birth_date"), case.get("evaluation_date") or today)
+        on = importer.evaluation_date if case.get("evaluation_date") else today  # no age on an unreadable date
+        age = completed_years(patient_section.get("birth_date"), on)
         if age is not None:
             patient_section["age_years"] = age
     out.case = case
