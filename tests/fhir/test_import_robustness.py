@@ -218,3 +218,94 @@ def test_partial_date_is_the_case_pattern_and_calendar_check() -> None:
             expected = text if pattern.match(text) and calendar_problem(text) is None else None
             assert partial_date(text) == expected, text
             assert partial_date(f"{text}T10:00:00Z") == expected, text
+
+
+# ---------------------------------------------------------------- a list or an object where a code belongs
+
+TRYPTASE = codes.LAB_TESTS["tryptase"].coding()
+_NOT_CODES = [["21582-2"], {"code": "21582-2"}, []]
+
+
+def _finding(value: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "f", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [codes.EPISODE_FINDINGS["urticaria"].coding()]}, "focus": [{"reference": "Condition/ana"}],
+            "valueCodeableConcept": value}
+
+
+def _variant(value: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "v", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [codes.VARIANT_ASSESSMENT.coding()]}, "valueCodeableConcept": value,
+            "component": [{"code": {"coding": [codes.GENE_STUDIED.coding()]}, "valueString": "KIT"},
+                          {"code": {"coding": [codes.AMINO_ACID_CHANGE.coding()]}, "valueString": "p.D816V"}]}
+
+
+@pytest.mark.parametrize("part", ["code", "system"])
+@pytest.mark.parametrize("bad", _NOT_CODES, ids=repr)
+def test_a_malformed_coding_in_an_observation_code_is_noted_and_the_others_read(part: str, bad: Any) -> None:
+    observation = lab("t", "tryptase", 12, "ug/L", "2020-01-01")
+    observation["code"]["coding"].insert(0, {**TRYPTASE, part: bad})
+    result = case_from_resources([PATIENT, observation])
+    assert result.case["labs"] == {"baseline_tryptase_ng_ml": 12}
+    [note] = result.notes
+    assert note.startswith("Observation/t.code: coding {") and "not read as a code" in note
+    assert result.problems == [] and not result.unmapped
+
+
+@pytest.mark.parametrize("bad", _NOT_CODES, ids=repr)
+def test_an_observation_coded_only_by_a_malformed_coding_is_counted(bad: Any) -> None:
+    observation = lab("t", "tryptase", 12, "ug/L", "2020-01-01")
+    observation["code"] = {"coding": [{**TRYPTASE, "code": bad}]}
+    result = case_from_resources([PATIENT, observation])
+    assert "labs" not in result.case and "lab_results" not in result.case
+    assert sum(result.unmapped.values()) == 1 and len(result.notes) == 1
+
+
+@pytest.mark.parametrize("bad", _NOT_CODES, ids=repr)
+def test_a_malformed_coding_in_a_value_is_noted_and_the_others_read(bad: Any) -> None:
+    result = case_from_resources([PATIENT, ANAPHYLAXIS, _finding({"coding": [{"code": bad}, codes.PRESENT.coding()]}),
+                                  _variant({"coding": [codes.ABSENT.coding(), {"system": codes.LOINC, "code": bad}]})])
+    assert result.case["episodes"] == [{"id": "ana", "date": "2024-01-10", "urticaria": True}]
+    assert result.case["molecular"] == {"kit_d816v": "not_detected"}
+    assert [n.split(":")[0] for n in result.notes] == ["Observation/f.valueCodeableConcept",
+                                                       "Observation/v.valueCodeableConcept"]
+    assert result.problems == []
+
+
+def test_a_value_with_only_malformed_codings_is_a_problem() -> None:
+    result = case_from_resources([PATIENT, ANAPHYLAXIS, _finding({"coding": [{"code": ["LA9633-4"]}]})])
+    [problem] = result.problems
+    assert (problem.path, problem.value) == ("Observation/f.value[x]", [])
+    assert "episodes" in result.case and "urticaria" not in result.case["episodes"][0]
+
+
+def test_a_malformed_verification_status_is_no_status() -> None:
+    refuted = {"system": codes.CONDITION_VERIFICATION, "code": "refuted"}
+    mast_cell = {"resourceType": "Condition", "id": "sm", "subject": {"reference": "Patient/p1"},
+                 "code": {"coding": [{"system": codes.ICD10CM, "code": "D47.02"}]}}
+    malformed = case_from_resources([PATIENT, {**mast_cell, "verificationStatus": {"coding": [{**refuted, "code": ["refuted"]}]}}])
+    assert malformed.recorded_diagnoses == ["SM"]
+    assert [n.split(":")[0] for n in malformed.notes] == ["Condition/sm.verificationStatus"]
+    both = case_from_resources([PATIENT, {**mast_cell, "verificationStatus": {"coding": [{"code": {"a": 1}}, refuted]}}])
+    assert both.recorded_diagnoses == []
+    assert both.notes[1] == "Condition/sm: verification refuted, not used"
+
+
+# ---------------------------------------------------------------- codes of several types in one message
+
+def test_mixed_type_verification_codes_give_one_sorted_message() -> None:
+    condition = {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p1"},
+                 "code": {"coding": [codes.ANAPHYLAXIS.coding()]},
+                 "verificationStatus": {"coding": [{"code": 5}, {"system": codes.CONDITION_VERIFICATION},
+                                                   {"code": "refuted"}, {"code": 1.5}, {"code": True}]}}
+    for order in (1, -1):
+        condition["verificationStatus"]["coding"].reverse()
+        result = case_from_resources([PATIENT, condition])
+        assert result.notes == ["Condition/c: verification 1.5, 5, True, refuted, not used"], order
+        assert "episodes" not in result.case
+
+
+def test_mixed_type_value_codes_give_one_sorted_problem_value() -> None:
+    result = case_from_resources([PATIENT, ANAPHYLAXIS, _finding({"coding": [{"code": 7}, {"code": "x"}, {"code": None}]}),
+                                  _variant({"coding": [{"code": False}, {"code": "y"}, {}]})])
+    assert [(p.path, p.value) for p in result.problems] == [("Observation/f.value[x]", ["7", "x"]),
+                                                            ("Observation/v.valueCodeableConcept", ["False", "y"])]

@@ -335,6 +335,16 @@ def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return kept
 
 
+def malformed(coding: Mapping[str, Any], elements: tuple[str, ...] = ("system", "code")) -> bool:
+    """Whether a list or an object stands where a coding's system or code belongs: then it names no code.
+
+    :func:`codings_of` keeps such codings (checking every coding would cost a
+    CDS Hooks call more than the rest of the reading); the look-ups below raise
+    TypeError on one, and the FHIR import leaves it out (with a note) when they do.
+    """
+    return any(isinstance(coding.get(element), (list, Mapping)) for element in elements)
+
+
 _LAB_BY_CODE = {(code.system, code.code): test for test, code in LAB_TESTS.items()}
 _FINDING_BY_CODE = {(code.system, code.code): name for name, code in EPISODE_FINDINGS.items()}
 
@@ -377,7 +387,7 @@ def observation_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ObservationK
     assessment; ``("blood-pressure", code)`` a systolic pressure or a panel
     holding one; ``("finding", field)`` an episode finding. The highest-ranked
     kind among the codings wins (lab, kit-variant, blood-pressure, finding),
-    and within a kind the first coding.
+    and within a kind the first coding. A :func:`malformed` coding raises TypeError.
     """
     best: tuple[int, ObservationKind, str] | None = None
     for coding in codings:

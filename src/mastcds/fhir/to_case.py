@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping  # isinstance(x, (dict, Mapping)): the C check of dict first; the ABC check alone took 3% of a CDS Hooks call
 from dataclasses import dataclass, field
@@ -101,6 +102,17 @@ def resources_in(document: Any) -> list[dict[str, Any]]:
 
 def _where(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType', 'resource')}/{resource.get('id', '?')}"
+
+
+def _shown(value: Any) -> str:
+    """A sender's value in a note, as JSON and cut short as a Problem shows it."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _listed(found: Iterable[Any]) -> list[str]:
+    """Codes for a message, as text and sorted: a sender's codes may mix types (None, numbers), which do not sort."""
+    return sorted(str(code) for code in found if code is not None and code != "")
 
 
 def _content(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,6 +188,26 @@ class _Importer:
     def unreadable_effective(self, resource: Mapping[str, Any]) -> bool:
         """:meth:`unreadable` for the effective[x] element an Observation's date is read from."""
         return self.unreadable(resource, *effective_element(resource))
+
+    def well_formed(self, resource: Mapping[str, Any], element: str, codings: list[Mapping[str, Any]],
+                    read: tuple[str, ...] = ("system", "code")) -> list[Mapping[str, Any]]:
+        """The codings of ``element`` but the malformed ones (:func:`codes.malformed` on the ``read`` parts), each noted."""
+        kept = []
+        for coding in codings:
+            if codes.malformed(coding, read):
+                self.out.notes.append(f"{_where(resource)}.{element}: coding {_shown(coding)} has a list or object "
+                                      f"as its {' or '.join(read)}; not read as a code")
+            else:
+                kept.append(coding)
+        return kept
+
+    def codes_in(self, resource: Mapping[str, Any], element: str) -> set[Any]:
+        """The codes of a CodeableConcept element's codings, whatever their system (a malformed code left out, noted)."""
+        codings = codes.codings_of(resource.get(element))
+        try:
+            return {c.get("code") for c in codings}
+        except TypeError:  # a list or object as a code: the set could not take it
+            return {c.get("code") for c in self.well_formed(resource, element, codings, ("code",))}
 
     def resolve(self, reference: str | None) -> dict[str, Any] | None:
         if reference is None:
@@ -268,9 +300,9 @@ class _Importer:
         for resource in self.by_type.get("Condition", []):
             if not self.belongs(resource) or self.skipped(resource):
                 continue
-            verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
+            verification = self.codes_in(resource, "verificationStatus")
             if verification & _NOT_A_DIAGNOSIS:
-                self.out.notes.append(f"{_where(resource)}: verification {', '.join(sorted(verification))}, not used")
+                self.out.notes.append(f"{_where(resource)}: verification {', '.join(_listed(verification))}, not used")
                 continue
             kind = codes.condition_kind(codes.codings_of(resource.get("code")))
             if kind is None:
@@ -365,7 +397,11 @@ class _Importer:
             if not self.belongs(resource) or self.skipped(resource):
                 continue
             codings = codes.codings_of(resource.get("code"))
-            kind = codes.observation_kind(codings)
+            try:
+                kind = codes.observation_kind(codings)
+            except TypeError:  # a list or object as a coding's system or code (malformed): looked up without it
+                codings = self.well_formed(resource, "code", codings)
+                kind = codes.observation_kind(codings)
             if kind is None:
                 self.out.unmapped[f"Observation {_code_label(resource.get('code'))}"] += 1
                 continue
@@ -491,13 +527,13 @@ class _Importer:
         if gene != codes.KIT_GENE.code or short not in (codes.KIT_D816V_PROTEIN_CHANGE, "p.D816V"):
             self.out.unmapped[f"Observation {codes.VARIANT_ASSESSMENT.code} gene {gene} change {change}"] += 1
             return
-        present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        present = self.codes_in(resource, "valueCodeableConcept")
         if codes.PRESENT.code in present:
             status = "detected"
         elif codes.ABSENT.code in present:
             status = "not_detected"
         else:
-            self.problem(resource, "valueCodeableConcept", sorted(filter(None, present)),
+            self.problem(resource, "valueCodeableConcept", _listed(present),
                          f"expected {codes.PRESENT.code} Present or {codes.ABSENT.code} Absent")
             return
         date = effective_date(resource)
@@ -563,13 +599,13 @@ class _Importer:
         if isinstance(value, bool):
             episode[field_name] = value
             return
-        present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        present = self.codes_in(resource, "valueCodeableConcept")
         if codes.PRESENT.code in present:
             episode[field_name] = True
         elif codes.ABSENT.code in present:
             episode[field_name] = False
         else:
-            self.problem(resource, "value[x]", sorted(filter(None, present)),
+            self.problem(resource, "value[x]", _listed(present),
                          f"expected {codes.PRESENT.code} Present, {codes.ABSENT.code} Absent or a boolean")
 
     # ---------------------------------------------------------------- medications
