@@ -14,8 +14,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mastcds.case import load_case
+from mastcds.case import CaseError, load_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.fhir.to_case import (
@@ -309,3 +311,138 @@ def test_mixed_type_value_codes_give_one_sorted_problem_value() -> None:
                                   _variant({"coding": [{"code": False}, {"code": "y"}, {}]})])
     assert [(p.path, p.value) for p in result.problems] == [("Observation/f.value[x]", ["7", "x"]),
                                                             ("Observation/v.valueCodeableConcept", ["False", "y"])]
+
+
+# ---------------------------------------------------------------- crashes the property test below found
+
+@pytest.mark.parametrize("entry", [None, 5, "Patient", ["id", "p2"], [["id", "p2"]]], ids=repr)
+def test_an_entry_that_is_no_json_object_is_counted(entry: Any) -> None:
+    result = case_from_resources([entry, PATIENT, lab("t", "tryptase", 12, "ug/L", "2020-01-01")])
+    assert result.unmapped == {"entry that is not a resource (no JSON object)": 1}
+    assert result.case["labs"] == {"baseline_tryptase_ng_ml": 12}
+
+
+@pytest.mark.parametrize("kind", [["Patient"], {"a": 1}, None, 5, "absent"])
+def test_a_resource_type_that_is_no_string_is_counted(kind: Any) -> None:
+    resource = {"resourceType": kind, "id": "x"} if kind != "absent" else {"id": "x"}
+    result = case_from_resources([resource, resource, PATIENT])
+    assert result.unmapped == {"resource whose resourceType is not a string": 2}
+    assert result.case["patient"]["sex"] == "female" and result.problems == []
+
+
+@pytest.mark.parametrize("full_url", [None, 5, ["urn:uuid:c"], {"a": 1}])
+def test_a_full_url_that_is_no_string_is_no_reference(full_url: Any) -> None:
+    condition = {**ANAPHYLAXIS, "__fullUrl": full_url}
+    result = case_from_resources([PATIENT, condition])
+    assert result.case["episodes"] == [{"id": "ana", "date": "2024-01-10"}]
+    assert condition["__fullUrl"] == full_url  # the caller's resource is left as it was
+
+
+def test_an_integer_beyond_any_float_is_out_of_range() -> None:
+    huge = 10**400
+    result = case_from_resources([PATIENT, lab("t", "tryptase", huge, "ug/L", "2020-01-01"),
+                                  _medication("MedicationStatement", effectivePeriod={"start": "2020-01-01"},
+                                              dosage=[{"doseAndRate": [{"doseQuantity": {"value": huge, "unit": "mg"}}]}])])
+    assert [(p.path, p.message) for p in result.problems] == [
+        ("Observation/t.valueQuantity.value", "tryptase must lie in 0-100000 ng/mL"),
+        ("MedicationStatement/m.dosage.doseAndRate.doseQuantity.value", "a dose must lie in 0-100000 mg")]
+    assert result.case["treatments"] == [{"drug": "omalizumab", "start_date": "2020-01-01"}]
+    load_case(result.case)
+
+
+def test_a_variant_allele_fraction_above_1_is_a_problem() -> None:
+    variant = _variant({"coding": [codes.PRESENT.coding()]})
+    variant["component"].append({"code": {"coding": [codes.LAB_TESTS["kit_d816v_vaf"].coding()]},
+                                 "valueQuantity": {"value": 12, "system": codes.UCUM, "code": "1"}})
+    result = case_from_resources([PATIENT, variant])
+    [problem] = result.problems
+    assert (problem.path, problem.value) == ("Observation/v.component.valueQuantity.value", 12)
+    assert result.case["molecular"] == {"kit_d816v": "detected"}
+    load_case(result.case)
+
+
+def test_a_list_in_a_timing_or_dose_unit_is_no_interval_or_mass() -> None:
+    dosage = {"doseAndRate": [{"doseQuantity": {"value": 150, "code": ["mg"]}}],
+              "timing": {"repeat": {"frequency": 1, "period": [4], "periodUnit": "wk"}}, "text": "monthly"}
+    result = case_from_resources([PATIENT, _medication("MedicationStatement", effectivePeriod={"start": "2020-01-01"},
+                                                       dosage=[dosage])])
+    assert result.case["treatments"] == [{"drug": "omalizumab", "start_date": "2020-01-01", "interval": "monthly"}]
+    assert result.notes == ["MedicationStatement/m: dose 150 ['mg'] is not a mass; dose left unknown"]
+
+
+def test_an_indication_that_is_no_text_is_noted() -> None:
+    statement = _medication("MedicationStatement", effectivePeriod={"start": "2020-01-01"}, reasonCode=[{"text": ["asthma"]}])
+    result = case_from_resources([PATIENT, statement])
+    assert result.case["treatments"] == [{"drug": "omalizumab", "start_date": "2020-01-01", "indication": None}]
+    assert result.notes == ['MedicationStatement/m.reasonCode: ["asthma"] is no text; indication left unknown']
+    load_case(result.case)
+
+
+# ---------------------------------------------------------------- property: any one element replaced by any JSON value
+
+def _variant_case() -> dict[str, Any]:
+    """The seed case with what its export lacks: a birth date, a neoplasm, a blood KIT sample, an unknown current value."""
+    document = copy.deepcopy(SEED)
+    document["patient"]["birth_date"] = "1979-03-15"
+    document["associated_hematologic_neoplasm"] = "CMML"
+    document["molecular"]["kit_d816v_sample"] = "peripheral_blood"
+    document["labs"]["ige_total_iu_ml"] = None
+    document["episodes"][3]["date"] = "2011-09-12"
+    document["lab_results"].append({"test": "tryptase", "value": 81.0, "unit": "ng/mL", "date": "2011-09-12",
+                                    "context": "acute", "episode_id": document["episodes"][3]["id"]})
+    return document
+
+
+def _exported(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return resources_in(json.loads(json.dumps(bundle_from_case(load_case(document)))))
+
+
+BASES = [_exported(SEED), _exported(_variant_case())]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every element's path below ``value`` (keys and list indexes), the resources themselves included."""
+    found = [path] if path else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found.extend(_paths(item, (*path, key)))
+    return found
+
+
+def _strings(value: Any) -> set[str]:
+    """The keys and string values of the resources: swapped into other places they make plausible nonsense."""
+    if isinstance(value, dict):
+        return set(value) | {s for item in value.values() for s in _strings(item)}
+    if isinstance(value, list):
+        return {s for item in value for s in _strings(item)}
+    return {value} if isinstance(value, str) else set()
+
+
+_PLACES = [(n, path) for n, base in enumerate(BASES) for path in _paths(base)]
+_WORDS = sorted(set().union(*map(_strings, BASES)) | {"2024-13", "2024-02-30", "2011-09-32", "1899", "2101-01", "",
+                                                       "2011-09-15T10:00:00Z", "Patient/other", "#sample", "1", "%"})
+_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(max_size=10) | st.sampled_from(_WORDS))
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.sampled_from(_WORDS) | st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_PLACES), _JSON,
+       st.sampled_from([{}, {"patient_id": SEED["id"]}, {"today": "2024-06-01"}, {"evaluation_date": "2011-09-15"}]))
+def test_any_element_replaced_by_any_json_value_never_crashes_the_import(place: tuple[int, tuple[Any, ...]], value: Any,
+                                                                         options: dict[str, Any]) -> None:
+    n, path = place
+    resources = copy.deepcopy(BASES[n])
+    *parents, last = path
+    container: Any = resources
+    for key in parents:
+        container = container[key]
+    container[last] = value
+    sent = copy.deepcopy(resources)
+    result = case_from_resources(resources, **options)
+    assert resources == sent  # the import reads, never changes, what it was given
+    try:
+        load_case(result.case)
+    except CaseError:
+        pass  # a case the import built but cannot stand: the CDS service reports its problems on a card

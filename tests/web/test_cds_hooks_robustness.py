@@ -57,3 +57,27 @@ def test_the_patient_also_in_the_observations_bundle_still_gives_the_seed_cards(
     data["conditions"]["entry"].append(copy.deepcopy(entry))  # and a third copy
     assert summaries(cards_for(api, data)) == SEED_CARDS
 
+
+
+def _tryptase(rid: str, **elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": rid, "status": "final", "subject": {"reference": f"Patient/{SEED['id']}"},
+            "code": {"coding": [codes.LAB_TESTS["tryptase"].coding()]},
+            "valueQuantity": {"value": 90, "system": codes.UCUM, "code": "ug/L"}, **elements}
+
+
+@pytest.mark.parametrize("date", ["2011-13", "2011-09-31", "2011-02-29"])
+def test_a_date_that_is_no_date_is_reported_on_a_card_and_the_rest_still_read(api: TestClient, date: str) -> None:
+    found = without_kit()
+    found["observations"].append(_tryptase("bad-date", effectiveDateTime=date))
+    cards = cards_for(api, prefetched(found))
+    assert summaries(cards) == [*SEED_CARDS, PROBLEMS_CARD]
+    assert "Observation/bad-date.effectiveDateTime" in cards[2]["detail"]
+
+
+def test_a_list_as_a_code_is_no_code_and_the_rest_still_read(api: TestClient) -> None:
+    found = without_kit()
+    malformed = _tryptase("malformed", effectiveDateTime="2011-09")
+    malformed["code"]["coding"] = [{"system": codes.LOINC, "code": ["21582-2"]}]
+    found["observations"].append(malformed)
+    found["conditions"][0]["verificationStatus"] = {"coding": [{"system": codes.CONDITION_VERIFICATION, "code": {"x": 1}}]}
+    assert summaries(cards_for(api, prefetched(found))) == SEED_CARDS

@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping  # isinstance(x, (dict, Mapping)): the C check of dict first; the ABC check alone took 3% of a CDS Hooks call
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from mastcds.fhir.dates import (EXPECTED, completed_years, current_row, date_pro
                                 partial_date, usable_rows)
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
+_NO_TYPE = "resource whose resourceType is not a string"
 _SKIPPED_STATUSES = {"entered-in-error", "cancelled", "registered", "not-taken", "draft"}
 _MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest")
 _NOT_A_DIAGNOSIS = frozenset({"entered-in-error", "refuted"})  # Condition.verificationStatus codes
@@ -58,6 +60,7 @@ _LAB_FIELDS = {
     "beta2_microglobulin": "beta2_microglobulin_mg_l",
 }
 _SYSTOLIC_RANGE = (0.0, 300.0)  # mastcds-case/1 episodes[].systolic_bp_mmhg
+_DOSE_RANGE = (0.0, 100000.0)  # mastcds-case/1 treatments[].dose_mg
 _MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "ug": 0.001}
 # timing.repeat (frequency, period, periodUnit) -> the case's interval words
 _INTERVALS = {
@@ -102,6 +105,19 @@ def resources_in(document: Any) -> list[dict[str, Any]]:
 
 def _where(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType', 'resource')}/{resource.get('id', '?')}"
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number (a boolean is an int to Python, not a number to JSON)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_float(number: float) -> float:
+    """A JSON number as a float; an integer beyond any float is infinite, and so outside every range."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def _shown(value: Any) -> str:
@@ -153,14 +169,28 @@ class _Importer:
         self.by_ref: dict[str, dict[str, Any]] = {}
         self.by_type: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)  # resourceType -> its resources, in order
         for resource in resources:
+            if not isinstance(resource, (dict, Mapping)):
+                self.out.unmapped["entry that is not a resource (no JSON object)"] += 1
+                continue
             r = dict(resource)
+            kind = r.get("resourceType")
+            try:
+                self.by_type[kind].append(r)
+            except TypeError:  # a list or object as resourceType
+                self.out.unmapped[_NO_TYPE] += 1
+                continue
             self.resources.append(r)
-            self.by_type[r.get("resourceType")].append(r)
             rid = r.get("id")
             if isinstance(rid, str):
-                self.by_ref[f"{r['resourceType']}/{rid}"] = r
+                self.by_ref[f"{kind}/{rid}"] = r
             if "__fullUrl" in r:
-                self.by_ref[r["__fullUrl"]] = r
+                if isinstance(r["__fullUrl"], str):
+                    self.by_ref[r["__fullUrl"]] = r
+                else:  # not from resources_in, which writes only a Bundle entry's fullUrl string
+                    del r["__fullUrl"]
+        for kind, found in self.by_type.items():
+            if not isinstance(kind, str):  # absent, null, a number: of no type the import reads
+                self.out.unmapped[_NO_TYPE] += len(found)
         if len(self.by_type.get("Patient", ())) > 1:
             self._one_copy_per_patient()
         self.patient = self._pick_patient(patient_id)
@@ -369,10 +399,15 @@ class _Importer:
                  test: str) -> tuple[float, str, float] | None:
         """(value, unit, value in the canonical unit) of a Quantity convertible for ``test``, or None after recording the problem."""
         number = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
-        if not isinstance(number, (int, float)) or isinstance(number, bool):
+        if not _is_number(number):
             self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
             return None
-        value = float(number)
+        spec = LAB_SPECS[test]
+        try:
+            value = float(number)
+        except OverflowError:  # a JSON integer beyond any float, and so beyond every range
+            self.problem(resource, f"{element}.value", number, f"{test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}")
+            return None
         unit = quantity.get("code") if quantity.get("system") == codes.UCUM else None
         unit = unit or quantity.get("unit")
         if not isinstance(unit, str) or not unit:
@@ -383,7 +418,6 @@ class _Importer:
         except UnitError as error:
             self.problem(resource, f"{element}.code", unit, f"unit not convertible for {test}; accepted: {', '.join(error.accepted)}")
             return None
-        spec = LAB_SPECS[test]
         if not spec.low <= canonical <= spec.high:
             self.problem(resource, f"{element}.value", value,
                          f"{test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}")
@@ -515,14 +549,18 @@ class _Importer:
             elif codes.AMINO_ACID_CHANGE.in_codings(ccodes):
                 change = (values or [text])[0]
             elif codes.LAB_TESTS["kit_d816v_vaf"].in_codings(ccodes):
-                read = self.quantity(resource, "component.valueQuantity", component.get("valueQuantity"), "kit_d816v_vaf")
-                if read is None and isinstance(component.get("valueQuantity"), Mapping) and \
-                        component["valueQuantity"].get("code") == "1" and isinstance(component["valueQuantity"].get("value"), (int, float)):
+                quantity = component.get("valueQuantity")
+                if isinstance(quantity, (dict, Mapping)) and quantity.get("code") == "1" and _is_number(quantity.get("value")):
                     # a decimal fraction (UCUM "1"), as the Genomics Reporting IG allows
-                    self.out.problems.pop()
-                    vaf = round(float(component["valueQuantity"]["value"]) * 100, 10)
-                elif read is not None:
-                    vaf = read[2]
+                    if 0 <= quantity["value"] <= 1:
+                        vaf = round(float(quantity["value"]) * 100, 10)
+                    else:
+                        self.problem(resource, "component.valueQuantity.value", quantity["value"],
+                                     "a variant allele fraction (unit 1) must lie in 0-1")
+                else:
+                    read = self.quantity(resource, "component.valueQuantity", quantity, "kit_d816v_vaf")
+                    if read is not None:
+                        vaf = read[2]
         short = (change or "").split(":")[-1]
         if gene != codes.KIT_GENE.code or short not in (codes.KIT_D816V_PROTEIN_CHANGE, "p.D816V"):
             self.out.unmapped[f"Observation {codes.VARIANT_ASSESSMENT.code} gene {gene} change {change}"] += 1
@@ -666,7 +704,11 @@ class _Importer:
             treatment["interval"] = interval
         for reason in _list(resource.get("reasonCode")):
             if isinstance(reason, (dict, Mapping)) and (reason.get("text") or codes.codings_of(reason)):
-                treatment["indication"] = reason.get("text") or codes.codings_of(reason)[0].get("display")
+                indication = reason.get("text") or codes.codings_of(reason)[0].get("display")
+                if indication is not None and not isinstance(indication, str):
+                    self.out.notes.append(f"{_where(resource)}.reasonCode: {_shown(indication)} is no text; indication left unknown")
+                    indication = None
+                treatment["indication"] = indication
                 break
         return treatment
 
@@ -674,6 +716,11 @@ class _Importer:
         dose, unread = dosage_dose_mg(dosage)
         if unread is not None:
             self.out.notes.append(f"{_where(resource)}: dose {unread} is not a mass; dose left unknown")
+        if dose is not None and not _DOSE_RANGE[0] <= dose <= _DOSE_RANGE[1]:
+            element = "dosage" if "dosage" in resource else "dosageInstruction"
+            self.problem(resource, f"{element}.doseAndRate.doseQuantity.value", dose,
+                         f"a dose must lie in {_DOSE_RANGE[0]:g}-{_DOSE_RANGE[1]:g} mg")
+            return None
         return dose
 
     def interval(self, dosage: Mapping[str, Any]) -> str | None:
@@ -697,8 +744,8 @@ def dosage_dose_mg(dosage: Mapping[str, Any]) -> tuple[float | None, str | None]
             continue
         unit = quantity.get("code") or quantity.get("unit")
         value = quantity.get("value")
-        if unit in _MG_PER_UNIT and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value) * _MG_PER_UNIT[unit], None
+        if isinstance(unit, str) and unit in _MG_PER_UNIT and _is_number(value):
+            return _as_float(value) * _MG_PER_UNIT[unit], None
         return None, f"{value} {unit}"
     return None, None
 
@@ -708,9 +755,12 @@ def dosage_interval(dosage: Mapping[str, Any]) -> str | None:
     if dosage.get("asNeededBoolean") is True:
         return "prn"
     repeat = _map(_map(dosage.get("timing")).get("repeat"))
-    key = (repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit"))
-    if key in _INTERVALS:
-        return _INTERVALS[key]
+    try:
+        interval = _INTERVALS.get((repeat.get("frequency", 1), repeat.get("period"), repeat.get("periodUnit")))
+    except TypeError:  # a list or object in the repeat: no interval of the table
+        interval = None
+    if interval is not None:
+        return interval
     text = dosage.get("text")
     return text if isinstance(text, str) and text else None
 
