@@ -339,8 +339,9 @@ def malformed(coding: Mapping[str, Any], elements: tuple[str, ...] = ("system", 
     """Whether a list or an object stands where a coding's system or code belongs: then it names no code.
 
     :func:`codings_of` keeps such codings (checking every coding would cost a
-    CDS Hooks call more than the rest of the reading); the look-ups below raise
-    TypeError on one, and the FHIR import leaves it out (with a note) when they do.
+    CDS Hooks call more than the rest of the reading); the look-ups by
+    (system, code) below raise TypeError on one, and the FHIR import leaves it
+    out (with a note) when they do.
     """
     return any(isinstance(coding.get(element), (list, Mapping)) for element in elements)
 

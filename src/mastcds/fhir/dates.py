@@ -8,7 +8,7 @@ from typing import Any
 
 from mastcds.case import calendar_problem, date_key, date_key_latest
 
-_PARTIAL = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")  # the case's DatePattern, whole text (fullmatch: no "\n" after it)
+_PARTIAL = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")  # the case's DatePattern, by fullmatch ($ would pass a final "\n")
 # A shortcut, not a second rule: dates no calendar refuses (1900-2099, months 01-12, days 01-28),
 # most of those an EHR sends, need no arithmetic; every other text goes through calendar_problem.
 _SURELY_REAL = re.compile(r"(19|20)[0-9]{2}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?")
@@ -58,6 +58,8 @@ def effective_element(resource: Mapping[str, Any]) -> tuple[str, Any]:
 
 def effective_date(resource: Mapping[str, Any]) -> str | None:
     """When an Observation applies (see :func:`effective_element`), or None when undated or unreadable."""
+    if "effectiveDateTime" in resource:  # the common case, without building the pair
+        return partial_date(resource["effectiveDateTime"])
     return partial_date(effective_element(resource)[1])
 
 

@@ -169,7 +169,7 @@ class _Importer:
         self.by_ref: dict[str, dict[str, Any]] = {}
         self.by_type: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)  # resourceType -> its resources, in order
         for resource in resources:
-            if not isinstance(resource, (dict, Mapping)):
+            if type(resource) is not dict and not isinstance(resource, Mapping):  # exact type first: 0.5 us per call
                 self.out.unmapped["entry that is not a resource (no JSON object)"] += 1
                 continue
             r = dict(resource)
@@ -232,12 +232,9 @@ class _Importer:
         return kept
 
     def codes_in(self, resource: Mapping[str, Any], element: str) -> set[Any]:
-        """The codes of a CodeableConcept element's codings, whatever their system (a malformed code left out, noted)."""
+        """The codes of a CodeableConcept element's codings once a set of them failed: a malformed code left out, noted."""
         codings = codes.codings_of(resource.get(element))
-        try:
-            return {c.get("code") for c in codings}
-        except TypeError:  # a list or object as a code: the set could not take it
-            return {c.get("code") for c in self.well_formed(resource, element, codings, ("code",))}
+        return {c.get("code") for c in self.well_formed(resource, element, codings, ("code",))}
 
     def resolve(self, reference: str | None) -> dict[str, Any] | None:
         if reference is None:
@@ -330,7 +327,10 @@ class _Importer:
         for resource in self.by_type.get("Condition", []):
             if not self.belongs(resource) or self.skipped(resource):
                 continue
-            verification = self.codes_in(resource, "verificationStatus")
+            try:
+                verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
+            except TypeError:  # a list or object as a code
+                verification = self.codes_in(resource, "verificationStatus")
             if verification & _NOT_A_DIAGNOSIS:
                 self.out.notes.append(f"{_where(resource)}: verification {', '.join(_listed(verification))}, not used")
                 continue
@@ -399,7 +399,7 @@ class _Importer:
                  test: str) -> tuple[float, str, float] | None:
         """(value, unit, value in the canonical unit) of a Quantity convertible for ``test``, or None after recording the problem."""
         number = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
-        if not _is_number(number):
+        if not isinstance(number, (int, float)) or isinstance(number, bool):
             self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
             return None
         spec = LAB_SPECS[test]
@@ -565,7 +565,10 @@ class _Importer:
         if gene != codes.KIT_GENE.code or short not in (codes.KIT_D816V_PROTEIN_CHANGE, "p.D816V"):
             self.out.unmapped[f"Observation {codes.VARIANT_ASSESSMENT.code} gene {gene} change {change}"] += 1
             return
-        present = self.codes_in(resource, "valueCodeableConcept")
+        try:
+            present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        except TypeError:  # a list or object as a code
+            present = self.codes_in(resource, "valueCodeableConcept")
         if codes.PRESENT.code in present:
             status = "detected"
         elif codes.ABSENT.code in present:
@@ -637,7 +640,10 @@ class _Importer:
         if isinstance(value, bool):
             episode[field_name] = value
             return
-        present = self.codes_in(resource, "valueCodeableConcept")
+        try:
+            present = {c.get("code") for c in codes.codings_of(resource.get("valueCodeableConcept"))}
+        except TypeError:  # a list or object as a code
+            present = self.codes_in(resource, "valueCodeableConcept")
         if codes.PRESENT.code in present:
             episode[field_name] = True
         elif codes.ABSENT.code in present:
