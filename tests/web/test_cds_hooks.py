@@ -230,7 +230,7 @@ def test_unusable_fhir_values_are_reported_on_a_card(api: TestClient) -> None:
                                   "code": {"coding": [codes.LAB_TESTS["hemoglobin"].coding()]},
                                   "valueQuantity": {"value": 7, "system": codes.UCUM, "code": "mmol/L"}})
     cards = check_response(api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json())
-    assert summaries(cards) == ["1 FHIR value(s) could not be used by mastcds (unit or range)"]
+    assert summaries(cards) == ["1 FHIR value(s) could not be used by mastcds (unit, range or date)"]
     assert "Observation/hb" in cards[0]["detail"] and cards[0]["indicator"] == "info"
 
 

@@ -25,7 +25,7 @@ SEED_CARDS = [  # the seed patient without its KIT result (tests/web/test_cds_ho
     "REMA score 7: clonal mast cell disease likely - consider a bone marrow biopsy and KIT D816V",
     "Baseline tryptase 50.9 ng/mL > 20 without a mastocytosis work-up",
 ]
-PROBLEMS_CARD = "1 FHIR value(s) could not be used by mastcds (unit or range)"
+PROBLEMS_CARD = "1 FHIR value(s) could not be used by mastcds (unit, range or date)"
 
 
 @pytest.fixture

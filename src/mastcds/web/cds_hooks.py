@@ -456,7 +456,7 @@ def patient_view_cards(case: Mapping[str, Any], evaluation: Mapping[str, Any], i
 
 def _problems_card(problems: list[Problem], link: str | None) -> dict[str, Any]:
     return _card(
-        f"{len(problems)} FHIR value(s) could not be used by mastcds (unit or range)", "info",
+        f"{len(problems)} FHIR value(s) could not be used by mastcds (unit, range or date)", "info",
         {"label": "mastcds FHIR import"}, "data-quality",
         "\n".join(f"* {p}" for p in problems[:20]), link)
 
