@@ -196,6 +196,9 @@ class Card(BaseModel):
 
 
 class CardsResponse(BaseModel):
+    """The specification's answer to a service call. The service writes the cards as JSON itself (:func:`_card`);
+    the tests validate every answer against this model and the models above."""
+
     cards: list[Card]
 
 
