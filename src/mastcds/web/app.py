@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from mastcds import __version__
 from mastcds.store.database import Store
-from mastcds.web import api, pages
+from mastcds.web import api, health, pages
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import cds_hooks_router
 from mastcds.web.errors import install_error_handlers
@@ -53,9 +53,14 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None, 
     app.state.throttle = LoginThrottle(settings.login_max_failures, settings.login_window.total_seconds())
     app.add_middleware(SecurityMiddleware, force_secure_cookies=settings.force_secure_cookies)
     install_error_handlers(app, render_error)
+    # Routes are matched in order, and FastAPI's included routers cost about 2 us per route passed over:
+    # the CDS Hooks service, whose caller (an EHR opening a chart) waits on every call, comes first
+    # (after the 60 routes of the API and the pages it took 0.11 of 0.58 ms per patient-view call).
+    # No page or API path starts with /cds-services or /cds-evaluations, so the order changes no answer.
+    app.include_router(cds_hooks_router(cds))  # authenticates EHRs by their signed JWT, not by our logins
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.include_router(cds_hooks_router(cds))  # authenticates EHRs by their signed JWT, not by our logins
     app.mount("/static", StaticFiles(packages=[("mastcds.web", "static")]), name="static")
     install_openapi(app)
     return app
