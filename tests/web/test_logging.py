@@ -54,3 +54,12 @@ def test_an_unexpected_error_is_logged_by_place_not_by_message(
     assert "internal error in GET /api/v1/patients/{key}: RuntimeError" in text
     assert "show_patient" in text  # the traceback's frames say where
     assert SECRET_NOTE not in text and patient_key not in text
+
+
+def test_a_cds_hooks_call_is_logged_by_its_route_template(web: Web, caplog: pytest.LogCaptureFixture) -> None:
+    # the service call is a plain Starlette route, which FastAPI does not name in the request scope itself
+    caplog.set_level(logging.INFO)
+    answer = TestClient(web.app).post("/cds-services/mastcds-patient-view", json={"hook": "patient-view"})
+    assert answer.status_code == 401  # this application trusts no EHR: the call is refused, and still logged
+    assert "POST /cds-services/{service_id} 401" in _application_log(caplog)
+    assert "mastcds-patient-view" not in _application_log(caplog)

@@ -605,6 +605,7 @@ def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClien
         A plain Starlette route: FastAPI's parameter and dependency solving cost a tenth of the call's CPU,
         and the answer is the specification's (see :class:`CardsResponse`), not mastcds's OpenAPI.
         """
+        request.scope["route"] = call_route  # FastAPI names only its own routes; the access log prints this one's template
         service_id = request.path_params["service_id"]
         await client(request)
         hook = await read_hook_request(request)
@@ -642,6 +643,7 @@ def cds_hooks_router(settings: CdsSettings | None = None, http: httpx.AsyncClien
         return _cards_response(cards)
 
     router.add_route("/cds-services/{service_id}", call, methods=["POST"], include_in_schema=False)
+    call_route = router.routes[-1]
 
     @router.post("/cds-services/{service_id}/feedback",
                  responses={401: {"description": "No valid client JWT"}, 404: {"description": "Unknown service"}})
