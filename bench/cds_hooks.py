@@ -1,11 +1,14 @@
 """Latency and throughput of the CDS Hooks patient-view service under concurrent calls, on loopback.
 
-Starts the service in separate processes on 127.0.0.1 (the CDS Hooks router
-plus a trivial ``GET /bench/ping`` in the same application; ``--workers``
-uvicorn processes, one per CPU by default, each with its own SO_REUSEPORT
-socket, the stdlib asyncio loop and GC tuned as ``mastcds serve`` does), then loads it for ``--duration``
-seconds per endpoint after ``--warmup`` seconds: first the trivial endpoint
-(the baseline of HTTP + framework), then patient-view calls with the prefetch
+Starts the application ``mastcds serve`` runs (every route, the security
+middleware, one access-log line per request on standard error, kept in a
+temporary file here; a fresh SQLite database, which a CDS Hooks call does not
+read) in separate processes on 127.0.0.1: ``--workers`` uvicorn processes,
+one per CPU by default, each with its own SO_REUSEPORT socket, the stdlib
+asyncio loop, logging and GC set as ``mastcds serve`` sets them. Then loads
+it for ``--duration`` seconds per endpoint after ``--warmup`` seconds: first
+its trivial endpoint ``GET /health`` (the baseline of HTTP, framework and
+middleware), then patient-view calls with the prefetch
 supplied (the seed patient without its KIT result: two cards come back), once
 per JWT algorithm of ``--algs``. Every patient-view call carries its own
 signed JWT with a unique ``jti`` (the service refuses a replayed one); the
@@ -37,6 +40,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -52,19 +56,12 @@ ISSUER = "https://bench-ehr.example.org/"
 
 
 def create_app() -> Any:
-    """The application under test (uvicorn factory): the CDS Hooks router and a trivial endpoint."""
-    from fastapi import FastAPI
+    """The application under test (uvicorn factory): the one ``mastcds serve`` runs, settings from the environment."""
+    from mastcds.web.app import create_app as mastcds_app
+    from mastcds.web.runtime import configure_logging
 
-    from mastcds.web.cds_hooks import cds_hooks_router
-
-    app = FastAPI()
-    app.include_router(cds_hooks_router())
-
-    @app.get("/bench/ping")
-    async def ping() -> dict[str, bool]:
-        return {"ok": True}
-
-    return app
+    configure_logging()
+    return mastcds_app()
 
 
 def _request_body() -> dict[str, Any]:
@@ -137,7 +134,7 @@ def serve_worker(port: int, loop: str) -> None:
     sock.bind(("127.0.0.1", port))
     config = uvicorn.Config(create_app(), access_log=False, log_level="warning", backlog=2048, loop=loop)
     config.load()
-    tune_gc_for_serving()  # as `mastcds serve` does
+    tune_gc_for_serving()  # as `mastcds serve` does (create_app configured the logging as it does)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -325,14 +322,16 @@ def _report(name: str, result: dict[str, Any], tokens_given: int | None) -> tupl
     return result["p50_ms"], result["p99_ms"], rate
 
 
-def _start_server(args: argparse.Namespace, port: int, env: dict[str, str]) -> list[subprocess.Popen]:
+def _start_server(args: argparse.Namespace, port: int, env: dict[str, str], log: Path) -> list[subprocess.Popen]:
+    """The server processes, their standard error (the application log: one line per request) appended to ``log``."""
+    stderr = log.open("a")
     if args.sockets == "reuseport":
-        return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop], env=env)
-                for _ in range(args.workers)]
+        return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop], env=env,
+                                 stderr=stderr) for _ in range(args.workers)]
     return [subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--loop", args.loop, "--no-access-log", "--log-level", "warning"], env=env)]
+         "--loop", args.loop, "--no-access-log", "--log-level", "warning"], env=env, stderr=stderr)]
 
 
 def _connections_per_worker(port: int) -> str:
@@ -406,27 +405,38 @@ def main() -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     path = "/cds-services/mastcds-patient-view"
+    workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": jwks}}),
-           "MASTCDS_CDS_SANDBOX": "1" if args.no_jwt else "0"}
+           "MASTCDS_CDS_SANDBOX": "1" if args.no_jwt else "0",
+           "MASTCDS_DATABASE_URL": f"sqlite:///{workdir / 'mastcds.db'}", "MASTCDS_SECRET_KEY": secrets.token_urlsafe(48)}
 
     def tokens_for(alg: str | None, count: int) -> list[str] | None:
         return None if alg is None else _make_many_tokens(keys[alg], alg, base + path, count)
 
     body = json.dumps(_request_body()).encode()
     # server CPU per call, in this process (the same settings as the servers), before any load
-    os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_CDS_")})
-    from mastcds.web.runtime import tune_gc_for_serving
+    os.environ.update({k: v for k, v in env.items() if k.startswith("MASTCDS_")})
+    from mastcds.web.app import create_app as mastcds_app
+    from mastcds.web.runtime import configure_logging, tune_gc_for_serving
 
-    tune_gc_for_serving()
-    cpu_view = {alg: asyncio.run(_cpu_per_call(create_app(), port, path, body, tokens_for(alg, 2050), 2000))
-                for alg in algorithms}
-    cpu_ping = asyncio.run(_cpu_per_call(create_app(), port, "/bench/ping", None, None, 2000))
-    servers = _start_server(args, port, env)
+    log = workdir / "server.log"  # the servers' application log
+    with (workdir / "in-process.log").open("a") as stream:
+        sys.stderr, saved = stream, sys.stderr
+        try:
+            configure_logging()  # on this stream, as the servers log on theirs
+        finally:
+            sys.stderr = saved
+        application = mastcds_app()  # creates and migrates the database the servers then open
+        tune_gc_for_serving()
+        cpu_view = {alg: asyncio.run(_cpu_per_call(application, port, path, body, tokens_for(alg, 2050), 2000))
+                    for alg in algorithms}
+        cpu_ping = asyncio.run(_cpu_per_call(application, port, "/health", None, None, 2000))
+    servers = _start_server(args, port, env, log)
     try:
         for _ in range(200):
             try:
-                if httpx.get(f"{base}/bench/ping", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -445,31 +455,28 @@ def main() -> None:
               f"{args.warmup:g} s warm-up, {args.workers} server worker(s) ({args.sockets} socket(s), {loop} loop, {http} "
               f"parser), {cpus} CPUs, JWT {'off' if args.no_jwt else ' and '.join(algorithms) + ', one per call'}; "
               f"body {len(body):,} bytes; cards per call: {len(cards)}")
-        workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
         spread: dict[str, str] = {}
         views: dict[str | None, tuple[float, float, float]] = {}
-        try:
-            # no more calls than the cores could serve at the in-process CPU cost, twice over, plus a margin
-            def budget(alg: str | None, seconds: float) -> int:
-                return math.ceil(cpus * 1000 / cpu_view[alg] * 2 * seconds) + 1000
 
-            def connections() -> str:
-                return _connections_per_worker(port)
+        # no more calls than the cores could serve at the in-process CPU cost, twice over, plus a margin
+        def budget(alg: str | None, seconds: float) -> int:
+            return math.ceil(cpus * 1000 / cpu_view[alg] * 2 * seconds) + 1000
 
+        def connections() -> str:
+            return _connections_per_worker(port)
+
+        if args.warmup > 0:
+            _run_load(args, port, "/health", args.warmup, None, None, workdir)
+        ping_run = _run_load(args, port, "/health", args.duration, None, None, workdir, connections)
+        spread["ping"] = ping_run["during"]
+        ping = _report("trivial GET /health", ping_run, None)
+        for alg in algorithms:
             if args.warmup > 0:
-                _run_load(args, port, "/bench/ping", args.warmup, None, None, workdir)
-            ping_run = _run_load(args, port, "/bench/ping", args.duration, None, None, workdir, connections)
-            spread["ping"] = ping_run["during"]
-            ping = _report("trivial GET /bench/ping", ping_run, None)
-            for alg in algorithms:
-                if args.warmup > 0:
-                    _run_load(args, port, path, args.warmup, body, tokens_for(alg, budget(alg, args.warmup)), workdir)
-                tokens = tokens_for(alg, budget(alg, args.duration))
-                run = _run_load(args, port, path, args.duration, body, tokens, workdir, connections)
-                spread[alg or "no JWT"] = run["during"]
-                views[alg] = _report(f"patient-view, JWT {alg or 'off'}", run, None if tokens is None else len(tokens))
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+                _run_load(args, port, path, args.warmup, body, tokens_for(alg, budget(alg, args.warmup)), workdir)
+            tokens = tokens_for(alg, budget(alg, args.duration))
+            run = _run_load(args, port, path, args.duration, body, tokens, workdir, connections)
+            spread[alg or "no JWT"] = run["during"]
+            views[alg] = _report(f"patient-view, JWT {alg or 'off'}", run, None if tokens is None else len(tokens))
         print("open connections per server process, half-way through each run: "
               + ", ".join(f"{k} {v}" for k, v in spread.items()))
         for alg, view in views.items():
@@ -487,6 +494,10 @@ def main() -> None:
             server.terminate()
         for server in servers:
             server.wait(timeout=10)
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        print(f"application log: {sum('/cds-services/{service_id} 200' in line for line in lines):,} access lines of "
+              f"answered service calls, {sum(' ERROR ' in line for line in lines)} errors")
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ histories and process lists.
 
 from __future__ import annotations
 
-import logging
 import sys
 from enum import Enum
 
@@ -30,14 +29,6 @@ class Role(str, Enum):
     viewer = "viewer"
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("mastcds")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)"),
@@ -55,7 +46,7 @@ def serve(
     from mastcds.web import accounts
     from mastcds.web.app import create_app
     from mastcds.web.cds_auth import SettingsError as CdsSettingsError
-    from mastcds.web.runtime import tune_gc_for_serving
+    from mastcds.web.runtime import configure_logging, tune_gc_for_serving
     from mastcds.web.settings import SettingsError, load_settings
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -73,7 +64,7 @@ def serve(
         application = create_app(settings, store)
     except CdsSettingsError as error:
         fail([str(error)])
-    _configure_logging()
+    configure_logging()
     tune_gc_for_serving()
     scheme = "https" if ssl_certfile else "http"
     stdout.print(f"mastcds on {scheme}://{host}:{port} (database {store!r}); Ctrl-C stops it.")

@@ -1,4 +1,5 @@
-"""Process settings for serving requests: the garbage collector tuned for per-request garbage.
+"""Process settings for serving requests (``mastcds serve``, and the benchmark as it): the application
+log on standard error, and the garbage collector tuned for per-request garbage.
 
 A CDS Hooks call parses a prefetch of tens of kB into thousands of short-lived
 objects, so with CPython's default threshold (700 allocations) the young
@@ -11,6 +12,8 @@ patient-view call (bench/cds_hooks.py): the collector took 0.09 ms of a
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 
 # Allocations between young-generation collections (CPython's default: 700), and how many
 # young (then middle) collections before the next older one (defaults 10 and 10).
@@ -24,3 +27,12 @@ def tune_gc_for_serving() -> None:
     gc.collect()
     gc.freeze()  # the start-up heap leaves the collector's view: no later collection walks it
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_EVERY, OLD_EVERY)
+
+
+def configure_logging() -> None:
+    """The ``mastcds`` loggers (access lines, errors; never patient data) at INFO on standard error."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("mastcds")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
