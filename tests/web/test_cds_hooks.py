@@ -439,3 +439,11 @@ def test_feedback_errors(api: TestClient) -> None:
 def test_services_table_matches_discovery_shape() -> None:
     for service_id, service in SERVICES.items():
         assert service["id"] == service_id and service["hook"] in ("patient-view", "order-select")
+
+
+def test_card_ids_are_version_4_uuids_unique_across_calls(api: TestClient) -> None:
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    ids = [card["uuid"] for _ in range(50)
+           for card in api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json()["cards"]]
+    assert len(ids) == 100 and len(set(ids)) == 100
+    assert {uuid.UUID(i).version for i in ids} == {4}

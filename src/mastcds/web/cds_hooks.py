@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import random
 import secrets
 import time
 import uuid
@@ -385,6 +386,17 @@ async def gather_data(service: CdsService, hook: HookRequest, templates: Mapping
 
 
 # ---------------------------------------------------------------- cards
+def _card_id() -> str:
+    """A random (version 4) UUID for a card or suggestion, drawn from the process's PRNG, not os.urandom.
+
+    The id must be unique (the EHR's feedback names it), not secret: nothing is
+    granted by knowing one. ``uuid.uuid4`` made a system call per card, 1-2% of
+    a patient-view call each (bench/cds_hooks.py). ``random`` reseeds itself in
+    a forked worker, so workers do not repeat each other's ids.
+    """
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def _card(summary: str, indicator: str, source: Mapping[str, str], topic: str, detail: str,
           link: str | None, **extra: Any) -> dict[str, Any]:
     """A card as the JSON the EHR receives (the :class:`Card` shape; tests validate every answer against it).
@@ -394,7 +406,7 @@ def _card(summary: str, indicator: str, source: Mapping[str, str], topic: str, d
     fills every field itself.
     """
     card = {
-        "uuid": str(uuid.uuid4()), "summary": summary, "detail": detail, "indicator": indicator,
+        "uuid": _card_id(), "summary": summary, "detail": detail, "indicator": indicator,
         "source": {**source, "topic": {"system": TOPIC_SYSTEM, "code": topic, "display": topic.replace("-", " ")}},
         **{key: value for key, value in extra.items() if value is not None},
     }
@@ -516,7 +528,7 @@ def omalizumab_card(order: Mapping[str, Any], dose: Mapping[str, Any] | None, li
     if target is not None and not already:
         label = f"Set the dose to {_dose_text(*target)}" + ("" if within else " (nearest cell, outside the table)")
         suggestions = [{
-            "label": label, "uuid": str(uuid.uuid4()), "isRecommended": within,
+            "label": label, "uuid": _card_id(), "isRecommended": within,
             "actions": [{"type": "update", "description": label, "resource": _update_dose(order, *target)}],
         }]
     indicator = "info" if within and not warnings else "warning"
