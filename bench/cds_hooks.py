@@ -132,7 +132,8 @@ def serve_worker(port: int, loop: str) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(create_app(), access_log=False, log_level="warning", backlog=2048, loop=loop)
+    # as `mastcds serve` runs it: no uvicorn access log, no proxy headers unless --forwarded-allow-ips is given
+    config = uvicorn.Config(create_app(), access_log=False, log_level="warning", backlog=2048, loop=loop, proxy_headers=False)
     config.load()
     tune_gc_for_serving()  # as `mastcds serve` does (create_app configured the logging as it does)
     uvicorn.Server(config).run(sockets=[sock])
@@ -312,11 +313,39 @@ def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, bo
     return {**json.loads(stdout.strip().splitlines()[-1]), "during": sampled}
 
 
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU seconds used so far by these processes and their children (Linux /proc), else None."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            total += (_cpu_seconds([int(c) for c in children]) or 0) * ticks
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / ticks
+
+
+def _measured_load(args: argparse.Namespace, servers: list[subprocess.Popen], *load: Any, **options: Any) -> dict[str, Any]:
+    """:func:`_run_load`, with the CPU seconds the servers used during the run (``server_cpu_seconds``, or None)."""
+    before = _cpu_seconds([s.pid for s in servers])
+    result = _run_load(args, *load, **options)
+    after = _cpu_seconds([s.pid for s in servers])
+    result["server_cpu_seconds"] = None if before is None or after is None else after - before
+    return result
+
+
 def _report(name: str, result: dict[str, Any], tokens_given: int | None) -> tuple[float, float, float]:
     rate = result["requests"] / result["seconds"]
     print(f"{name:<28} p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms   {rate:8.0f} req/s   "
           f"failures {result['failures']}   ({result['requests']} requests in {result['seconds']:.1f} s; "
           f"p90 {result['p90_ms']:.2f} ms, max {result['max_ms']:.2f} ms)")
+    server, client = result.get("server_cpu_seconds"), result.get("cpu_seconds")
+    if server is not None and result["requests"]:
+        print(f"  CPU during the run: servers {server / result['seconds']:.2f} cores "
+              f"({server / result['requests'] * 1000:.3f} ms per request, network and logging included)"
+              + (f", load generator {client / result['seconds']:.2f} cores" if client is not None else ""))
     if result["exhausted"]:
         print(f"  WARNING: the run ran out of JWTs ({tokens_given} made); it was cut short and its figures are not valid")
     return result["p50_ms"], result["p99_ms"], rate
@@ -331,7 +360,7 @@ def _start_server(args: argparse.Namespace, port: int, env: dict[str, str], log:
     return [subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--loop", args.loop, "--no-access-log", "--log-level", "warning"], env=env, stderr=stderr)]
+         "--loop", args.loop, "--no-access-log", "--no-proxy-headers", "--log-level", "warning"], env=env, stderr=stderr)]
 
 
 def _connections_per_worker(port: int) -> str:
@@ -467,14 +496,14 @@ def main() -> None:
 
         if args.warmup > 0:
             _run_load(args, port, "/health", args.warmup, None, None, workdir)
-        ping_run = _run_load(args, port, "/health", args.duration, None, None, workdir, connections)
+        ping_run = _measured_load(args, servers, port, "/health", args.duration, None, None, workdir, connections)
         spread["ping"] = ping_run["during"]
         ping = _report("trivial GET /health", ping_run, None)
         for alg in algorithms:
             if args.warmup > 0:
                 _run_load(args, port, path, args.warmup, body, tokens_for(alg, budget(alg, args.warmup)), workdir)
             tokens = tokens_for(alg, budget(alg, args.duration))
-            run = _run_load(args, port, path, args.duration, body, tokens, workdir, connections)
+            run = _measured_load(args, servers, port, path, args.duration, body, tokens, workdir, connections)
             spread[alg or "no JWT"] = run["during"]
             views[alg] = _report(f"patient-view, JWT {alg or 'off'}", run, None if tokens is None else len(tokens))
         print("open connections per server process, half-way through each run: "

@@ -1,5 +1,5 @@
 """Closed-loop HTTP/1.1 load generator: N keep-alive connections, each sends its next request when the answer to
-the previous one is complete, for a fixed time; prints one JSON line with the latency percentiles.
+the previous one is complete, for a fixed time; prints one JSON line with the latency percentiles and the CPU time the generator itself used.
 
 Written for bench/cds_hooks.py because every CDS Hooks call needs its own signed JWT (a unique ``jti``),
 which fixed-request tools such as h2load cannot send, and to need nothing outside Python. Cross-checks:
@@ -89,11 +89,11 @@ async def run(port: int, requests: Iterator[bytes], connections: int, seconds: f
     loop = asyncio.get_running_loop()
     load = _Load(requests, time.perf_counter() + seconds)
     finished = [loop.create_future() for _ in range(connections)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for done in finished:
         await loop.create_connection(lambda done=done: _Connection(load, done), "127.0.0.1", port)
     await asyncio.gather(*finished)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     latencies = sorted(load.latencies)
     n = len(latencies)
 
@@ -102,7 +102,7 @@ async def run(port: int, requests: Iterator[bytes], connections: int, seconds: f
 
     return {"requests": n, "seconds": elapsed, "p50_ms": percentile(0.50), "p90_ms": percentile(0.90),
             "p99_ms": percentile(0.99), "max_ms": latencies[-1] * 1000 if n else float("nan"),
-            "failures": load.failures, "exhausted": load.exhausted}
+            "failures": load.failures, "exhausted": load.exhausted, "cpu_seconds": cpu}
 
 
 def raw_requests(port: int, path: str, body: bytes | None, tokens: list[str] | None) -> Iterator[bytes]:
