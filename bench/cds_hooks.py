@@ -23,7 +23,8 @@ generator shares the machine's cores with the server, as it would in no real
 deployment.
 
 Prints p50 / p99 latency and throughput, the ratios to the trivial endpoint,
-and the server CPU per call measured in-process (ASGI, no network). Target
+the CPU the servers and the load generator used during each run, and the
+server CPU per call measured in-process (ASGI, no network). Target
 (issue 5): patient-view p99 <= 50 ms at 100 concurrent requests on 2 cores.
 With 100 connections each waiting for its answer the mean latency is
 100 / throughput (Little's law), so the target needs well over 2,000 calls/s.
