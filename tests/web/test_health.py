@@ -31,4 +31,3 @@ def test_health_reads_no_database(web: Web, tmp_path: Path) -> None:
     (tmp_path / "gone.db").unlink()
     (tmp_path / "gone.db").mkdir()  # a database that cannot be opened any more
     assert TestClient(app).get("/health").status_code == 200
-
