@@ -9,7 +9,7 @@ generator and the server's own queue timings all showed about 110 ms. Latency is
 write of a request to the last byte of its answer, so any delay on the client side (this process
 shares the cores) counts against the server, never for it.
 
-    python bench/http_load.py --port 8000 --path /bench/ping --connections 100 --seconds 10
+    python bench/http_load.py --port 8000 --path /health --connections 100 --seconds 10
     python bench/http_load.py --port 8000 --path /cds-services/x --body body.json --tokens tokens.txt ...
 """
 
