@@ -354,14 +354,14 @@ def _report(name: str, result: dict[str, Any], tokens_given: int | None) -> tupl
 
 def _start_server(args: argparse.Namespace, port: int, env: dict[str, str], log: Path) -> list[subprocess.Popen]:
     """The server processes, their standard error (the application log: one line per request) appended to ``log``."""
-    stderr = log.open("a")
-    if args.sockets == "reuseport":
-        return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop], env=env,
-                                 stderr=stderr) for _ in range(args.workers)]
-    return [subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--loop", args.loop, "--no-access-log", "--no-proxy-headers", "--log-level", "warning"], env=env, stderr=stderr)]
+    with log.open("a") as stderr:  # each child gets its own copy of the descriptor
+        if args.sockets == "reuseport":
+            return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop],
+                                     env=env, stderr=stderr) for _ in range(args.workers)]
+        return [subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--loop", args.loop,
+             "--no-access-log", "--no-proxy-headers", "--log-level", "warning"], env=env, stderr=stderr)]
 
 
 def _connections_per_worker(port: int) -> str:
