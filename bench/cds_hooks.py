@@ -6,7 +6,9 @@ temporary file here; a fresh SQLite database, which a CDS Hooks call does not
 read) in separate processes on 127.0.0.1: ``--workers`` uvicorn processes,
 one per CPU by default, each with its own SO_REUSEPORT socket, the stdlib
 asyncio loop, logging and GC set as ``mastcds serve`` sets them. Then loads
-it for ``--duration`` seconds per endpoint after ``--warmup`` seconds: first
+it for ``--duration`` seconds per endpoint after ``--warmup`` seconds on the
+same connections (the figures are those of the steady state, not of 100
+connections opening at once; with ``--client wrk``, a separate run): first
 its trivial endpoint ``GET /health`` (the baseline of HTTP, framework and
 middleware), then patient-view calls with the prefetch
 supplied (the seed patient without its KIT result: two cards come back), once
@@ -286,8 +288,13 @@ async def _cpu_per_call(app: Any, port: int, path: str, body: bytes | None, toke
 
 
 def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, body: bytes | None,
-              tokens: list[str] | None, workdir: Path, during: Any = None) -> dict[str, Any]:
-    """One timed run against ``path``: requests, seconds, p50/p90/p99/max in ms, failures, exhausted tokens."""
+              tokens: list[str] | None, workdir: Path, during: Any = None, warmup: float = 0.0,
+              warm: Any = None) -> dict[str, Any]:
+    """One timed run against ``path``: requests, seconds, p50/p90/p99/max in ms, failures, exhausted tokens.
+
+    ``warmup``: seconds of load on the same connections before the measured ``seconds`` (http_load only;
+    ``warm`` is called when the measured part starts). ``during``: called half-way through the measured part.
+    """
     if args.client == "wrk":
         raw = _run_wrk(f"http://127.0.0.1:{port}{path}", seconds, args.concurrency, args.wrk_threads, workdir,
                        None if body is None else json.loads(body), tokens, "run", during)
@@ -296,7 +303,7 @@ def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, bo
                 "failures": sum(raw[k] for k in ("connect", "read", "write", "status", "timeout")),
                 "exhausted": bool(raw["exhausted_threads"]), "during": raw["during"]}
     command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--port", str(port), "--path", path,
-               "--connections", str(args.concurrency), "--seconds", str(seconds)]
+               "--connections", str(args.concurrency), "--seconds", str(seconds), "--warmup", str(warmup)]
     if body is not None:
         (workdir / "body.json").write_bytes(body)
         command += ["--body", str(workdir / "body.json")]
@@ -304,11 +311,15 @@ def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, bo
         (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
         command += ["--tokens", str(workdir / "tokens.txt")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as load:
+        if warmup > 0:
+            load.stdout.readline()  # "warm": the measured part starts (or the generator failed: reported below)
+            if warm is not None:
+                warm()
         sampled = None
         if during is not None:
             time.sleep(seconds / 2)
             sampled = during()
-        stdout, stderr = load.communicate(timeout=seconds + 120)
+        stdout, stderr = load.communicate(timeout=warmup + seconds + 120)
     if load.returncode != 0:
         raise SystemExit(f"http_load failed ({load.returncode}):\n{stdout}\n{stderr}")
     return {**json.loads(stdout.strip().splitlines()[-1]), "during": sampled}
@@ -329,11 +340,16 @@ def _cpu_seconds(pids: list[int]) -> float | None:
 
 
 def _measured_load(args: argparse.Namespace, servers: list[subprocess.Popen], *load: Any, **options: Any) -> dict[str, Any]:
-    """:func:`_run_load`, with the CPU seconds the servers used during the run (``server_cpu_seconds``, or None)."""
-    before = _cpu_seconds([s.pid for s in servers])
-    result = _run_load(args, *load, **options)
-    after = _cpu_seconds([s.pid for s in servers])
-    result["server_cpu_seconds"] = None if before is None or after is None else after - before
+    """:func:`_run_load`, with the CPU seconds the servers used during its measured part (``server_cpu_seconds``, or None)."""
+    pids = [s.pid for s in servers]
+    sample = {"before": _cpu_seconds(pids)}
+
+    def warm() -> None:
+        sample["before"] = _cpu_seconds(pids)
+
+    result = _run_load(args, *load, warm=warm, **options)
+    after = _cpu_seconds(pids)
+    result["server_cpu_seconds"] = None if sample["before"] is None or after is None else after - sample["before"]
     return result
 
 
@@ -416,7 +432,7 @@ def main() -> None:
     parser.add_argument("--client", choices=("load", "wrk"), default="load",
                         help="load generator: bench/http_load.py (default) or wrk (Debian: apt-get install wrk)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load per endpoint")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load per endpoint, on the connections then measured")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each takes a share of the JWTs)")
     parser.add_argument("--serve-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -495,16 +511,20 @@ def main() -> None:
         def connections() -> str:
             return _connections_per_worker(port)
 
-        if args.warmup > 0:
+        # http_load warms up on the connections it then measures; wrk gets a run of its own first
+        warmup = args.warmup if args.client == "load" else 0.0
+        if args.warmup > 0 and args.client == "wrk":
             _run_load(args, port, "/health", args.warmup, None, None, workdir)
-        ping_run = _measured_load(args, servers, port, "/health", args.duration, None, None, workdir, connections)
+        ping_run = _measured_load(args, servers, port, "/health", args.duration, None, None, workdir, connections,
+                                  warmup=warmup)
         spread["ping"] = ping_run["during"]
         ping = _report("trivial GET /health", ping_run, None)
         for alg in algorithms:
-            if args.warmup > 0:
+            if args.warmup > 0 and args.client == "wrk":
                 _run_load(args, port, path, args.warmup, body, tokens_for(alg, budget(alg, args.warmup)), workdir)
-            tokens = tokens_for(alg, budget(alg, args.duration))
-            run = _measured_load(args, servers, port, path, args.duration, body, tokens, workdir, connections)
+            tokens = tokens_for(alg, budget(alg, warmup + args.duration))
+            run = _measured_load(args, servers, port, path, args.duration, body, tokens, workdir, connections,
+                                 warmup=warmup)
             spread[alg or "no JWT"] = run["during"]
             views[alg] = _report(f"patient-view, JWT {alg or 'off'}", run, None if tokens is None else len(tokens))
         print("open connections per server process, half-way through each run: "

@@ -1,6 +1,11 @@
 """Closed-loop HTTP/1.1 load generator: N keep-alive connections, each sends its next request when the answer to
 the previous one is complete, for a fixed time; prints one JSON line with the latency percentiles and the CPU time the generator itself used.
 
+With ``--warmup``, the connections first run for that many seconds unmeasured, then for ``--seconds``
+measured: the figures are those of the steady state at that concurrency, not of the connections opening
+(100 new connections send 100 requests at once, and their first answers wait behind each other). A
+line ``warm`` on standard output marks the start of the measured part, for a caller sampling the server.
+
 Written for bench/cds_hooks.py because every CDS Hooks call needs its own signed JWT (a unique ``jti``),
 which fixed-request tools such as h2load cannot send, and to need nothing outside Python. Cross-checks:
 against the stdlib-loop server wrk gave the same figures (p50 48 vs 50 ms, p99 68 vs 61 ms); against a
@@ -9,7 +14,7 @@ generator and the server's own queue timings all showed about 110 ms. Latency is
 write of a request to the last byte of its answer, so any delay on the client side (this process
 shares the cores) counts against the server, never for it.
 
-    python bench/http_load.py --port 8000 --path /health --connections 100 --seconds 10
+    python bench/http_load.py --port 8000 --path /health --connections 100 --seconds 10 [--warmup 2]
     python bench/http_load.py --port 8000 --path /cds-services/x --body body.json --tokens tokens.txt ...
 """
 
@@ -26,8 +31,8 @@ from pathlib import Path
 class _Load:
     """The requests still to send, the deadline, and what came back."""
 
-    def __init__(self, requests: Iterator[bytes], deadline: float) -> None:
-        self.requests, self.deadline = requests, deadline
+    def __init__(self, requests: Iterator[bytes], measure_from: float, deadline: float) -> None:
+        self.requests, self.measure_from, self.deadline = requests, measure_from, deadline
         self.latencies: list[float] = []
         self.failures = 0
         self.exhausted = False
@@ -72,8 +77,9 @@ class _Connection(asyncio.Protocol):
             self.expected = end + 4 + length
         if len(self.buffer) < self.expected:
             return
-        self.load.latencies.append(time.perf_counter() - self.started)
-        self.load.failures += self.status != 200
+        if self.started >= self.load.measure_from:  # sent after the warm-up
+            self.load.latencies.append(time.perf_counter() - self.started)
+            self.load.failures += self.status != 200
         del self.buffer[:self.expected]
         self.expected = None
         self._send()
@@ -85,15 +91,23 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def run(port: int, requests: Iterator[bytes], connections: int, seconds: float) -> dict:
+async def run(port: int, requests: Iterator[bytes], connections: int, seconds: float, warmup: float = 0.0) -> dict:
     loop = asyncio.get_running_loop()
-    load = _Load(requests, time.perf_counter() + seconds)
+    now = time.perf_counter()
+    load = _Load(requests, now + warmup, now + warmup + seconds)
     finished = [loop.create_future() for _ in range(connections)]
-    started, cpu = time.perf_counter(), time.process_time()
+    measured = {"started": now, "cpu": time.process_time()}
+
+    def measure() -> None:
+        measured.update(started=time.perf_counter(), cpu=time.process_time())
+        print("warm", flush=True)
+
+    if warmup > 0:
+        loop.call_at(loop.time() + warmup, measure)
     for done in finished:
         await loop.create_connection(lambda done=done: _Connection(load, done), "127.0.0.1", port)
     await asyncio.gather(*finished)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    elapsed, cpu = time.perf_counter() - measured["started"], time.process_time() - measured["cpu"]
     latencies = sorted(load.latencies)
     n = len(latencies)
 
@@ -124,7 +138,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", required=True)
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=0.0, help="unmeasured seconds first, on the same connections")
     parser.add_argument("--body", type=Path, help="JSON body file (POST); without it, GET")
     parser.add_argument("--tokens", type=Path, help="file of JWTs, one per line, one per request")
     args = parser.parse_args()
@@ -134,9 +149,9 @@ def main() -> None:
     try:
         import uvloop
     except ImportError:  # the stdlib loop: slower, so the figures only get worse
-        result = asyncio.run(run(args.port, requests, args.connections, args.seconds))
+        result = asyncio.run(run(args.port, requests, args.connections, args.seconds, args.warmup))
     else:
-        result = uvloop.run(run(args.port, requests, args.connections, args.seconds))
+        result = uvloop.run(run(args.port, requests, args.connections, args.seconds, args.warmup))
     print(json.dumps(result))
 
 
