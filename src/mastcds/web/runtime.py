@@ -30,7 +30,18 @@ def tune_gc_for_serving() -> None:
 
 
 def configure_logging() -> None:
-    """The ``mastcds`` loggers (access lines, errors; never patient data) at INFO on standard error."""
+    """The ``mastcds`` loggers (access lines, errors; never patient data) at INFO on standard error.
+
+    Records skip what the line does not print (calling function, thread, process),
+    as the Logging HOWTO's "Optimization" section describes: of an access line's
+    cost, about a fifth went on finding the caller 25 frames deep in the middleware
+    stack and on naming the thread and process (0.7% of a patient-view call,
+    counted in instructions with callgrind). This process serves; it sets them.
+    """
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None  # the documented switch (Logging HOWTO, "Optimization")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("mastcds")
