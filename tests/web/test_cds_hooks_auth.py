@@ -9,6 +9,8 @@ from typing import Any
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -216,9 +218,18 @@ def test_a_payload_that_is_not_a_json_object_is_not_a_jwt(api: TestClient) -> No
 
 def test_segments_are_decoded_only_in_their_canonical_spelling() -> None:
     assert cds_auth._segment("QQ") == b"A"
-    for text in ("QR", "QQ==", "Q", "Q+", "Q/"):  # stray bits, padding, impossible length, base64 (not url) alphabet
+    assert cds_auth._segment("QUI") == b"AB"
+    assert cds_auth._segment("") == b""
+    assert cds_auth._segment("-_-_") == b"\xfb\xff\xbf"  # the url alphabet's two characters
+    for text in ("QR", "QUJ", "QQ==", "QQ=", "Q", "Q+", "Q/", "+/+/",  # stray bits, padding, length, base64's alphabet
+                 "Q Q", "QQ\n", "Q!", "Qé", "QQ.A"):  # outside the alphabet, non-ASCII
         with pytest.raises(ValueError):
             cds_auth._segment(text)
+
+
+@given(st.binary(max_size=300))
+def test_every_byte_string_comes_back_from_its_base64url_spelling(data: bytes) -> None:
+    assert cds_auth._segment(jwt.utils.base64url_encode(data).decode()) == data
 
 
 def test_a_non_canonical_signature_segment_is_refused(api: TestClient) -> None:
