@@ -140,3 +140,16 @@ def test_in_codings_is_any_match() -> None:
     codings = [{"system": codes.SNOMED, "code": "8480-6"}, codes.BP_PANEL.coding(), codes.SYSTOLIC_BP.coding()]
     assert codes.SYSTOLIC_BP.in_codings(codings) and codes.BP_PANEL.in_codings(codings)
     assert not codes.SYSTOLIC_BP.in_codings(codings[:2]) and not codes.SYSTOLIC_BP.in_codings([])
+
+
+@pytest.mark.parametrize(("concept", "expected"), [
+    (None, []),
+    ("8480-6", []),
+    ({"text": "blood pressure"}, []),
+    ({"coding": {"code": "8480-6"}}, []),
+    ({"coding": []}, []),
+    ({"coding": [{"code": "a"}, {"code": "b"}]}, [{"code": "a"}, {"code": "b"}]),
+    ({"coding": ["a", {"code": "b"}, None, 3, {"code": "c"}]}, [{"code": "b"}, {"code": "c"}]),
+])
+def test_codings_of_keeps_the_json_objects_of_a_concept_in_order(concept: object, expected: list) -> None:
+    assert codes.codings_of(concept) == expected
