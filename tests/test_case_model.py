@@ -220,3 +220,16 @@ def test_date_problems_come_in_document_order_with_their_messages() -> None:
         ("lab_results[0].date", "2012-02-30", "day must be 01-29 in that month"),
         ("lab_results[0].episode_id", "b", "no episode in this case has that id"),
     ]
+
+
+def test_a_checked_case_cannot_be_changed_and_its_absent_sections_are_unknown() -> None:
+    case = load_case({"patient": {"sex": "male"}, "labs": {"baseline_tryptase_ng_ml": 50.9}})
+    with pytest.raises(ValidationError, match="frozen"):
+        case.patient.sex = "female"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        case.skin = case.skin  # type: ignore[misc]
+    other = load_case({"patient": {}})
+    for section in ("skin", "bone_marrow", "molecular", "organs", "mediator_symptoms"):
+        assert all(value is None for value in getattr(case, section).model_dump().values()), section
+        assert getattr(other, section) == getattr(case, section)
+    assert case.to_document() == {"patient": {"sex": "male"}, "labs": {"baseline_tryptase_ng_ml": 50.9}}
