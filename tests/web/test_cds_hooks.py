@@ -459,3 +459,9 @@ def test_the_cds_hooks_routes_are_matched_before_the_api_and_the_pages(web: Web)
     order = [paths(route) for route in web.app.router.routes]
     cds = next(i for i, found in enumerate(order) if "/cds-services/{service_id}" in found)
     assert all(not any(p.startswith(("/api/v1/patients", "/patients")) for p in found) for found in order[:cds])
+    # and the service call is a route of the application's own router, not one dispatched through an included
+    # router, with none of those before it (only FastAPI's own OpenAPI document route)
+    routes = web.app.router.routes
+    call = next(i for i, route in enumerate(routes) if getattr(route, "path", None) == "/cds-services/{service_id}")
+    assert routes[call].methods == {"POST"} and not hasattr(routes[call], "original_router")
+    assert [getattr(route, "path", None) for route in routes[:call]] == ["/api/v1/openapi.json"]
