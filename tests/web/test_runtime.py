@@ -1,10 +1,12 @@
 """The serving process's collector and logging settings."""
 
+import atexit
 import gc
 import io
 import logging
 import re
 import sys
+import threading
 
 import pytest
 
@@ -36,13 +38,43 @@ def test_serving_log_lines_keep_their_format_and_records_skip_what_they_do_not_p
             records.append(record)
 
     try:
-        configure_logging()
+        listener = configure_logging()
         logger.addHandler(Keep())
         logging.getLogger("mastcds.web.access").info("%s %s %s %.1f ms", "POST", "/cds-services/{service_id}", 200, 1.25)
+        assert threading.current_thread() is threading.main_thread()
     finally:
         logger.handlers[:] = handlers
         logger.setLevel(level)
+        listener.stop()  # writes what is queued, as at exit
+        atexit.unregister(listener.stop)
+    assert listener.handlers[0].stream is stream
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO mastcds\.web\.access: "
                         r"POST /cds-services/\{service_id\} 200 1\.2 ms\n", stream.getvalue())
     (record,) = records
     assert (record.funcName, record.threadName, record.processName, record.process) == ("(unknown function)", None, None, None)
+
+
+def test_a_log_line_is_written_by_the_listener_thread_not_by_the_one_that_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a write that blocks (a journal commit, a full pipe) must not hold up the event loop's thread
+    writers: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writers.append(threading.current_thread().name)
+            return super().write(text)
+
+    for name in ("logThreads", "logProcesses", "logMultiprocessing", "_srcfile"):  # restored after the test
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+    monkeypatch.setattr(sys, "stderr", Stream())
+    logger = logging.getLogger("mastcds")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        listener = configure_logging()
+        logging.getLogger("mastcds.web").error("internal error in %s", "GET /x")
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        listener.stop()
+        atexit.unregister(listener.stop)
+    assert writers and threading.main_thread().name not in writers
+    assert "ERROR mastcds.web: internal error in GET /x" in sys.stderr.getvalue()

@@ -11,9 +11,12 @@ patient-view call (bench/cds_hooks.py): the collector took 0.09 ms of a
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
+import queue
 import sys
+from logging.handlers import QueueHandler, QueueListener
 
 # Allocations between young-generation collections (CPython's default: 700), and how many
 # young (then middle) collections before the next older one (defaults 10 and 10).
@@ -29,21 +32,43 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_EVERY, OLD_EVERY)
 
 
-def configure_logging() -> None:
-    """The ``mastcds`` loggers (access lines, errors; never patient data) at INFO on standard error.
+class _HandOver(QueueHandler):
+    """Queues the record itself: the listener formats it. The stock handler formats and copies it first, to make it
+    safe to pickle or to change, which a queue between two threads of one process does not need; every ``mastcds``
+    log call passes only strings and numbers as its arguments."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def configure_logging() -> QueueListener:
+    """The ``mastcds`` loggers (access lines, errors; never patient data) at INFO on standard error, written by a thread.
+
+    The event loop only queues a record; a listener thread formats and writes it
+    (the Logging Cookbook's "Dealing with handlers that block"). Written from the
+    loop, an access line sometimes waited tens of milliseconds on the file system
+    (ext4's journal commits, every 5 s), and every call in flight on that worker
+    waited with it: with the log on disk, p99 of the CDS Hooks benchmark was 53-61 ms,
+    with the log on tmpfs 46-47 ms (README). A pipe to journald or a container
+    runtime blocks the same way once its reader falls behind.
 
     Records skip what the line does not print (calling function, thread, process),
-    as the Logging HOWTO's "Optimization" section describes: of an access line's
-    cost, about a fifth went on finding the caller 25 frames deep in the middleware
-    stack and on naming the thread and process (0.7% of a patient-view call,
-    counted in instructions with callgrind). This process serves; it sets them.
+    as the Logging HOWTO's "Optimization" section describes: finding the caller 25
+    frames deep in the middleware stack and naming the thread and process were a
+    fifth of an access line's cost. This process serves; it sets them.
+    The listener is stopped, and what is queued written, at exit.
     """
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
     logging._srcfile = None  # the documented switch (Logging HOWTO, "Optimization")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = QueueListener(records, stream)
+    listener.start()
+    atexit.register(listener.stop)
     logger = logging.getLogger("mastcds")
-    logger.addHandler(handler)
+    logger.addHandler(_HandOver(records))
     logger.setLevel(logging.INFO)
+    return listener
