@@ -79,7 +79,7 @@ class _Connection(asyncio.Protocol):
             return
         if self.started >= self.load.measure_from:  # sent after the warm-up
             self.load.latencies.append(time.perf_counter() - self.started)
-            self.load.failures += self.status != 200
+        self.load.failures += self.status != 200  # a failed answer counts in the warm-up too
         del self.buffer[:self.expected]
         self.expected = None
         self._send()
