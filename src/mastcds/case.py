@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -320,11 +320,13 @@ EARLIEST_YEAR = 1900
 LATEST_YEAR = 2100
 
 
+@lru_cache(maxsize=4096)
 def calendar_problem(text: str) -> str | None:
     """Why a date matching DatePattern is not a real calendar date within the years above, or None when it is one.
 
     The one date check: the FHIR import applies it too, so that a date it
-    passes on is one :func:`load_case` accepts.
+    passes on is one :func:`load_case` accepts. Remembered for the last few
+    thousand dates: a patient's dates come back on every CDS Hooks call.
     """
     parts = text.split("-")
     year = int(parts[0])
