@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import math
 import os
@@ -302,7 +303,7 @@ def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, bo
                 **{f"{k}_ms": raw[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max")},
                 "failures": sum(raw[k] for k in ("connect", "read", "write", "status", "timeout")),
                 "exhausted": bool(raw["exhausted_threads"]), "during": raw["during"]}
-    command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--port", str(port), "--path", path,
+    command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--port", ",".join(map(str, args.ports)), "--path", path,
                "--connections", str(args.concurrency), "--seconds", str(seconds), "--warmup", str(warmup)]
     if body is not None:
         (workdir / "body.json").write_bytes(body)
@@ -371,20 +372,20 @@ def _report(name: str, result: dict[str, Any], tokens_given: int | None) -> tupl
 def _start_server(args: argparse.Namespace, port: int, env: dict[str, str], log: Path) -> list[subprocess.Popen]:
     """The server processes, their standard error (the application log: one line per request) appended to ``log``."""
     with log.open("a") as stderr:  # each child gets its own copy of the descriptor
-        if args.sockets == "reuseport":
-            return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(port), "--loop", args.loop],
-                                     env=env, stderr=stderr) for _ in range(args.workers)]
+        if args.sockets in ("reuseport", "ports"):  # the same port for every worker, or one port each
+            return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(worker_port), "--loop", args.loop],
+                                     env=env, stderr=stderr) for worker_port in args.ports]
         return [subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--loop", args.loop,
              "--no-access-log", "--no-proxy-headers", "--log-level", "warning"], env=env, stderr=stderr)]
 
 
-def _connections_per_worker(port: int) -> str:
+def _connections_per_worker(ports: list[int]) -> str:
     """How the open connections are spread over the worker processes (from ``ss``), e.g. "52/48"."""
     if shutil.which("ss") is None:
         return "?"
-    listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+    listing = subprocess.run(["ss", "-tnpH", "state", "established", f"( {' or '.join(f'sport = :{p}' for p in sorted(set(ports)))} )"],
                              capture_output=True, text=True, check=False).stdout
     counts: dict[str, int] = {}
     for line in listing.splitlines():
@@ -422,8 +423,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=100, help="concurrent connections (requests in flight)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="server worker processes (default: one per CPU)")
-    parser.add_argument("--sockets", choices=("reuseport", "shared"), default="reuseport",
-                        help="reuseport: each worker its own SO_REUSEPORT socket (default); shared: uvicorn --workers")
+    parser.add_argument("--sockets", choices=("reuseport", "ports", "shared"), default="reuseport",
+                        help="reuseport: each worker its own SO_REUSEPORT socket on one port, the kernel splitting the "
+                             "connections by hash (default); ports: each worker its own port, the load generator "
+                             "spreading its connections over them in turn, as a front end would; shared: uvicorn --workers")
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="asyncio",
                         help="event loop of the server (default asyncio, as `mastcds serve`; auto: uvloop when installed)")
     parser.add_argument("--algs", default="RS384,ES384",
@@ -448,7 +451,10 @@ def main() -> None:
 
     algorithms = [None] if args.no_jwt else [a.strip().upper() for a in args.algs.split(",") if a.strip()]
     keys, jwks = _signing_keys([a for a in algorithms if a])
+    if args.sockets == "ports" and args.client == "wrk":
+        raise SystemExit("--sockets ports needs the bench's own load generator (wrk loads one URL)")
     port = _free_port()
+    args.ports = [port, *(_free_port() for _ in range(args.workers - 1))] if args.sockets == "ports" else [port] * args.workers
     base = f"http://127.0.0.1:{port}"
     path = "/cds-services/mastcds-patient-view"
     workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
@@ -470,7 +476,7 @@ def main() -> None:
     with (workdir / "in-process.log").open("a") as stream:
         sys.stderr, saved = stream, sys.stderr
         try:
-            configure_logging()  # on this stream, as the servers log on theirs
+            listener = configure_logging()  # on this stream, as the servers log on theirs
         finally:
             sys.stderr = saved
         application = mastcds_app()  # creates and migrates the database the servers then open
@@ -478,16 +484,19 @@ def main() -> None:
         cpu_view = {alg: asyncio.run(_cpu_per_call(application, port, path, body, tokens_for(alg, 2050), 2000))
                     for alg in algorithms}
         cpu_ping = asyncio.run(_cpu_per_call(application, port, "/health", None, None, 2000))
+        listener.stop()  # what its thread still holds is written before the stream closes
+        atexit.unregister(listener.stop)
     servers = _start_server(args, port, env, log)
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+        for worker_port in sorted(set(args.ports)):
+            for _ in range(200):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{worker_port}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit(f"the server on port {worker_port} did not start")
         time.sleep(1)  # every worker listening
         check_token = tokens_for(algorithms[0], 1)
         check = httpx.post(base + path, content=body, headers={"Content-Type": "application/json",
@@ -509,7 +518,7 @@ def main() -> None:
             return math.ceil(cpus * 1000 / cpu_view[alg] * 2 * seconds) + 1000
 
         def connections() -> str:
-            return _connections_per_worker(port)
+            return _connections_per_worker(args.ports)
 
         # http_load warms up on the connections it then measures; wrk gets a run of its own first
         warmup = args.warmup if args.client == "load" else 0.0

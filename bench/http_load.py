@@ -15,6 +15,7 @@ write of a request to the last byte of its answer, so any delay on the client si
 shares the cores) counts against the server, never for it.
 
     python bench/http_load.py --port 8000 --path /health --connections 100 --seconds 10 [--warmup 2]
+    python bench/http_load.py --port 8000,8001 ...   (the connections spread over two servers in turn)
     python bench/http_load.py --port 8000 --path /cds-services/x --body body.json --tokens tokens.txt ...
 """
 
@@ -91,7 +92,7 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def run(port: int, requests: Iterator[bytes], connections: int, seconds: float, warmup: float = 0.0) -> dict:
+async def run(ports: list[int], requests: Iterator[bytes], connections: int, seconds: float, warmup: float = 0.0) -> dict:
     loop = asyncio.get_running_loop()
     now = time.perf_counter()
     load = _Load(requests, now + warmup, now + warmup + seconds)
@@ -104,8 +105,8 @@ async def run(port: int, requests: Iterator[bytes], connections: int, seconds: f
 
     if warmup > 0:
         loop.call_at(loop.time() + warmup, measure)
-    for done in finished:
-        await loop.create_connection(lambda done=done: _Connection(load, done), "127.0.0.1", port)
+    for i, done in enumerate(finished):  # spread over the ports in turn, as a front end would
+        await loop.create_connection(lambda done=done: _Connection(load, done), "127.0.0.1", ports[i % len(ports)])
     await asyncio.gather(*finished)
     elapsed, cpu = time.perf_counter() - measured["started"], time.process_time() - measured["cpu"]
     latencies = sorted(load.latencies)
@@ -135,7 +136,7 @@ def raw_requests(port: int, path: str, body: bytes | None, tokens: list[str] | N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", required=True, help="PORT, or PORT,PORT,... to spread the connections over in turn")
     parser.add_argument("--path", required=True)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds")
@@ -145,13 +146,14 @@ def main() -> None:
     args = parser.parse_args()
     body = args.body.read_bytes() if args.body else None
     tokens = args.tokens.read_text().split() if args.tokens else None
-    requests = raw_requests(args.port, args.path, body, tokens)
+    ports = [int(port) for port in args.port.split(",")]
+    requests = raw_requests(ports[0], args.path, body, tokens)
     try:
         import uvloop
     except ImportError:  # the stdlib loop: slower, so the figures only get worse
-        result = asyncio.run(run(args.port, requests, args.connections, args.seconds, args.warmup))
+        result = asyncio.run(run(ports, requests, args.connections, args.seconds, args.warmup))
     else:
-        result = uvloop.run(run(args.port, requests, args.connections, args.seconds, args.warmup))
+        result = uvloop.run(run(ports, requests, args.connections, args.seconds, args.warmup))
     print(json.dumps(result))
 
 
