@@ -44,14 +44,18 @@ HEALTH = "/health"
 
 
 def _count(fixture: Path, endpoint: str, calls: int, workdir: Path) -> int:
-    """Instructions callgrind counted for a whole child run of ``calls`` calls (start-up and warm-up included)."""
+    """Instructions callgrind counted in a child run of ``calls`` calls, from its warm-up on (start-up not counted)."""
     out = workdir / f"callgrind.{endpoint.strip('/').replace('/', '_')}.{calls}"
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    with (workdir / f"log.{out.name}").open("w") as log:
-        subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=no", "--zero-before=os_getppid", f"--callgrind-out-file={out}",
-                        f"--log-file={workdir / ('valgrind.' + out.name)}",
-                        sys.executable, __file__, "--child", str(fixture), "--endpoint", endpoint, "--calls", str(calls)],
-                       env=env, stdout=log, stderr=log, check=True)
+    log_path = workdir / f"log.{out.name}"
+    with log_path.open("w") as log:
+        child = subprocess.run(["valgrind", "--tool=callgrind", "--cache-sim=no", "--zero-before=os_getppid",
+                                f"--callgrind-out-file={out}", f"--log-file={workdir / ('valgrind.' + out.name)}",
+                                sys.executable, __file__, "--child", str(fixture), "--endpoint", endpoint, "--calls", str(calls)],
+                               env=env, stdout=log, stderr=log, check=False)
+    if child.returncode != 0:  # the work directory is removed on the way out: the child's own words go in the message
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+        raise SystemExit(f"the counted run of {endpoint} ({calls} calls) failed (exit {child.returncode}):\n{tail}")
     totals = re.search(r"^summary: (\d+)", out.read_text(), re.MULTILINE)  # counted since the zeroing
     if totals is None:
         raise SystemExit(f"no instruction total in {out}")
