@@ -7,10 +7,18 @@ import logging
 import re
 import sys
 import threading
+import time
+from typing import Any
 
 import pytest
 
-from mastcds.web.runtime import MIDDLE_EVERY, OLD_EVERY, YOUNG_THRESHOLD, configure_logging, tune_gc_for_serving
+from mastcds.web.runtime import (
+    MIDDLE_EVERY,
+    OLD_EVERY,
+    YOUNG_THRESHOLD,
+    configure_logging,
+    tune_gc_for_serving,
+)
 
 
 def test_tuning_freezes_the_start_up_heap_and_raises_the_thresholds() -> None:
@@ -78,3 +86,68 @@ def test_a_log_line_is_written_by_the_listener_thread_not_by_the_one_that_logs(m
         atexit.unregister(listener.stop)
     assert writers and threading.main_thread().name not in writers
     assert "ERROR mastcds.web: internal error in GET /x" in sys.stderr.getvalue()
+
+
+def _serving_log(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO) -> tuple[logging.Logger, Any]:
+    """configure_logging() on ``stream`` as standard error; the returned cleanup restores the logger and stops the listener."""
+    for name in ("logThreads", "logProcesses", "logMultiprocessing", "_srcfile"):  # restored after the test
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+    monkeypatch.setattr(sys, "stderr", stream)
+    logger = logging.getLogger("mastcds")
+    level, handlers = logger.level, list(logger.handlers)
+    listener = configure_logging()
+
+    def cleanup() -> None:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        listener.stop()  # writes what is queued, as at exit
+        atexit.unregister(listener.stop)
+
+    return logger, cleanup
+
+
+def test_lines_logged_together_are_written_together_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one write per batch, not per line: the listener is not woken by each record (README "Figures")
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    stream = Stream()
+    logger, cleanup = _serving_log(monkeypatch, stream)
+    try:
+        for i in range(200):
+            logger.getChild("web.access").info("GET /health 200 %d", i)
+    finally:
+        cleanup()
+    lines = stream.getvalue().splitlines()
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [str(i) for i in range(200)]
+    assert len(writes) <= 5, len(writes)
+
+
+def test_a_batch_that_cannot_be_written_is_reported_and_later_lines_still_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    failures = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            if not failures and "first" in text:
+                failures.append(text)
+                raise ValueError("disk gone")
+            return super().write(text)
+
+    stream = Stream()
+    logger, cleanup = _serving_log(monkeypatch, stream)
+    try:
+        logger.warning("first")
+        deadline = time.monotonic() + 10
+        while not failures and time.monotonic() < deadline:
+            time.sleep(0.01)
+        logger.warning("second")
+    finally:
+        cleanup()
+    assert failures
+    text = stream.getvalue()
+    assert "--- Logging error ---" in text and "ValueError: disk gone" in text  # logging.Handler.handleError's report
+    assert text.rstrip().endswith("WARNING mastcds: second")
