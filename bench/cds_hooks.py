@@ -24,6 +24,15 @@ timings against uvloop (see http_load.py) and agreed against asyncio. Either
 generator shares the machine's cores with the server, as it would in no real
 deployment.
 
+With ``--pin`` each server process runs on a CPU of its own, and one load
+generator per server process runs beside it on that CPU, sending its share of
+the connections to that process only. Without it the scheduler moves the one
+generator between the cores, and for a few hundred milliseconds at a time one
+server process gets a smaller share of its core than the other: its calls
+then wait up to twice as long (bench/http_load.py's latencies per connection,
+2026-11-26), which is most of the distance between p50 and p99. The server
+processes get the same CPU either way; an EHR's calls come from other machines.
+
 Prints p50 / p99 latency and throughput, the ratios to the trivial endpoint,
 the CPU the servers and the load generator used during each run, and the
 server CPU per call measured in-process (ASGI, no network). Target
@@ -31,13 +40,14 @@ server CPU per call measured in-process (ASGI, no network). Target
 With 100 connections each waiting for its answer the mean latency is
 100 / throughput (Little's law), so the target needs well over 2,000 calls/s.
 
-    .venv/bin/python bench/cds_hooks.py [--concurrency 100] [--workers 2] [--algs RS384,ES384] [--no-jwt]
+    .venv/bin/python bench/cds_hooks.py [--concurrency 100] [--workers 2] [--algs RS384,ES384] [--no-jwt] [--pin]
                                         [--duration 10] [--warmup 2] [--client load|wrk] [--loop auto|asyncio|uvloop]
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import atexit
 import json
@@ -119,8 +129,8 @@ def _signing_keys(algorithms: list[str]) -> tuple[dict[str, Any], list[dict[str,
     return keys, jwks
 
 
-def serve_worker(port: int, loop: str) -> None:
-    """One server process listening on its own SO_REUSEPORT socket.
+def serve_worker(port: int, loop: str, cpu: int | None = None) -> None:
+    """One server process listening on its own SO_REUSEPORT socket (on CPU ``cpu`` only, when given).
 
     uvicorn's ``--workers`` share one listening socket, and whichever worker
     wakes first accepts a burst of connections: here one of two workers got 93
@@ -132,6 +142,8 @@ def serve_worker(port: int, loop: str) -> None:
 
     from mastcds.web.runtime import tune_gc_for_serving
 
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -303,27 +315,58 @@ def _run_load(args: argparse.Namespace, port: int, path: str, seconds: float, bo
                 **{f"{k}_ms": raw[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max")},
                 "failures": sum(raw[k] for k in ("connect", "read", "write", "status", "timeout")),
                 "exhausted": bool(raw["exhausted_threads"]), "during": raw["during"]}
-    command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--port", ",".join(map(str, args.ports)), "--path", path,
-               "--connections", str(args.concurrency), "--seconds", str(seconds), "--warmup", str(warmup)]
     if body is not None:
         (workdir / "body.json").write_bytes(body)
-        command += ["--body", str(workdir / "body.json")]
-    if tokens is not None:
-        (workdir / "tokens.txt").write_text("\n".join(tokens) + "\n")
-        command += ["--tokens", str(workdir / "tokens.txt")]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as load:
+    # one generator, or with --pin one per server process, beside it on its CPU, with its share of the
+    # connections and of the tokens; their latencies are merged
+    cpus: list[int | None] = list(range(len(args.ports))) if args.pin else [None]
+    loads = []
+    for i, cpu in enumerate(cpus):
+        command = [sys.executable, str(ROOT / "bench" / "http_load.py"), "--path", path,
+                   "--port", ",".join(map(str, args.ports if cpu is None else [args.ports[cpu]])),
+                   "--connections", str(args.concurrency // len(cpus) + (i < args.concurrency % len(cpus))),
+                   "--seconds", str(seconds), "--warmup", str(warmup), "--latencies", str(workdir / f"latencies-{i}.f64")]
+        if cpu is not None:
+            command += ["--cpu", str(cpu % (os.cpu_count() or 1))]
+        if body is not None:
+            command += ["--body", str(workdir / "body.json")]
+        if tokens is not None:
+            (workdir / f"tokens-{i}.txt").write_text("\n".join(tokens[i::len(cpus)]) + "\n")
+            command += ["--tokens", str(workdir / f"tokens-{i}.txt")]
+        loads.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
         if warmup > 0:
-            load.stdout.readline()  # "warm": the measured part starts (or the generator failed: reported below)
+            for load in loads:
+                load.stdout.readline()  # "warm": the measured part starts (or the generator failed: reported below)
             if warm is not None:
                 warm()
         sampled = None
         if during is not None:
             time.sleep(seconds / 2)
             sampled = during()
-        stdout, stderr = load.communicate(timeout=warmup + seconds + 120)
-    if load.returncode != 0:
-        raise SystemExit(f"http_load failed ({load.returncode}):\n{stdout}\n{stderr}")
-    return {**json.loads(stdout.strip().splitlines()[-1]), "during": sampled}
+        results = []
+        for load in loads:
+            stdout, stderr = load.communicate(timeout=warmup + seconds + 120)
+            if load.returncode != 0:
+                raise SystemExit(f"http_load failed ({load.returncode}):\n{stdout}\n{stderr}")
+            results.append(json.loads(stdout.strip().splitlines()[-1]))
+    finally:
+        for load in loads:
+            if load.poll() is None:
+                load.kill()
+                load.wait()
+    latencies = sorted(x for i in range(len(loads))
+                       for x in array.array("d", (workdir / f"latencies-{i}.f64").read_bytes()))
+    n = len(latencies)
+
+    def percentile(p: float) -> float:
+        return latencies[min(n - 1, int(n * p))] * 1000 if n else float("nan")
+
+    return {"requests": n, "seconds": max(r["seconds"] for r in results),
+            "p50_ms": percentile(0.50), "p90_ms": percentile(0.90), "p99_ms": percentile(0.99),
+            "max_ms": latencies[-1] * 1000 if n else float("nan"), "failures": sum(r["failures"] for r in results),
+            "exhausted": any(r["exhausted"] for r in results), "cpu_seconds": sum(r["cpu_seconds"] for r in results),
+            "during": sampled}
 
 
 def _cpu_seconds(pids: list[int]) -> float | None:
@@ -373,8 +416,9 @@ def _start_server(args: argparse.Namespace, port: int, env: dict[str, str], log:
     """The server processes, their standard error (the application log: one line per request) appended to ``log``."""
     with log.open("a") as stderr:  # each child gets its own copy of the descriptor
         if args.sockets in ("reuseport", "ports"):  # the same port for every worker, or one port each
-            return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(worker_port), "--loop", args.loop],
-                                     env=env, stderr=stderr) for worker_port in args.ports]
+            return [subprocess.Popen([sys.executable, __file__, "--serve-worker", str(worker_port), "--loop", args.loop,
+                                      *(["--serve-cpu", str(k % (os.cpu_count() or 1))] if args.pin else [])],
+                                     env=env, stderr=stderr) for k, worker_port in enumerate(args.ports)]
         return [subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "cds_hooks:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--loop", args.loop,
@@ -427,6 +471,11 @@ def main() -> None:
                         help="reuseport: each worker its own SO_REUSEPORT socket on one port, the kernel splitting the "
                              "connections by hash (default); ports: each worker its own port, the load generator "
                              "spreading its connections over them in turn, as a front end would; shared: uvicorn --workers")
+    parser.add_argument("--pin", action="store_true",
+                        help="each server process on a CPU of its own, with a load generator of its own beside it on "
+                             "that CPU, sending its share of the connections to that process only (implies --sockets "
+                             "ports; Linux): the generator no longer moves between the cores, taking CPU from one "
+                             "server process at a time")
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="asyncio",
                         help="event loop of the server (default asyncio, as `mastcds serve`; auto: uvloop when installed)")
     parser.add_argument("--algs", default="RS384,ES384",
@@ -438,10 +487,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load per endpoint, on the connections then measured")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (each takes a share of the JWTs)")
     parser.add_argument("--serve-worker", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-cpu", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_worker:
-        serve_worker(args.serve_worker, args.loop)
+        serve_worker(args.serve_worker, args.loop, args.serve_cpu)
         return
+    if args.pin:
+        if args.client == "wrk":
+            raise SystemExit("--pin needs the bench's own load generator")
+        if args.sockets == "shared":
+            raise SystemExit("--pin gives each server process a port of its own: not with --sockets shared")
+        args.sockets = "ports"
     if args.client == "wrk" and shutil.which("wrk") is None:
         raise SystemExit("--client wrk: wrk is not on PATH (Debian: apt-get install wrk)")
 
@@ -506,7 +562,8 @@ def main() -> None:
         loop = args.loop if args.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
         http = "httptools" if importlib.util.find_spec("httptools") else "h11"
         print(f"CDS Hooks patient-view on loopback: concurrency {args.concurrency}, "
-              f"{'wrk' if args.client == 'wrk' else 'bench/http_load.py'}, {args.duration:g} s per endpoint after "
+              f"{'wrk' if args.client == 'wrk' else 'bench/http_load.py'}"
+              f"{', one per server process, pinned beside it (--pin)' if args.pin else ''}, {args.duration:g} s per endpoint after "
               f"{args.warmup:g} s warm-up, {args.workers} server worker(s) ({args.sockets} socket(s), {loop} loop, {http} "
               f"parser), {cpus} CPUs, JWT {'off' if args.no_jwt else ' and '.join(algorithms) + ', one per call'}; "
               f"body {len(body):,} bytes; cards per call: {len(cards)}")

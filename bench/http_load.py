@@ -17,13 +17,16 @@ shares the cores) counts against the server, never for it.
     python bench/http_load.py --port 8000 --path /health --connections 100 --seconds 10 [--warmup 2]
     python bench/http_load.py --port 8000,8001 ...   (the connections spread over two servers in turn)
     python bench/http_load.py --port 8000 --path /cds-services/x --body body.json --tokens tokens.txt ...
+    python bench/http_load.py ... --cpu 0 --latencies run.f64   (pinned to CPU 0; every latency written, for a caller merging runs)
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +118,7 @@ async def run(ports: list[int], requests: Iterator[bytes], connections: int, sec
     def percentile(p: float) -> float:
         return latencies[min(n - 1, int(n * p))] * 1000 if n else float("nan")
 
-    return {"requests": n, "seconds": elapsed, "p50_ms": percentile(0.50), "p90_ms": percentile(0.90),
+    return {"latencies": latencies, "requests": n, "seconds": elapsed, "p50_ms": percentile(0.50), "p90_ms": percentile(0.90),
             "p99_ms": percentile(0.99), "max_ms": latencies[-1] * 1000 if n else float("nan"),
             "failures": load.failures, "exhausted": load.exhausted, "cpu_seconds": cpu}
 
@@ -143,7 +146,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=0.0, help="unmeasured seconds first, on the same connections")
     parser.add_argument("--body", type=Path, help="JSON body file (POST); without it, GET")
     parser.add_argument("--tokens", type=Path, help="file of JWTs, one per line, one per request")
+    parser.add_argument("--cpu", type=int, help="run on this CPU only (Linux), as bench/cds_hooks.py --pin places a generator beside its server")
+    parser.add_argument("--latencies", type=Path, help="also write every measured latency (seconds, native float64) to this file")
     args = parser.parse_args()
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
     body = args.body.read_bytes() if args.body else None
     tokens = args.tokens.read_text().split() if args.tokens else None
     ports = [int(port) for port in args.port.split(",")]
@@ -154,6 +161,9 @@ def main() -> None:
         result = asyncio.run(run(ports, requests, args.connections, args.seconds, args.warmup))
     else:
         result = uvloop.run(run(ports, requests, args.connections, args.seconds, args.warmup))
+    latencies = result.pop("latencies")
+    if args.latencies is not None:
+        args.latencies.write_bytes(array.array("d", latencies).tobytes())
     print(json.dumps(result))
 
 
