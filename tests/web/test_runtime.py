@@ -32,29 +32,40 @@ def test_tuning_freezes_the_start_up_heap_and_raises_the_thresholds() -> None:
         gc.set_threshold(*before)
 
 
-def test_serving_log_lines_keep_their_format_and_records_skip_what_they_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
+def _serving_log(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO) -> tuple[logging.Logger, Any, Any]:
+    """configure_logging() on ``stream`` as standard error: the logger, the listener, and a cleanup that restores the
+    logger and stops the listener (which writes what is queued, as at exit)."""
     for name in ("logThreads", "logProcesses", "logMultiprocessing", "_srcfile"):  # restored after the test
         monkeypatch.setattr(logging, name, getattr(logging, name))
-    stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     logger = logging.getLogger("mastcds")
     level, handlers = logger.level, list(logger.handlers)
+    listener = configure_logging()
+
+    def cleanup() -> None:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        listener.stop()  # writes what is queued, as at exit
+        atexit.unregister(listener.stop)
+
+    return logger, listener, cleanup
+
+
+def test_serving_log_lines_keep_their_format_and_records_skip_what_they_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
 
+    logger, listener, cleanup = _serving_log(monkeypatch, stream)
     try:
-        listener = configure_logging()
         logger.addHandler(Keep())
         logging.getLogger("mastcds.web.access").info("%s %s %s %.1f ms", "POST", "/cds-services/{service_id}", 200, 1.25)
         assert threading.current_thread() is threading.main_thread()
     finally:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        listener.stop()  # writes what is queued, as at exit
-        atexit.unregister(listener.stop)
+        cleanup()
     assert listener.handlers[0].stream is stream
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO mastcds\.web\.access: "
                         r"POST /cds-services/\{service_id\} 200 1\.2 ms\n", stream.getvalue())
@@ -71,39 +82,14 @@ def test_a_log_line_is_written_by_the_listener_thread_not_by_the_one_that_logs(m
             writers.append(threading.current_thread().name)
             return super().write(text)
 
-    for name in ("logThreads", "logProcesses", "logMultiprocessing", "_srcfile"):  # restored after the test
-        monkeypatch.setattr(logging, name, getattr(logging, name))
-    monkeypatch.setattr(sys, "stderr", Stream())
-    logger = logging.getLogger("mastcds")
-    level, handlers = logger.level, list(logger.handlers)
+    stream = Stream()
+    _, _, cleanup = _serving_log(monkeypatch, stream)
     try:
-        listener = configure_logging()
         logging.getLogger("mastcds.web").error("internal error in %s", "GET /x")
     finally:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        listener.stop()
-        atexit.unregister(listener.stop)
+        cleanup()
     assert writers and threading.main_thread().name not in writers
-    assert "ERROR mastcds.web: internal error in GET /x" in sys.stderr.getvalue()
-
-
-def _serving_log(monkeypatch: pytest.MonkeyPatch, stream: io.StringIO) -> tuple[logging.Logger, Any]:
-    """configure_logging() on ``stream`` as standard error; the returned cleanup restores the logger and stops the listener."""
-    for name in ("logThreads", "logProcesses", "logMultiprocessing", "_srcfile"):  # restored after the test
-        monkeypatch.setattr(logging, name, getattr(logging, name))
-    monkeypatch.setattr(sys, "stderr", stream)
-    logger = logging.getLogger("mastcds")
-    level, handlers = logger.level, list(logger.handlers)
-    listener = configure_logging()
-
-    def cleanup() -> None:
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        listener.stop()  # writes what is queued, as at exit
-        atexit.unregister(listener.stop)
-
-    return logger, cleanup
+    assert "ERROR mastcds.web: internal error in GET /x" in stream.getvalue()
 
 
 def test_lines_logged_together_are_written_together_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +102,7 @@ def test_lines_logged_together_are_written_together_in_order(monkeypatch: pytest
             return super().write(text)
 
     stream = Stream()
-    logger, cleanup = _serving_log(monkeypatch, stream)
+    logger, _, cleanup = _serving_log(monkeypatch, stream)
     try:
         for i in range(200):
             logger.getChild("web.access").info("GET /health 200 %d", i)
@@ -138,7 +124,7 @@ def test_a_batch_that_cannot_be_written_is_reported_and_later_lines_still_are(mo
             return super().write(text)
 
     stream = Stream()
-    logger, cleanup = _serving_log(monkeypatch, stream)
+    logger, _, cleanup = _serving_log(monkeypatch, stream)
     try:
         logger.warning("first")
         deadline = time.monotonic() + 10

@@ -79,7 +79,7 @@ class _BatchListener(QueueListener):
     """A QueueListener that writes in batches: once the queue is empty it writes what it formatted, then sleeps
     :data:`LOG_BATCH_SECONDS` before it looks again. Waiting on the queue instead, it was woken for every record:
     8 context switches per CDS Hooks call on the machine instead of 2.4, and 0.68-0.71 ms of server CPU per call instead
-    of 0.58-0.61 (bench/cds_hooks.py's setting, 4 interleaved runs each; README "Figures"). It waits on
+    of 0.58-0.61 (the CDS Hooks benchmark's layout and load, 4 interleaved runs each; README "Figures"). It waits on
     the queue only when the queue is still empty after the sleep, so an idle server does not wake."""
 
     def dequeue(self, block: bool) -> logging.LogRecord:
