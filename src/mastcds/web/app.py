@@ -33,6 +33,12 @@ DESCRIPTION = (
 # A case with hundreds of episodes and results is well under a megabyte; the
 # case form posts a little more. Anything far beyond is not a case.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# FastAPI's native OpenTelemetry, off: once an operator installs an OpenTelemetry SDK for the
+# hospital's other services, it would export every request's path (patient keys), its body to span
+# processors, and "exception messages and stack traces" (FastAPI's TelemetryConfig): patient data
+# outside the audited store. Left on, it also read three environment variables on every request to
+# find no provider (bench/cds_hooks_instructions.py: README "Figures").
+TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
 
 
 def create_app(settings: WebSettings | None = None, store: Store | None = None, cds: CdsSettings | None = None) -> FastAPI:
@@ -47,6 +53,7 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None, 
         docs_url=None,  # Swagger UI loads scripts from a CDN: not on a clinical network
         redoc_url=None,
         max_body_size=MAX_BODY_BYTES,
+        telemetry=TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.store = store
