@@ -31,6 +31,17 @@ CONTENT_SECURITY_POLICY = (
 # One year, as the HSTS preload list asks for (https://hstspreload.org).
 HSTS_MAX_AGE_SECONDS = 31_536_000
 
+# The headers every response gets unless its route set them itself, encoded once.
+_EVERY_RESPONSE = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+_NO_STORE = ((b"cache-control", b"no-store"),)  # patient data must not stay in shared or browser caches
+_HSTS = ((b"strict-transport-security", f"max-age={HSTS_MAX_AGE_SECONDS}".encode()),)
+
 
 def is_https(scope: Scope) -> bool:
     return scope.get("scheme") == "https"
@@ -58,27 +69,17 @@ class SecurityMiddleware:
             return
         started = time.perf_counter()
         status: dict[str, Any] = {}
-        secure = self.force_secure or is_https(scope)
+        https = is_https(scope)
+        secure = self.force_secure or https
         static = scope.get("path", "").startswith("/static/")
+        wanted = _EVERY_RESPONSE + (() if static else _NO_STORE) + (_HSTS if https else ())
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                wanted = [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if not static:
-                    # patient data must not stay in shared or browser caches
-                    wanted.append((b"cache-control", b"no-store"))
-                if is_https(scope):
-                    wanted.append((b"strict-transport-security", f"max-age={HSTS_MAX_AGE_SECONDS}".encode()))
-                headers += [(name, value) for name, value in wanted if name not in names]
+                headers += [header for header in wanted if header[0] not in names]
                 minted = scope.get("state", {}).get("new_csrf_cookie")
                 if minted:
                     headers.append((b"set-cookie", cookie_header(CSRF_COOKIE, minted, secure=secure)))
