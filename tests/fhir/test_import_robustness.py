@@ -54,7 +54,9 @@ def test_the_patient_sent_again_in_a_bundle_is_the_same_patient(patient_id: str 
     resources = seed_resources()
     expected = account(case_from_resources(resources, patient_id=patient_id))
     patient = {k: v for k, v in of_type(resources, "Patient")[0].items() if k != "__fullUrl"}
-    for twice in ([patient, *resources], [*resources, patient], [*resources, copy.deepcopy(resources[0])]):
+    same = of_type(resources, "Patient")[0]  # the same object twice: the import reads the caller's dicts, copies none
+    for twice in ([patient, *resources], [*resources, patient], [*resources, copy.deepcopy(resources[0])],
+                  [*resources, same]):
         assert account(case_from_resources(twice, patient_id=patient_id)) == expected
 
 
@@ -332,6 +334,15 @@ def test_a_resource_type_that_is_no_string_is_counted(kind: Any) -> None:
     result = case_from_resources([resource, resource, PATIENT])
     assert result.unmapped == {"resource whose resourceType is not a string": 2}
     assert result.case["patient"]["sex"] == "female" and result.problems == []
+
+
+def test_resources_in_hands_out_the_entries_and_leaves_the_bundle_as_it_was() -> None:
+    bundle = {"resourceType": "Bundle", "type": "searchset",
+              "entry": [{"fullUrl": "urn:uuid:p", "resource": PATIENT}, {"resource": ANAPHYLAXIS}]}
+    sent = copy.deepcopy(bundle)
+    found = resources_in(bundle)
+    assert found == [{**PATIENT, "__fullUrl": "urn:uuid:p"}, ANAPHYLAXIS] and bundle == sent
+    assert found[1] is ANAPHYLAXIS  # no copy: the callers only read it
 
 
 @pytest.mark.parametrize("full_url", [None, 5, ["urn:uuid:c"], {"a": 1}])

@@ -358,12 +358,13 @@ ObservationKind = Literal["lab", "kit-variant", "blood-pressure", "finding"]
 # case's lab test, the code itself, the case's episode field). The kinds rank
 # in this order: one lab code anywhere in a concept makes it a lab result, else
 # a variant assessment, else a blood pressure, else a finding.
-_OBSERVATION_BY_CODE: dict[tuple[str, str], tuple[int, ObservationKind, str]] = {  # code -> (rank, kind, detail)
-    **{key: (0, "lab", test) for key, test in _LAB_BY_CODE.items()},
-    (VARIANT_ASSESSMENT.system, VARIANT_ASSESSMENT.code): (1, "kit-variant", VARIANT_ASSESSMENT.code),
-    (SYSTOLIC_BP.system, SYSTOLIC_BP.code): (2, "blood-pressure", SYSTOLIC_BP.code),
-    (BP_PANEL.system, BP_PANEL.code): (2, "blood-pressure", BP_PANEL.code),
-    **{key: (3, "finding", name) for key, name in _FINDING_BY_CODE.items()},
+# code -> (rank, (kind, detail)): the pair returned as it is, not built on each look-up
+_OBSERVATION_BY_CODE: dict[tuple[str, str], tuple[int, tuple[ObservationKind, str]]] = {
+    **{key: (0, ("lab", test)) for key, test in _LAB_BY_CODE.items()},
+    (VARIANT_ASSESSMENT.system, VARIANT_ASSESSMENT.code): (1, ("kit-variant", VARIANT_ASSESSMENT.code)),
+    (SYSTOLIC_BP.system, SYSTOLIC_BP.code): (2, ("blood-pressure", SYSTOLIC_BP.code)),
+    (BP_PANEL.system, BP_PANEL.code): (2, ("blood-pressure", BP_PANEL.code)),
+    **{key: (3, ("finding", name)) for key, name in _FINDING_BY_CODE.items()},
 }
 
 
@@ -394,14 +395,14 @@ def observation_kind(codings: Iterable[Mapping[str, Any]]) -> tuple[ObservationK
     kind among the codings wins (lab, kit-variant, blood-pressure, finding),
     and within a kind the first coding. A :func:`malformed` coding raises TypeError.
     """
-    best: tuple[int, ObservationKind, str] | None = None
+    best: tuple[int, tuple[ObservationKind, str]] | None = None
     for coding in codings:
         found = _OBSERVATION_BY_CODE.get((coding.get("system"), coding.get("code")))
         if found is not None and (best is None or found[0] < best[0]):
             best = found
             if found[0] == 0:
                 break  # a lab code: nothing ranks above it
-    return None if best is None else (best[1], best[2])
+    return None if best is None else best[1]
 
 
 def _icd_starts(coding: Mapping[str, Any], prefixes: Iterable[str]) -> bool:
