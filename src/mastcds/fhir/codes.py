@@ -321,6 +321,8 @@ _AUTOINJECTOR_WORDS = ("auto-injector", "autoinjector", "auto injector", "pen", 
 
 
 # ---------------------------------------------------------------- look-ups
+_OBJECT = (dict, Mapping)  # isinstance(x, _OBJECT): the C check of dict first, the tuple made once, not at each check
+
 def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     """The codings of a CodeableConcept (none for a missing or malformed one): read them, never change the list.
 
@@ -328,14 +330,14 @@ def codings_of(concept: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     concept's own: building a copy on each of the ~40 look-ups of a CDS Hooks
     call cost more than the check.
     """
-    if concept is None or not isinstance(concept, (dict, Mapping)):  # an absent element decided before the Mapping ABC check
+    if concept is None or not isinstance(concept, _OBJECT):  # an absent element decided before the Mapping ABC check
         return []
     codings = concept.get("coding")
     if not isinstance(codings, list):
         return []
     for coding in codings:
         if type(coding) is not dict and not isinstance(coding, Mapping):  # exact type first: the ABC check is slow
-            return [c for c in codings if isinstance(c, (dict, Mapping))]
+            return [c for c in codings if isinstance(c, _OBJECT)]
     return codings
 
 
@@ -463,7 +465,7 @@ def is_omalizumab(concept: Mapping[str, Any] | None) -> bool:
     """A medication concept naming omalizumab by code, or by name where it carries no known code."""
     if drug_for(codings_of(concept)) == "omalizumab":
         return True
-    if not isinstance(concept, (dict, Mapping)):
+    if not isinstance(concept, _OBJECT):
         return False
     words = " ".join(
         [str(concept.get("text", ""))] + [str(c.get("display", "")) for c in codings_of(concept)]

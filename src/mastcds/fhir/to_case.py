@@ -35,7 +35,7 @@ import datetime as dt
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping  # isinstance(x, (dict, Mapping)): the C check of dict first; the ABC check alone took 3% of a CDS Hooks call
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,9 @@ from mastcds.fhir.dates import (EXPECTED, completed_years, current_row, date_pro
                                 partial_date, usable_rows)
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
+# isinstance(x, _OBJECT): the C check of dict first (the ABC check alone took 3% of a CDS Hooks call), with
+# the tuple made once rather than built at each check (4.5% of the import)
+_OBJECT = (dict, Mapping)
 _NO_TYPE = "resource whose resourceType is not a string"
 _SKIPPED_STATUSES = {"entered-in-error", "cancelled", "registered", "not-taken", "draft"}
 _MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest")
@@ -88,15 +91,15 @@ def resources_in(document: Any) -> list[dict[str, Any]]:
     Each is the document's own dict, read and never changed by the callers (copying each cost 1% of a CDS Hooks
     call's import); a copy only to add an entry's fullUrl (as ``__fullUrl``) or to make a dict of another Mapping.
     """
-    if not isinstance(document, (dict, Mapping)):
+    if not isinstance(document, _OBJECT):
         return []
     if document.get("resourceType") != "Bundle":
         return [document if type(document) is dict else dict(document)] if "resourceType" in document else []
     found: list[dict[str, Any]] = []
     for entry in _list(document.get("entry")):
-        if isinstance(entry, (dict, Mapping)):
+        if isinstance(entry, _OBJECT):
             resource = entry.get("resource")
-            if isinstance(resource, (dict, Mapping)):
+            if isinstance(resource, _OBJECT):
                 if resource.get("resourceType") == "Bundle":
                     found.extend(resources_in(resource))
                 elif isinstance(entry.get("fullUrl"), str):
@@ -142,7 +145,7 @@ def _content(resource: Mapping[str, Any]) -> dict[str, Any]:
 def _code_label(concept: Any) -> str:
     first = next(iter(codes.codings_of(concept)), None)
     if first is None:
-        text = concept.get("text") if isinstance(concept, (dict, Mapping)) else None
+        text = concept.get("text") if isinstance(concept, _OBJECT) else None
         return f"text {text!r}" if text else "no code"
     return f"{first.get('system', '?')}|{first.get('code', '?')}"
 
@@ -154,14 +157,14 @@ def _list(value: Any) -> list[Any]:
 
 def _map(value: Any) -> Mapping[str, Any]:
     """A JSON object element, or an empty one when the sender put something else there."""
-    return value if isinstance(value, (dict, Mapping)) else {}
+    return value if isinstance(value, _OBJECT) else {}
 
 
 def _ref(value: Any) -> str | None:
     """The reference of a Reference element, or None when it is absent or malformed."""
     if value is None:  # absent, the common case: decided before the Mapping ABC check
         return None
-    reference = value.get("reference") if isinstance(value, (dict, Mapping)) else None
+    reference = value.get("reference") if isinstance(value, _OBJECT) else None
     return reference if isinstance(reference, str) else None
 
 
@@ -308,9 +311,9 @@ class _Importer:
         meta = resource.get("meta")
         if meta is None:
             return True
-        tags = meta.get("tag") if isinstance(meta, (dict, Mapping)) else None
+        tags = meta.get("tag") if isinstance(meta, _OBJECT) else None
         # a computed tag marks mastcds's own evaluation output, not a finding
-        return not (isinstance(tags, list) and any(isinstance(t, (dict, Mapping)) and t.get("system") == COMPUTED_TAG["system"]
+        return not (isinstance(tags, list) and any(isinstance(t, _OBJECT) and t.get("system") == COMPUTED_TAG["system"]
                                                     for t in tags))
 
     # ---------------------------------------------------------------- patient
@@ -366,7 +369,7 @@ class _Importer:
     def episode(self, resource: dict[str, Any]) -> None:
         episode_id = None
         for identifier in _list(resource.get("identifier")):
-            if isinstance(identifier, (dict, Mapping)) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
+            if isinstance(identifier, _OBJECT) and identifier.get("system") == codes.MASTCDS_EPISODE_ID:
                 episode_id = identifier.get("value")
         episode_id = episode_id or resource.get("id") or f"condition-{len(self.episodes) + 1}"
         episode: dict[str, Any] = {"id": str(episode_id)}
@@ -416,7 +419,7 @@ class _Importer:
     def quantity(self, resource: Mapping[str, Any], element: str, quantity: Any,
                  test: str) -> tuple[float, str, float] | None:
         """(value, unit, value in the canonical unit) of a Quantity convertible for ``test``, or None after recording the problem."""
-        number = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
+        number = quantity.get("value") if isinstance(quantity, _OBJECT) else None
         if not isinstance(number, (int, float)) or isinstance(number, bool):
             self.problem(resource, element, quantity, "expected a Quantity with a numeric value")
             return None
@@ -472,7 +475,7 @@ class _Importer:
 
     def sample_context(self, resource: Mapping[str, Any]) -> str | None:
         for extension in _list(resource.get("extension")):
-            if isinstance(extension, (dict, Mapping)) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
+            if isinstance(extension, _OBJECT) and extension.get("url") == codes.EXT_SAMPLE_CONTEXT:
                 value = extension.get("valueCode")
                 if value in ("baseline", "acute", "unknown"):
                     return value
@@ -557,7 +560,7 @@ class _Importer:
     def kit_variant(self, resource: dict[str, Any], case: dict[str, Any]) -> None:
         gene, change, vaf = None, None, None
         for component in _list(resource.get("component")):
-            if not isinstance(component, (dict, Mapping)):
+            if not isinstance(component, _OBJECT):
                 continue
             ccodes = codes.codings_of(component.get("code"))
             values = [str(c.get("code", "")) for c in codes.codings_of(component.get("valueCodeableConcept"))]
@@ -568,7 +571,7 @@ class _Importer:
                 change = (values or [text])[0]
             elif codes.LAB_TESTS["kit_d816v_vaf"].in_codings(ccodes):
                 quantity = component.get("valueQuantity")
-                if isinstance(quantity, (dict, Mapping)) and quantity.get("code") == "1" and _is_number(quantity.get("value")):
+                if isinstance(quantity, _OBJECT) and quantity.get("code") == "1" and _is_number(quantity.get("value")):
                     # a decimal fraction (UCUM "1"), as the Genomics Reporting IG allows
                     if 0 <= quantity["value"] <= 1:
                         vaf = round(float(quantity["value"]) * 100, 10)
@@ -617,7 +620,7 @@ class _Importer:
         specimen = None
         if reference.startswith("#"):
             specimen = next((c for c in _list(resource.get("contained"))
-                             if isinstance(c, (dict, Mapping)) and c.get("id") == reference[1:]), None)
+                             if isinstance(c, _OBJECT) and c.get("id") == reference[1:]), None)
         else:
             specimen = self.resolve(reference)
         for coding in codes.codings_of(_map(specimen).get("type")):
@@ -630,7 +633,7 @@ class _Importer:
     def systolic_bp(self, resource: Mapping[str, Any], codings: list[Mapping[str, Any]]) -> None:
         quantity = resource.get("valueQuantity") if codes.SYSTOLIC_BP.in_codings(codings) else None
         for component in _list(resource.get("component")):
-            if isinstance(component, (dict, Mapping)) and codes.SYSTOLIC_BP.in_codings(codes.codings_of(component.get("code"))):
+            if isinstance(component, _OBJECT) and codes.SYSTOLIC_BP.in_codings(codes.codings_of(component.get("code"))):
                 quantity = component.get("valueQuantity")
         episode = self.linked_episode(resource)
         if quantity is None:
@@ -638,8 +641,8 @@ class _Importer:
         if episode is None:
             self.out.notes.append(f"{_where(resource)}: systolic blood pressure not linked to an anaphylaxis episode, not used")
             return
-        unit = quantity.get("code") or quantity.get("unit") if isinstance(quantity, (dict, Mapping)) else None
-        value = quantity.get("value") if isinstance(quantity, (dict, Mapping)) else None
+        unit = quantity.get("code") or quantity.get("unit") if isinstance(quantity, _OBJECT) else None
+        value = quantity.get("value") if isinstance(quantity, _OBJECT) else None
         if unit not in (codes.MMHG, "mmHg") or not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem(resource, "valueQuantity", quantity, f"expected a systolic pressure in {codes.MMHG}")
             return
@@ -698,7 +701,7 @@ class _Importer:
         for coding in codes.codings_of(concept):
             if coding.get("system") == codes.MASTCDS_DRUG and isinstance(coding.get("code"), str):
                 return coding["code"]
-        text = concept.get("text") if isinstance(concept, (dict, Mapping)) else None
+        text = concept.get("text") if isinstance(concept, _OBJECT) else None
         return codes.drug_for(codes.codings_of(concept), text)
 
     def treatment(self, resource: Mapping[str, Any], drug: str) -> dict[str, Any] | None:
@@ -727,7 +730,7 @@ class _Importer:
         if interval is not None:
             treatment["interval"] = interval
         for reason in _list(resource.get("reasonCode")):
-            if isinstance(reason, (dict, Mapping)) and (reason.get("text") or codes.codings_of(reason)):
+            if isinstance(reason, _OBJECT) and (reason.get("text") or codes.codings_of(reason)):
                 indication = reason.get("text") or codes.codings_of(reason)[0].get("display")
                 if indication is not None and not isinstance(indication, str):
                     self.out.notes.append(f"{_where(resource)}.reasonCode: {_shown(indication)} is no text; indication left unknown")
@@ -754,17 +757,17 @@ class _Importer:
 def first_dosage(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     """The first Dosage of a MedicationStatement (dosage) or MedicationRequest (dosageInstruction)."""
     dosages = resource.get("dosage") or _list(resource.get("dosageInstruction"))
-    return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], (dict, Mapping)) else {}
+    return dosages[0] if isinstance(dosages, list) and dosages and isinstance(dosages[0], _OBJECT) else {}
 
 
 def dosage_dose_mg(dosage: Mapping[str, Any]) -> tuple[float | None, str | None]:
     """(dose in mg, None), or (None, "value unit") for a dose that is not a mass, or (None, None)."""
     dose_and_rate = dosage.get("doseAndRate")
-    if isinstance(dose_and_rate, (dict, Mapping)):  # seen in the CDS Hooks library's own order-select example
+    if isinstance(dose_and_rate, _OBJECT):  # seen in the CDS Hooks library's own order-select example
         dose_and_rate = [dose_and_rate]
     for item in _list(dose_and_rate):
-        quantity = item.get("doseQuantity") if isinstance(item, (dict, Mapping)) else None
-        if not isinstance(quantity, (dict, Mapping)):
+        quantity = item.get("doseQuantity") if isinstance(item, _OBJECT) else None
+        if not isinstance(quantity, _OBJECT):
             continue
         unit = quantity.get("code") or quantity.get("unit")
         value = quantity.get("value")
@@ -859,7 +862,7 @@ def case_from_resources(
     if base.get("id") is None and importer.patient is not None and isinstance(importer.patient.get("id"), str):
         base["id"] = importer.patient["id"]
         for identifier in _list(importer.patient.get("identifier")):
-            if isinstance(identifier, (dict, Mapping)) and identifier.get("system") == codes.MASTCDS_CASE_ID:
+            if isinstance(identifier, _OBJECT) and identifier.get("system") == codes.MASTCDS_CASE_ID:
                 base["id"] = copy.deepcopy(identifier.get("value"))
     if evaluation_date is not None:
         base["evaluation_date"] = copy.deepcopy(evaluation_date)
@@ -876,8 +879,8 @@ def case_from_resources(
 
 def case_from_bundle(bundle: Mapping[str, Any], **options: Any) -> FhirImport:
     """:func:`case_from_resources` over the resources of a Bundle."""
-    if not isinstance(bundle, (dict, Mapping)) or bundle.get("resourceType") != "Bundle":
-        found = bundle.get("resourceType") if isinstance(bundle, (dict, Mapping)) else type(bundle).__name__
+    if not isinstance(bundle, _OBJECT) or bundle.get("resourceType") != "Bundle":
+        found = bundle.get("resourceType") if isinstance(bundle, _OBJECT) else type(bundle).__name__
         result = FhirImport(case={})
         result.problems.append(Problem("resourceType", found, "expected a FHIR Bundle"))
         return result
