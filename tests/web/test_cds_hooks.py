@@ -17,6 +17,7 @@ from mastcds.case import load_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.rules.dosing_omalizumab import omalizumab_dose
+from mastcds.web import cds_hooks
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, CardsResponse, cds_hooks_router
 from tests.fhir.loopback import loopback_fhir
@@ -448,6 +449,12 @@ def test_card_ids_are_version_4_uuids_unique_across_calls(api: TestClient) -> No
            for card in api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json()["cards"]]
     assert len(ids) == 100 and len(set(ids)) == 100
     assert {uuid.UUID(i).version for i in ids} == {4}
+
+
+@pytest.mark.parametrize("bits", [0, (1 << 128) - 1, 0x0123456789ABCDEF_FEDCBA9876543210, *(1 << k for k in range(0, 128, 7))])
+def test_card_id_is_the_text_of_uuid_version_4_of_the_same_bits(bits: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cds_hooks.random, "getrandbits", lambda k: bits)
+    assert cds_hooks._card_id() == str(uuid.UUID(int=bits, version=4))
 
 
 def test_the_cds_hooks_routes_are_matched_before_the_api_and_the_pages(web: Web) -> None:

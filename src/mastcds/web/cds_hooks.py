@@ -37,7 +37,6 @@ import datetime as dt
 import random
 import secrets
 import time
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -387,15 +386,25 @@ async def gather_data(service: CdsService, hook: HookRequest, templates: Mapping
 
 
 # ---------------------------------------------------------------- cards
+# RFC 9562 version 4: version field 0b0100 (bits 76-79), variant 0b10 (bits 62-63); the other 122 bits random
+_UUID4_KEEP = ~((0xF << 76) | (0b11 << 62))
+_UUID4_SET = (4 << 76) | (0b10 << 62)
+
+
 def _card_id() -> str:
     """A random (version 4) UUID for a card or suggestion, drawn from the process's PRNG, not os.urandom.
 
     The id must be unique (the EHR's feedback names it), not secret: nothing is
     granted by knowing one. ``uuid.uuid4`` made a system call per card, 1-2% of
     a patient-view call each (bench/cds_hooks.py). ``random`` reseeds itself in
-    a forked worker, so workers do not repeat each other's ids.
+    a forked worker, so workers do not repeat each other's ids. The version
+    and variant bits are set and the text laid out as ``str(uuid.UUID(int=...,
+    version=4))`` does (tests compare the two), without the ``UUID`` object and
+    its checks: 1.0% fewer instructions per patient-view call with two cards.
     """
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    bits = random.getrandbits(128) & _UUID4_KEEP | _UUID4_SET
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _card(summary: str, indicator: str, source: Mapping[str, str], topic: str, detail: str,
