@@ -9,18 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from mastcds.case import load_case
+from mastcds.engine import evaluate_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
+from mastcds.fhir.to_case import FhirImport
 from mastcds.rules.dosing_omalizumab import omalizumab_dose
 from mastcds.web import cds_hooks
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, CardsResponse, cds_hooks_router
 from tests.fhir.loopback import loopback_fhir
+from tests.schema_strategy import valid_cases
 from tests.web.conftest import Web
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -449,6 +454,30 @@ def test_card_ids_are_version_4_uuids_unique_across_calls(api: TestClient) -> No
            for card in api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json()["cards"]]
     assert len(ids) == 100 and len(set(ids)) == 100
     assert {uuid.UUID(i).version for i in ids} == {4}
+
+
+def _without_ids(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: value for key, value in card.items() if key != "uuid"} for card in cards]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(valid_cases(), st.lists(st.sampled_from(["history of anaphylaxis", "indolent systemic mastocytosis"]), max_size=2))
+@example({key: value for key, value in SEED.items() if key not in ("molecular", "bone_marrow")}, [])
+@example({"patient": {"sex": "female"}, "labs": {"baseline_tryptase_ng_ml": 30.0},
+          "molecular": {"tpsab1_extra_alpha_copies": 1}, "skin": {"lesions": "none"},
+          "episodes": [{"presyncope": True, "urticaria": False}]}, [])  # HαT-adjusted baseline 15: no tryptase card
+@example({"patient": {"sex": "male"}, "episodes": [{"loss_of_consciousness": True}, {"angioedema": False}],
+          "lab_results": [{"test": "tryptase", "value": 26, "unit": "ng/mL", "date": "2020", "context": "baseline"}]},
+         ["history of anaphylaxis"])
+def test_the_sections_computed_on_the_call_give_the_cards_of_the_full_evaluation(
+        document: dict[str, Any], diagnoses: list[str]) -> None:
+    # the call computes only what the cards read (card_sections); the cards must not tell the difference
+    case = load_case(document)
+    imported = FhirImport(case=document, recorded_diagnoses=diagnoses)
+    on_the_call = cds_hooks.patient_view_cards(document, cds_hooks.card_sections(case), imported, "https://x/e")
+    full = cds_hooks.patient_view_cards(document, evaluate_case(case), imported, "https://x/e")
+    assert _without_ids(on_the_call) == _without_ids(full)
+    assert cds_hooks.card_sections(case)["rema"] == evaluate_case(case)["rema"]
 
 
 @pytest.mark.parametrize("bits", [0, (1 << 128) - 1, 0x0123456789ABCDEF_FEDCBA9876543210, *(1 << k for k in range(0, 128, 7))])
