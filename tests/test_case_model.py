@@ -233,3 +233,38 @@ def test_a_checked_case_cannot_be_changed_and_its_absent_sections_are_unknown() 
         assert all(value is None for value in getattr(case, section).model_dump().values()), section
         assert getattr(other, section) == getattr(case, section)
     assert case.to_document() == {"patient": {"sex": "male"}, "labs": {"baseline_tryptase_ng_ml": 50.9}}
+
+
+def test_every_semantic_problem_of_a_document_with_its_path_value_and_message() -> None:
+    document = {
+        "evaluation_date": "2023-02-30", "patient": {"birth_date": "1899"}, "bone_marrow": {"biopsy_date": "2020-13"},
+        "episodes": [{"id": "a", "date": "2021-04-31"}, {"id": "a"}, {"date": "2021"}],
+        "lab_results": [
+            {"test": "tryptase", "value": 5, "unit": "ng/mL", "date": "2019-02-29", "context": "acute", "episode_id": "b"},
+            {"test": "tryptase", "value": 5, "unit": "mg", "date": "2019"},
+            {"test": "tryptase", "value": 200000, "unit": "ug/L", "date": "2019"},
+            {"test": "hemoglobin", "value": 40, "unit": "g/dL", "date": "2019"},
+        ],
+        "treatments": [
+            {"drug": "x", "start_date": "2020-05", "end_date": "2020-04-30"},
+            {"drug": "y", "start_date": "2020-00", "end_date": "2019"},
+            {"drug": "z", "start_date": "2020", "end_date": "2020-02-30"},
+        ],
+    }
+    with pytest.raises(CaseError) as error:
+        load_case(document)
+    assert [(p.path, p.value, p.message) for p in error.value.problems] == [
+        ("evaluation_date", "2023-02-30", "day must be 01-28 in that month"),
+        ("patient.birth_date", "1899", "year must be 1900-2100"),
+        ("bone_marrow.biopsy_date", "2020-13", "month must be 01-12"),
+        ("episodes[0].date", "2021-04-31", "day must be 01-30 in that month"),
+        ("episodes[1].id", "a", "episode ids must be unique"),
+        ("lab_results[0].date", "2019-02-29", "day must be 01-28 in that month"),
+        ("lab_results[0].episode_id", "b", "no episode in this case has that id"),
+        ("lab_results[1].unit", "mg", "unit not accepted for tryptase; accepted: ng/ml, ug/l"),
+        ("lab_results[2].value", 200000.0, "tryptase must lie in 0-100000 ng/mL (after conversion from ug/L)"),
+        ("lab_results[3].value", 40.0, "hemoglobin must lie in 0-30 g/dL"),
+        ("treatments[0].end_date", "2020-04-30", "end date is before the start date 2020-05"),
+        ("treatments[1].start_date", "2020-00", "month must be 01-12"),
+        ("treatments[2].end_date", "2020-02-30", "day must be 01-29 in that month"),
+    ]

@@ -343,13 +343,17 @@ def calendar_problem(text: str) -> str | None:
     return None
 
 
-def _check_date(path: str, text: str | None, problems: list[Problem]) -> bool:
-    """Whether an absent date or one matching DatePattern is a real calendar date; if not, a problem says why."""
+def _check_date(problems: list[Problem], text: str | None, path: str, *index: int) -> bool:
+    """Whether an absent date or one matching DatePattern is a real calendar date; if not, a problem says why.
+
+    ``path`` is formatted with ``index`` only for a problem, not for each of a
+    case's dates on every CDS Hooks call.
+    """
     if text is None:
         return True
     problem = calendar_problem(text)
     if problem is not None:
-        problems.append(Problem(path, text, problem))
+        problems.append(Problem(path.format(*index), text, problem))
         return False
     return True
 
@@ -370,62 +374,53 @@ def date_key_latest(text: str) -> tuple[int, int, int]:
 
 
 def _semantic_problems(case: Case) -> list[Problem]:
+    # the models' fields are read once each into locals: an attribute of a
+    # pydantic model costs several times a local's (BaseModel.__getattr__)
     problems: list[Problem] = []
-    _check_date("evaluation_date", case.evaluation_date, problems)
-    _check_date("patient.birth_date", case.patient.birth_date, problems)
-    _check_date("bone_marrow.biopsy_date", case.bone_marrow.biopsy_date, problems)
+    _check_date(problems, case.evaluation_date, "evaluation_date")
+    _check_date(problems, case.patient.birth_date, "patient.birth_date")
+    _check_date(problems, case.bone_marrow.biopsy_date, "bone_marrow.biopsy_date")
     episode_ids: set[str] = set()
     for i, episode in enumerate(case.episodes):
-        _check_date(f"episodes[{i}].date", episode.date, problems)
-        if episode.id is not None:
-            if episode.id in episode_ids:
-                problems.append(Problem(f"episodes[{i}].id", episode.id, "episode ids must be unique"))
-            episode_ids.add(episode.id)
+        _check_date(problems, episode.date, "episodes[{}].date", i)
+        episode_id = episode.id
+        if episode_id is not None:
+            if episode_id in episode_ids:
+                problems.append(Problem(f"episodes[{i}].id", episode_id, "episode ids must be unique"))
+            episode_ids.add(episode_id)
     for i, lab in enumerate(case.lab_results):
-        path = f"lab_results[{i}]"
-        _check_date(f"{path}.date", lab.date, problems)
-        spec = LAB_SPECS[lab.test]
+        test, given, unit = lab.test, lab.value, lab.unit
+        _check_date(problems, lab.date, "lab_results[{}].date", i)
+        spec = LAB_SPECS[test]
         try:
-            value = to_canonical(lab.test, lab.value, lab.unit)
+            value = to_canonical(test, given, unit)
         except UnitError:
             problems.append(
                 Problem(
-                    f"{path}.unit",
-                    lab.unit,
-                    f"unit not accepted for {lab.test}; accepted: {', '.join(accepted_units(lab.test))}",
+                    f"lab_results[{i}].unit",
+                    unit,
+                    f"unit not accepted for {test}; accepted: {', '.join(accepted_units(test))}",
                 )
             )
             continue
         if not spec.low <= value <= spec.high:
             problems.append(
                 Problem(
-                    f"{path}.value",
-                    lab.value,
-                    f"{lab.test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}"
-                    + ("" if lab.unit == spec.canonical else f" (after conversion from {lab.unit})"),
+                    f"lab_results[{i}].value",
+                    given,
+                    f"{test} must lie in {spec.low:g}-{spec.high:g} {spec.canonical}"
+                    + ("" if unit == spec.canonical else f" (after conversion from {unit})"),
                 )
             )
-        if lab.episode_id is not None and lab.episode_id not in episode_ids:
-            problems.append(
-                Problem(f"{path}.episode_id", lab.episode_id, "no episode in this case has that id")
-            )
+        episode_id = lab.episode_id
+        if episode_id is not None and episode_id not in episode_ids:
+            problems.append(Problem(f"lab_results[{i}].episode_id", episode_id, "no episode in this case has that id"))
     for i, treatment in enumerate(case.treatments):
-        path = f"treatments[{i}]"
-        start_valid = _check_date(f"{path}.start_date", treatment.start_date, problems)
-        end_valid = _check_date(f"{path}.end_date", treatment.end_date, problems)
-        if (
-            treatment.end_date is not None
-            and start_valid
-            and end_valid
-            and date_key_latest(treatment.end_date) < date_key(treatment.start_date)
-        ):
-            problems.append(
-                Problem(
-                    f"{path}.end_date",
-                    treatment.end_date,
-                    f"end date is before the start date {treatment.start_date}",
-                )
-            )
+        start, end = treatment.start_date, treatment.end_date
+        start_valid = _check_date(problems, start, "treatments[{}].start_date", i)
+        end_valid = _check_date(problems, end, "treatments[{}].end_date", i)
+        if end is not None and start_valid and end_valid and date_key_latest(end) < date_key(start):
+            problems.append(Problem(f"treatments[{i}].end_date", end, f"end date is before the start date {start}"))
     return problems
 
 
