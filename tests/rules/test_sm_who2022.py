@@ -291,6 +291,23 @@ def test_once_sm_is_settled_the_kit_vaf_still_matters_for_b1() -> None:
     assert any(test.startswith("KIT D816V in peripheral blood") for test in tests)
 
 
+@pytest.mark.parametrize("blood_vaf", [9.9, 10, 15])
+def test_a_marrow_kit_test_cannot_undo_a_blood_vaf(blood_vaf: float) -> None:
+    # B1 reads the VAF in marrow or blood: after a marrow test the findings hold the higher of the two. Found by
+    # hypothesis (test_next_tests_are_exactly_those_whose_result_changes_the_set): without skin lesions, a marrow
+    # VAF of 0 replacing a blood VAF of 10% turned ISM into BMM, and the marrow test was wrongly a candidate
+    from mastcds.rules.sm_next_tests import INVESTIGATIONS
+
+    marrow = next(i for i in INVESTIGATIONS if i.test.startswith("KIT D816V in bone marrow"))
+    f = replace(ISM, lesions="none", kit_d816v_sample="peripheral_blood", kit_d816v_vaf_percent=blood_vaf)
+    vafs = [outcome["kit_d816v_vaf_percent"] for outcome in marrow.outcomes(f, sm_who2022.RULES)]
+    assert vafs and min(vafs) == blood_vaf and len(set(vafs)) == len(vafs)
+    assert (max(vafs) >= 10) and ((min(vafs) < 10) is (blood_vaf < 10))
+    if blood_vaf >= 10:  # B1 settled by the blood: no marrow result changes the variant
+        assert {sm_who2022.evaluate(replace(f, **o)).category for o in marrow.outcomes(f, sm_who2022.RULES)} == {
+            verdict(lesions="none", kit_d816v_sample="peripheral_blood", kit_d816v_vaf_percent=blood_vaf).category}
+
+
 def test_genotyping_is_suggested_when_it_could_change_the_category() -> None:
     # 3 minor criteria without the major one: with >= 2 extra alpha copies 50 ng/mL is no longer > 20 adjusted
     three_minor = {"multifocal_dense_infiltrates": False, "atypical_morphology_over_25_percent": False}

@@ -101,9 +101,14 @@ def _kit_blood_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, An
 def _kit_marrow_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
     if f.kit_d816v_sample == "bone_marrow" and (f.kit_d816v == "not_detected" or f.kit_d816v_vaf_percent is not None):
         return []
+    levels = _vaf_levels(f, rules)
+    blood_vaf = f.kit_d816v_vaf_percent if f.kit_d816v == "detected" and f.kit_d816v_sample == "peripheral_blood" else None
+    if blood_vaf is not None:
+        # B1 reads the VAF "in bone marrow or peripheral blood" (WHO 2022: PMC10133845 Table 5; kit_d816v_options): a marrow VAF
+        # below the blood's would not undo it, so the one VAF the findings hold after the test is the higher
+        levels = tuple(dict.fromkeys(max(level, blood_vaf) for level in levels))
     detected = [
-        {"kit_d816v": "detected", "kit_d816v_sample": "bone_marrow", "kit_d816v_vaf_percent": vaf}
-        for vaf in _vaf_levels(f, rules)
+        {"kit_d816v": "detected", "kit_d816v_sample": "bone_marrow", "kit_d816v_vaf_percent": vaf} for vaf in levels
     ]
     already_positive = f.kit_d816v == "detected" and f.kit_d816v_sample in KIT_EXTRACUTANEOUS_SAMPLES
     if already_positive:
