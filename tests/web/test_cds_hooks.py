@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from mastcds.case import load_case
 from mastcds.engine import evaluate_case
@@ -23,7 +23,13 @@ from mastcds.fhir.to_case import FhirImport
 from mastcds.rules.dosing_omalizumab import omalizumab_dose
 from mastcds.web import cds_hooks
 from mastcds.web.cds_auth import CdsSettings
-from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, CardsResponse, cds_hooks_router
+from mastcds.web.cds_hooks import (
+    OMALIZUMAB_DOSE,
+    PATIENT_VIEW,
+    SERVICES,
+    CardsResponse,
+    cds_hooks_router,
+)
 from tests.fhir.loopback import loopback_fhir
 from tests.schema_strategy import valid_cases
 from tests.web.conftest import Web

@@ -104,8 +104,8 @@ def _kit_marrow_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, A
     levels = _vaf_levels(f, rules)
     blood_vaf = f.kit_d816v_vaf_percent if f.kit_d816v == "detected" and f.kit_d816v_sample == "peripheral_blood" else None
     if blood_vaf is not None:
-        # B1 reads the VAF "in bone marrow or peripheral blood" (WHO 2022: PMC10133845 Table 5; kit_d816v_options): a marrow VAF
-        # below the blood's would not undo it, so the one VAF the findings hold after the test is the higher
+        # B1 reads the VAF "in bone marrow or peripheral blood" (WHO 2022: PMC10133845 Table 5; kit_d816v_options):
+        # a marrow VAF below the blood's would not undo it, so the one VAF the findings hold after the test is the higher
         levels = tuple(dict.fromkeys(max(level, blood_vaf) for level in levels))
     detected = [
         {"kit_d816v": "detected", "kit_d816v_sample": "bone_marrow", "kit_d816v_vaf_percent": vaf} for vaf in levels
