@@ -8,6 +8,13 @@ database lock (``busy_timeout``) instead of one failing half-way; reads use a
 plain ``BEGIN`` and never block writers. PostgreSQL needs nothing special:
 writers lock the patient row they change.
 
+``Store.writing(durable=False)`` is for rows worth nothing minutes later and
+written thousands of times a second (the CDS Hooks replay entries and card
+links): the commit does not wait for the disk (SQLite ``synchronous=NORMAL``
+for that connection, PostgreSQL ``synchronous_commit=off`` for that
+transaction). A killed process loses nothing; a power cut may lose the last
+such commits, never a durable one.
+
 Migrations (Alembic, shipped in ``mastcds/store/migrations``) run when a store
 is opened, and with ``mastcds db upgrade``.
 """
@@ -35,6 +42,7 @@ if TYPE_CHECKING:
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _WRITE_OPTION = "mastcds_write"
+_RELAXED_OPTION = "mastcds_relaxed"
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -59,8 +67,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_RELAXED_OPTION, False):  # only outside a transaction; NullPool drops the connection after
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
 
     return engine
 
@@ -104,6 +114,9 @@ class Store:
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
+        self._write_relaxed = sessionmaker(
+            self.engine.execution_options(**{_WRITE_OPTION: True, _RELAXED_OPTION: True}), expire_on_commit=False
+        )
         if upgrade:
             self.upgrade()
 
@@ -121,9 +134,14 @@ class Store:
             yield session
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction: all of it is committed at the end, or none of it."""
-        with self._guard(), self._write.begin() as session:
+    def writing(self, *, durable: bool = True) -> Iterator[Session]:
+        """One write transaction: all of it is committed at the end, or none of it.
+
+        ``durable=False``: the commit does not wait for the disk (see the module docstring).
+        """
+        with self._guard(), (self._write if durable else self._write_relaxed).begin() as session:
+            if not durable and self.dialect == "postgresql":
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             yield session
 
     @contextmanager
