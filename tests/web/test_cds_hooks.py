@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from mastcds.case import load_case
 from mastcds.engine import evaluate_case
@@ -21,15 +22,12 @@ from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.fhir.to_case import FhirImport
 from mastcds.rules.dosing.omalizumab import omalizumab_dose
-from mastcds.web import cds_hooks
-from mastcds.web.cds_auth import CdsSettings
-from mastcds.web.cds_hooks import (
-    OMALIZUMAB_DOSE,
-    PATIENT_VIEW,
-    SERVICES,
-    CardsResponse,
-    cds_hooks_router,
-)
+from mastcds.store.cds import CdsFeedback
+from mastcds.store.database import Store
+from mastcds.web import cds_cards
+from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, SERVICES, cds_hooks_router
+from mastcds.web.cds_settings import CdsSettings
+from mastcds.web.cds_spec import CardsResponse
 from tests.fhir.loopback import loopback_fhir
 from tests.schema_strategy import valid_cases
 from tests.web.conftest import Web
@@ -120,11 +118,17 @@ def test_the_checker_accepts_the_specifications_response_example() -> None:
 
 # ---------------------------------------------------------------- the service under test
 
-@pytest.fixture
-def api() -> TestClient:
+def sandbox_api(store: Store, *fhir_servers: str) -> TestClient:
+    """The CDS Hooks router alone, in sandbox mode (no JWT), allowed to read these (plain-http, loopback) FHIR servers."""
     app = FastAPI()
-    app.include_router(cds_hooks_router(CdsSettings(sandbox=True)))
+    settings = CdsSettings(sandbox=True, allow_http=True, sandbox_fhir_servers=fhir_servers)
+    app.include_router(cds_hooks_router(store, settings))
     return TestClient(app)
+
+
+@pytest.fixture
+def api(web: Web) -> TestClient:
+    return sandbox_api(web.store)
 
 
 def seed_resources(drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -199,8 +203,7 @@ def test_seed_patient_without_a_kit_result_gets_rema_and_tryptase_cards(api: Tes
     assert all(c["indicator"] == "warning" and c["source"]["url"].startswith("http") for c in cards)
     link = cards[0]["links"][0]
     assert link["type"] == "absolute" and link == cards[1]["links"][0]
-    evaluation = api.get(link["url"].removeprefix("http://testserver")).json()
-    assert evaluation["schema"] == "mastcds-evaluation/1" and evaluation["rema"]["score"] == 7
+    assert link["url"].startswith("http://testserver/cds-evaluations/")  # opened by a logged-in reader: test_cds_links.py
 
 
 def test_recurrent_anaphylaxis_without_baseline_tryptase(api: TestClient) -> None:
@@ -256,33 +259,34 @@ def test_spec_patient_view_example_without_reachable_data_is_412(api: TestClient
     assert response.status_code == 412 and "patient, observations, conditions" in response.json()["detail"]
 
 
-def test_spec_patient_view_example_fetches_what_was_not_prefetched(api: TestClient) -> None:
+def test_spec_patient_view_example_fetches_what_was_not_prefetched(web: Web) -> None:
     """The example prefetches only its own key; everything else comes from fhirServer with the access token."""
     patient = fixture("patient-view-request.json")["prefetch"]["patientToGreet"]
     with loopback_fhir([patient]) as server:
         request = fixture("patient-view-request.json")
         request["fhirServer"] = server.base
-        response = api.post(f"/cds-services/{PATIENT_VIEW}", json=request)
+        response = sandbox_api(web.store, server.base).post(f"/cds-services/{PATIENT_VIEW}", json=request)
         assert response.status_code == 200 and response.json() == {"cards": []}
         paths = sorted(path.split("?")[0] for path, _ in server.requests)
         assert paths == ["/fhir/Condition", "/fhir/Observation", "/fhir/Patient/1288992"]
         assert {auth for _, auth in server.requests} == {"Bearer some-opaque-fhir-access-token"}
 
 
-def test_no_prefetch_path_over_http_gives_the_same_cards_as_prefetch(api: TestClient) -> None:
+def test_no_prefetch_path_over_http_gives_the_same_cards_as_prefetch(web: Web, api: TestClient) -> None:
     found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
     with_prefetch = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json()
     with loopback_fhir([found["patient"], *found["observations"], *found["conditions"]]) as server:
-        fetched = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(None, fhirServer=server.base)).json()
+        fetched = sandbox_api(web.store, server.base).post(f"/cds-services/{PATIENT_VIEW}",
+                                                         json=patient_view(None, fhirServer=server.base)).json()
         assert any("_page=" in path for path, _ in server.requests)  # searches were paged and followed
     assert summaries(check_response(fetched)) == summaries(with_prefetch["cards"])
 
 
-def test_partial_prefetch_and_null_prefetch(api: TestClient) -> None:
+def test_partial_prefetch_and_null_prefetch(web: Web, api: TestClient) -> None:
     found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
     with loopback_fhir([*found["observations"], *found["conditions"]]) as server:
         request = patient_view({"patient": found["patient"]}, fhirServer=server.base)
-        cards = api.post(f"/cds-services/{PATIENT_VIEW}", json=request).json()["cards"]
+        cards = sandbox_api(web.store, server.base).post(f"/cds-services/{PATIENT_VIEW}", json=request).json()["cards"]
         assert len(cards) == 2
         assert not any(path.startswith("/fhir/Patient") for path, _ in server.requests)
     # null: the client has no data for that key; nothing to fetch
@@ -290,7 +294,8 @@ def test_partial_prefetch_and_null_prefetch(api: TestClient) -> None:
     assert api.post(f"/cds-services/{PATIENT_VIEW}", json=request).json() == {"cards": []}
 
 
-def test_unreachable_fhir_server_is_412(api: TestClient) -> None:
+def test_unreachable_fhir_server_is_412(web: Web) -> None:
+    api = sandbox_api(web.store, "http://127.0.0.1:9/fhir")
     response = api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(None, fhirServer="http://127.0.0.1:9/fhir"))
     assert response.status_code == 412
 
@@ -303,7 +308,6 @@ def test_request_errors(api: TestClient) -> None:
     no_patient["context"] = {"userId": "Practitioner/1"}
     assert api.post(f"/cds-services/{PATIENT_VIEW}", json=no_patient).status_code == 400
     assert api.post(f"/cds-services/{PATIENT_VIEW}", json={"hook": "patient-view"}).status_code == 422
-    assert api.get("/cds-evaluations/not-a-token").status_code == 404
 
 
 def test_an_invalid_hook_request_is_a_422_naming_each_element(api: TestClient) -> None:
@@ -378,21 +382,16 @@ def test_spec_order_select_example_selects_no_omalizumab_so_no_card(api: TestCli
     assert response.status_code == 200 and response.json() == {"cards": []}
 
 
-def test_seed_omalizumab_outside_the_table_suggests_the_nearest_cell(api: TestClient) -> None:
+def test_seed_omalizumab_outside_the_table_informs_and_suggests_nothing(api: TestClient) -> None:
+    # issue 17: it offered "Set the dose to 300 mg every 4 weeks (nearest cell, outside the table)" for an IgE of 25
     response = api.post(f"/cds-services/{OMALIZUMAB_DOSE}",
                         json=order_select(with_order(omalizumab_order()), dose_prefetch(25, 106)))
     [card] = check_response(response.json())
-    assert card["summary"] == "Omalizumab: IgE or weight outside the label table; nearest cell 300 mg every 4 weeks"
-    assert card["indicator"] == "warning" and card["selectionBehavior"] == "at-most-one"
-    assert "off-label" in card["detail"] and "below the eu-smpc-asthma table" in card["detail"]
-    [suggestion] = card["suggestions"]
-    assert suggestion["isRecommended"] is False and "outside the table" in suggestion["label"]
-    [action] = suggestion["actions"]
-    assert action["type"] == "update" and action["resource"]["id"] == "oma-1"
-    MedicationRequest.model_validate(action["resource"])  # the suggested order is valid FHIR R4
-    dose = action["resource"]["dosageInstruction"][0]
-    assert dose["doseAndRate"][0]["doseQuantity"]["value"] == 300
-    assert dose["timing"]["repeat"] == {"frequency": 1, "period": 4, "periodUnit": "wk"}
+    assert card["summary"] == "Omalizumab: IgE or weight outside the label table - the label gives no dose"
+    assert card["indicator"] == "info" and "suggestions" not in card and "selectionBehavior" not in card
+    assert "off\\-label" in card["detail"] and "below the eu\\-smpc\\-asthma table" in card["detail"]
+    assert "shown for reference only" in card["detail"] and "Injections" not in card["detail"]
+    assert card["links"][0]["url"].startswith("http://testserver/cds-evaluations/")
 
 
 def test_omalizumab_within_the_table_recommends_the_label_dose(api: TestClient) -> None:
@@ -426,17 +425,17 @@ def test_unselected_omalizumab_draft_is_ignored(api: TestClient) -> None:
 
 # ---------------------------------------------------------------- feedback
 
-def test_feedback_examples_of_the_specification_are_accepted() -> None:
-    router = cds_hooks_router(CdsSettings(sandbox=True))
-    app = FastAPI()
-    app.include_router(router)
-    api = TestClient(app)
+def test_feedback_examples_of_the_specification_are_accepted_and_stored(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'cds.db'}")
+    api = sandbox_api(store)
     for name in ("feedback-accepted.json", "feedback-overridden.json"):
         response = api.post(f"/cds-services/{PATIENT_VIEW}/feedback", json=fixture(name))
         assert response.status_code == 200 and response.json() == {"received": 1}
-    log = list(router.state.feedback)
-    assert [item["outcome"] for item in log] == ["accepted", "overridden"]
-    assert log[1]["overrideReason"]["reason"]["code"] == "d7ecf885"
+    with store.reading() as session:
+        log = list(session.scalars(select(CdsFeedback).order_by(CdsFeedback.id)))
+    assert [(item.service, item.outcome) for item in log] == [(PATIENT_VIEW, "accepted"), (PATIENT_VIEW, "overridden")]
+    assert log[1].detail["overrideReason"]["reason"]["code"] == "d7ecf885" and log[1].issuer is None
+    store.close()
 
 
 def test_feedback_errors(api: TestClient) -> None:
@@ -480,16 +479,16 @@ def test_the_sections_computed_on_the_call_give_the_cards_of_the_full_evaluation
     # the call computes only what the cards read (card_sections); the cards must not tell the difference
     case = load_case(document)
     imported = FhirImport(case=document, recorded_diagnoses=diagnoses)
-    on_the_call = cds_hooks.patient_view_cards(document, cds_hooks.card_sections(case), imported, "https://x/e")
-    full = cds_hooks.patient_view_cards(document, evaluate_case(case), imported, "https://x/e")
+    on_the_call = cds_cards.patient_view_cards(document, cds_cards.card_sections(case), imported, "https://x/e")
+    full = cds_cards.patient_view_cards(document, evaluate_case(case), imported, "https://x/e")
     assert _without_ids(on_the_call) == _without_ids(full)
-    assert cds_hooks.card_sections(case)["rema"] == evaluate_case(case)["rema"]
+    assert cds_cards.card_sections(case)["rema"] == evaluate_case(case)["rema"]
 
 
 @pytest.mark.parametrize("bits", [0, (1 << 128) - 1, 0x0123456789ABCDEF_FEDCBA9876543210, *(1 << k for k in range(0, 128, 7))])
 def test_card_id_is_the_text_of_uuid_version_4_of_the_same_bits(bits: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cds_hooks.random, "getrandbits", lambda k: bits)
-    assert cds_hooks._card_id() == str(uuid.UUID(int=bits, version=4))
+    monkeypatch.setattr(cds_cards.random, "getrandbits", lambda k: bits)
+    assert cds_cards._card_id() == str(uuid.UUID(int=bits, version=4))
 
 
 def test_the_cds_hooks_routes_are_matched_before_the_api_and_the_pages(web: Web) -> None:

@@ -15,10 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from mastcds.store.database import Store
 from mastcds.web import cds_auth
-from mastcds.web.cds_auth import CdsSettings, SettingsError
 from mastcds.web.cds_hooks import cds_hooks_router
+from mastcds.web.cds_settings import CdsSettings, SettingsError
 from tests.fhir.loopback import loopback_fhir
+from tests.web.conftest import Web
 
 ISSUER = "https://ehr.example.org/"
 BASE = "http://testserver"
@@ -43,15 +45,16 @@ def token(path: str = "/cds-services", *, key: Any = KEY, alg: str = "ES384", ki
     return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": "JWT", **(headers or {})})
 
 
-def client(settings: CdsSettings) -> TestClient:
+def client(store: Store, **settings: Any) -> TestClient:
+    """The CDS Hooks router alone; the expected audience is built from BASE (plain http: the test client's)."""
     app = FastAPI()
-    app.include_router(cds_hooks_router(settings))
+    app.include_router(cds_hooks_router(store, CdsSettings(**{"public_url": BASE, "allow_http": True, **settings})))
     return TestClient(app)
 
 
 @pytest.fixture
-def api() -> TestClient:
-    return client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(KEY)]}}))
+def api(web: Web) -> TestClient:
+    return client(web.store, issuers={ISSUER: {"keys": [public_jwk(KEY)]}})
 
 
 def get(api: TestClient, bearer: str | None) -> Any:
@@ -63,11 +66,11 @@ def test_valid_token_is_accepted(api: TestClient) -> None:
     assert get(api, token()).status_code == 200
 
 
-def test_missing_token_is_refused_unless_sandbox(api: TestClient) -> None:
+def test_missing_token_is_refused_unless_sandbox(api: TestClient, web: Web) -> None:
     response = get(api, None)
     assert response.status_code == 401 and "missing bearer token" in response.json()["detail"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert get(client(CdsSettings(sandbox=True)), None).status_code == 200
+    assert get(client(web.store, sandbox=True), None).status_code == 200
 
 
 def test_an_unauthenticated_call_is_refused_before_its_body_is_read(api: TestClient) -> None:
@@ -135,17 +138,17 @@ def test_too_long_lived_token(api: TestClient) -> None:
     assert "longer than" in get(api, token(lifetime=86400)).json()["detail"]
 
 
-def test_rsa_rs384_and_key_algorithm_mismatch() -> None:
+def test_rsa_rs384_and_key_algorithm_mismatch(web: Web) -> None:
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    api = client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(rsa_key, "r1", "RS384"), public_jwk(KEY)]}}))
+    api = client(web.store, issuers={ISSUER: {"keys": [public_jwk(rsa_key, "r1", "RS384"), public_jwk(KEY)]}})
     assert get(api, token(key=rsa_key, alg="RS384", kid="r1")).status_code == 200
     assert get(api, token(key=rsa_key, alg="RS256", kid="r1")).status_code == 401  # key says RS384
 
 
-def test_keys_from_a_configured_jwks_url_are_fetched_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_from_a_configured_jwks_url_are_fetched_once_and_cached(monkeypatch: pytest.MonkeyPatch, web: Web) -> None:
     with loopback_fhir([], {"keys": [public_jwk(KEY)]}) as server:
         jwks_url = server.base.removesuffix("/fhir") + "/jwks"
-        api = client(CdsSettings(issuers={ISSUER: jwks_url}))
+        api = client(web.store, issuers={ISSUER: jwks_url})
         for _ in range(3):
             assert get(api, token(headers={"jku": jwks_url})).status_code == 200
         assert [path for path, _auth in server.requests] == ["/jwks"]
@@ -159,14 +162,14 @@ def test_keys_from_a_configured_jwks_url_are_fetched_once_and_cached(monkeypatch
         assert len(server.requests) == 2
 
 
-def test_unreachable_jwks_is_refused_not_crashed() -> None:
-    api = client(CdsSettings(issuers={ISSUER: "http://127.0.0.1:9/jwks"}, fhir_timeout_seconds=1))
+def test_unreachable_jwks_is_refused_not_crashed(web: Web) -> None:
+    api = client(web.store, issuers={ISSUER: "http://127.0.0.1:9/jwks"}, fhir_timeout_seconds=1)
     response = get(api, token())
     assert response.status_code == 401 and "could not be fetched" in response.json()["detail"]
 
 
-def test_public_url_sets_the_expected_audience() -> None:
-    api = client(CdsSettings(issuers={ISSUER: {"keys": [public_jwk(KEY)]}}, public_url="https://cds.example.org"))
+def test_public_url_sets_the_expected_audience(web: Web) -> None:
+    api = client(web.store, issuers={ISSUER: {"keys": [public_jwk(KEY)]}}, public_url="https://cds.example.org")
     assert get(api, token(aud="https://cds.example.org/cds-services")).status_code == 200
     assert get(api, token()).status_code == 401
 
@@ -179,7 +182,7 @@ def test_settings_from_environment() -> None:
         "MASTCDS_CDS_ALGORITHMS": "ES384, RS384",
         "MASTCDS_CDS_LEEWAY_SECONDS": "10",
     })
-    assert settings.issuers == {ISSUER: "https://ehr.example.org/jwks"}
+    assert settings.issuers[ISSUER].jwks_urls == ("https://ehr.example.org/jwks",)
     assert settings.public_url == "https://cds.example.org" and settings.sandbox
     assert settings.algorithms == ("ES384", "RS384") and settings.leeway_seconds == 10
     assert CdsSettings.from_env({}) == CdsSettings()
@@ -268,8 +271,8 @@ def test_critical_header_extensions_are_refused(api: TestClient) -> None:
     assert response.status_code == 401 and "crit" in response.json()["detail"]
 
 
-def test_a_key_on_the_wrong_curve_is_refused_not_crashed() -> None:
+def test_a_key_on_the_wrong_curve_is_refused_not_crashed(web: Web) -> None:
     p256 = ec.generate_private_key(ec.SECP256R1())
-    api = client(CdsSettings(issuers={ISSUER: {"keys": [{**public_jwk(p256, "p"), "alg": "ES384"}]}}))
+    api = client(web.store, issuers={ISSUER: {"keys": [{**public_jwk(p256, "p"), "alg": "ES384"}]}})
     forged = jwt.encode(_claims(), KEY, algorithm="ES384", headers={"kid": "p", "typ": "JWT"})
     assert get(api, forged).status_code == 401

@@ -65,7 +65,7 @@ def create_app(settings: WebSettings | None = None, store: Store | None = None, 
     # (after the 60 routes of the API and the pages it took 0.11 of 0.58 ms per patient-view call),
     # its service call on the application's own router (see add_cds_hooks).
     # No page or API path starts with /cds-services or /cds-evaluations, so the order changes no answer.
-    add_cds_hooks(app, cds)  # authenticates EHRs by their signed JWT, not by our logins
+    add_cds_hooks(app, store, cds)  # authenticates EHRs by their signed JWT, not by our logins
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)

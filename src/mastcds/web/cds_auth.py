@@ -1,4 +1,4 @@
-"""Who is calling the CDS Hooks service: the signed JWT of a trusted CDS client (EHR), and the service's settings.
+"""Who is calling the CDS Hooks service: the signed JWT of a trusted CDS client (EHR).
 
 CDS Hooks 2.0 "Trusting CDS Clients" (https://cds-hooks.hl7.org/2.0/#trusting-cds-clients):
 every call (discovery too) carries ``Authorization: Bearer <JWT>`` signed by
@@ -6,134 +6,51 @@ the client with an asymmetric key from its JWK Set; header ``alg``, ``kid``,
 ``typ: JWT`` (``jku`` optional); claims ``iss``, ``aud`` (the URL of the
 endpoint called), ``exp``, ``iat``, ``jti`` all required. ``none`` and
 symmetric (HMAC) algorithms SHALL NOT be used; services SHOULD allow-list
-``iss`` and ``jku``. A token is refused when: the issuer is not allowed, the
-``jku`` is not the one configured for it, the key is unknown, the signature,
-audience or expiry is wrong, a claim is missing, it lives longer than
-allowed, it names ``crit`` extensions, or its ``jti`` was already used (replay).
+``iss`` and ``jku``. A token is refused when: the issuer is not allowed, its
+``jku`` is not one of the issuer's configured JWKS URLs, the key is unknown,
+the signature, audience or expiry is wrong, a claim is missing, it lives
+longer than allowed, it names ``crit`` extensions, it or its ``jti`` is
+longer than mastcds reads, or its ``jti`` was already used (replay, recorded
+in the database by :class:`mastcds.web.cds_store.CdsStore`, so every worker
+process sees it).
 
-Settings (environment variables, read once into :class:`CdsSettings`):
-
-``MASTCDS_CDS_ISSUERS``
-    JSON object: allowed issuer -> its JWK Set, given as the JWKS URL (string)
-    or inline (``{"keys": [...]}``). Only these issuers are accepted.
-``MASTCDS_CDS_PUBLIC_URL``
-    The public URL in front of ``/cds-services`` (``https://cds.example.org``
-    or ``https://example.org/mastcds``). Expected ``aud`` = this + the path
-    called; card links start with it. Default: taken from the request.
-``MASTCDS_CDS_SANDBOX``
-    ``1``/``true``: accept calls without authentication (the public CDS Hooks
-    sandbox, local development). Never in production. Default off.
-``MASTCDS_CDS_ALGORITHMS``
-    Comma list of accepted ``alg``; default ES256,ES384,ES512,RS256,RS384,RS512,PS256,PS384,PS512.
-    ``none`` and HS* are refused even if listed.
-``MASTCDS_CDS_LEEWAY_SECONDS``  clock skew allowed on ``exp``/``iat`` (default 5).
-``MASTCDS_CDS_MAX_TOKEN_SECONDS``  longest ``exp - iat`` accepted (default 600): bounds the replay store.
-``MASTCDS_CDS_JWKS_TTL_SECONDS``  how long a fetched JWK Set is cached (default 3600).
-``MASTCDS_CDS_FHIR_TIMEOUT_SECONDS``  timeout of calls to the EHR's FHIR server and JWKS URLs (default 5).
-``MASTCDS_CDS_LINK_TTL_SECONDS``  how long a card's "full evaluation" link works (default 3600).
-
-The replay store and the JWKS cache live in the process: a deployment with
-several worker processes behind one address needs sticky routing or a
-shared store (documented limit).
+Keys come from the issuer's inline ``keys`` first, then from its configured
+JWKS URLs (never from a URL only the token names), cached per URL for
+``MASTCDS_CDS_JWKS_TTL_SECONDS`` in each process. Settings:
+:mod:`mastcds.web.cds_settings`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
-import heapq
-import json
-import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 import orjson
 
-_ASYMMETRIC = ("ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+from mastcds.fhir.client import TooLarge, bounded_body, http_client
+from mastcds.web.cds_settings import CdsSettings, Issuer, SettingsError
+from mastcds.web.cds_store import digest
+
+__all__ = ["AuthError", "CdsClient", "CdsClientVerifier", "CdsSettings", "SettingsError"]
+
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 _REFETCH_AFTER_SECONDS = 30.0  # an unknown kid refetches the JWK Set at most this often (key rotation)
-
-
-class SettingsError(ValueError):
-    """An environment variable of the CDS service that cannot be used."""
+# A CDS client's JWT is a few hundred bytes (RS384: ~700); the cap keeps a hostile header from costing parsing time.
+MAX_TOKEN_CHARS = 8192
+# UUIDs (36 characters) are what clients send; the cap bounds the replay store's input (it keeps a digest).
+MAX_JTI_CHARS = 256
+# A JWK Set of a few RSA keys is a few kB.
+MAX_JWKS_BYTES = 256 * 1024
 
 
 class AuthError(Exception):
     """The call is not from a trusted CDS client; the message says why (safe to show the caller)."""
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    text = environ.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"{name}: expected a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name}: must not be negative, got {text!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class CdsSettings:
-    """Everything the CDS Hooks service can be configured with (see the module docstring)."""
-
-    issuers: Mapping[str, str | Mapping[str, Any]] = field(default_factory=dict)
-    public_url: str | None = None
-    sandbox: bool = False
-    algorithms: tuple[str, ...] = _ASYMMETRIC
-    leeway_seconds: float = 5.0
-    max_token_seconds: float = 600.0
-    jwks_ttl_seconds: float = 3600.0
-    fhir_timeout_seconds: float = 5.0
-    link_ttl_seconds: float = 3600.0
-
-    def __post_init__(self) -> None:
-        bad = [a for a in self.algorithms if a not in _ASYMMETRIC]
-        if bad:
-            raise SettingsError(f"MASTCDS_CDS_ALGORITHMS: {', '.join(bad)} not allowed; CDS Hooks forbids none and "
-                                f"symmetric algorithms; accepted: {', '.join(_ASYMMETRIC)}")
-        for issuer, jwks in self.issuers.items():
-            if isinstance(jwks, str):
-                if not jwks.startswith(("https://", "http://")):
-                    raise SettingsError(f"MASTCDS_CDS_ISSUERS[{issuer!r}]: expected a JWKS URL or a JWK Set, got {jwks!r}")
-            elif not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
-                raise SettingsError(f"MASTCDS_CDS_ISSUERS[{issuer!r}]: a JWK Set needs a 'keys' list")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> CdsSettings:
-        environ = os.environ if environ is None else environ
-        issuers_text = environ.get("MASTCDS_CDS_ISSUERS", "").strip()
-        issuers: Any = {}
-        if issuers_text:
-            try:
-                issuers = json.loads(issuers_text)
-            except json.JSONDecodeError as error:
-                raise SettingsError(f"MASTCDS_CDS_ISSUERS: not valid JSON ({error.msg})") from None
-            if not isinstance(issuers, dict):
-                raise SettingsError("MASTCDS_CDS_ISSUERS: expected a JSON object issuer -> JWKS URL or JWK Set")
-        algorithms = tuple(a.strip() for a in environ.get("MASTCDS_CDS_ALGORITHMS", "").split(",") if a.strip())
-        public_url = environ.get("MASTCDS_CDS_PUBLIC_URL", "").strip().rstrip("/") or None
-        return cls(
-            issuers=issuers,
-            public_url=public_url,
-            sandbox=_flag(environ.get("MASTCDS_CDS_SANDBOX")),
-            algorithms=algorithms or _ASYMMETRIC,
-            leeway_seconds=_number(environ, "MASTCDS_CDS_LEEWAY_SECONDS", 5.0),
-            max_token_seconds=_number(environ, "MASTCDS_CDS_MAX_TOKEN_SECONDS", 600.0),
-            jwks_ttl_seconds=_number(environ, "MASTCDS_CDS_JWKS_TTL_SECONDS", 3600.0),
-            fhir_timeout_seconds=_number(environ, "MASTCDS_CDS_FHIR_TIMEOUT_SECONDS", 5.0),
-            link_ttl_seconds=_number(environ, "MASTCDS_CDS_LINK_TTL_SECONDS", 3600.0),
-        )
 
 
 @dataclass(frozen=True)
@@ -144,79 +61,70 @@ class CdsClient:
     tenant: str | None = None
 
 
-class _ReplayGuard:
-    """Remembers each (issuer, jti) until its token expires."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-        self.expiry: list[tuple[float, tuple[str, str]]] = []
-
-    def first_use(self, key: tuple[str, str], expires: float, now: float) -> bool:
-        while self.expiry and self.expiry[0][0] < now:
-            self.seen.discard(heapq.heappop(self.expiry)[1])
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        heapq.heappush(self.expiry, (expires, key))
-        return True
-
-
 class CdsClientVerifier:
-    """Checks the Bearer JWT of each call against the allowed issuers' keys (cached JWK Sets)."""
+    """Checks the Bearer JWT of each call against the allowed issuers' keys; ``first_use(key, expires)`` records a
+    token's (issuer, jti) digest and says whether it is new (:meth:`mastcds.web.cds_store.CdsStore.first_use`)."""
 
-    def __init__(self, settings: CdsSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: CdsSettings, first_use: Callable[[str, float], Awaitable[bool]],
+                 http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
+        self.first_use = first_use
         self.http = http
-        self.replay = _ReplayGuard()
-        self.cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.cache: dict[str, tuple[float, list[Any]]] = {}  # JWKS URL -> (fetched at, its keys)
         self.last_fetch: dict[str, float] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.keys: dict[tuple[str, str, str], tuple[dict[str, Any], Any]] = {}
 
-    async def _fetch(self, issuer: str, url: str) -> dict[str, Any]:
-        client = self.http or httpx.AsyncClient(timeout=self.settings.fhir_timeout_seconds)
+    async def _fetch(self, issuer: str, url: str) -> list[Any]:
+        """The keys at a configured JWKS URL: no redirect followed, at most :data:`MAX_JWKS_BYTES`, within the
+        FHIR time budget."""
+        client = self.http or http_client(self.settings.fhir_timeout_seconds)
         try:
-            response = await client.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            jwks = response.json()
-        except (httpx.HTTPError, ValueError) as error:
+            async with asyncio.timeout(self.settings.fhir_timeout_seconds), \
+                    client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+                if response.status_code != 200:
+                    raise AuthError(f"the JWK Set of issuer {issuer} could not be fetched (HTTP {response.status_code})")
+                jwks = orjson.loads(await bounded_body(response, MAX_JWKS_BYTES))
+        except (httpx.HTTPError, ValueError, TooLarge, TimeoutError) as error:
             raise AuthError(f"the JWK Set of issuer {issuer} could not be fetched ({type(error).__name__})") from None
         finally:
             if self.http is None:
                 await client.aclose()
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise AuthError(f"the JWK Set of issuer {issuer} has no 'keys' list")
-        return jwks
+        return jwks["keys"]
 
-    async def _key_set(self, issuer: str, *, refresh: bool) -> dict[str, Any]:
-        source = self.settings.issuers[issuer]
-        if not isinstance(source, str):
-            return dict(source)
+    async def _key_set(self, issuer: str, url: str, *, refresh: bool) -> list[Any]:
+        """The keys at ``url`` (one of the issuer's configured JWKS URLs), cached; ``refresh`` at most every
+        :data:`_REFETCH_AFTER_SECONDS` (no fetch storm from forged kids)."""
         now = time.monotonic()
-        cached = self.cache.get(issuer)
+        cached = self.cache.get(url)
         if cached is not None and now - cached[0] < self.settings.jwks_ttl_seconds and not refresh:
             return cached[1]
-        lock = self.locks.setdefault(issuer, asyncio.Lock())
-        async with lock:
-            cached = self.cache.get(issuer)
+        async with self.locks.setdefault(url, asyncio.Lock()):
+            cached = self.cache.get(url)
             fresh = cached is not None and now - cached[0] < self.settings.jwks_ttl_seconds
-            recent = now - self.last_fetch.get(issuer, -1e9) < _REFETCH_AFTER_SECONDS
+            recent = now - self.last_fetch.get(url, -1e9) < _REFETCH_AFTER_SECONDS
             if cached is not None and (fresh and not refresh or recent):
                 return cached[1]
-            self.last_fetch[issuer] = now
-            jwks = await self._fetch(issuer, source)
-            self.cache[issuer] = (time.monotonic(), jwks)
-            return jwks
+            self.last_fetch[url] = now
+            keys = await self._fetch(issuer, url)
+            self.cache[url] = (time.monotonic(), keys)
+            return keys
 
-    async def _jwk(self, issuer: str, kid: str) -> dict[str, Any]:
+    async def _jwk(self, issuer: Issuer, kid: str, jku: str | None) -> dict[str, Any]:
+        """The key ``kid``: inline first, then at the token's ``jku`` (already checked to be configured) or the
+        issuer's configured JWKS URLs, cached, then fetched again once in case the client rotated its keys."""
+        found = _key_with(issuer.keys, kid)
+        urls = (jku,) if jku is not None else issuer.jwks_urls
         for refresh in (False, True):
-            keys = (await self._key_set(issuer, refresh=refresh)).get("keys", [])
-            match = [k for k in keys if isinstance(k, dict) and k.get("kid") == kid]
-            if match:
-                return match[0]
-            if not isinstance(self.settings.issuers[issuer], str):
-                break
-        raise AuthError(f"no key {kid!r} in the JWK Set of issuer {issuer}")
+            for url in urls if found is None else ():
+                found = _key_with(await self._key_set(issuer.name, url, refresh=refresh), kid)
+                if found is not None:
+                    break
+        if found is None:
+            raise AuthError(f"no key {kid!r} in the JWK Set of issuer {issuer.name}")
+        return found
 
     def _public_key(self, issuer: str, kid: str, jwk: dict[str, Any], alg: str) -> Any:
         """The key object of a JWK (parsing one costs more than verifying a signature, so it is kept).
@@ -237,6 +145,8 @@ class CdsClientVerifier:
         """The verified client, or :class:`AuthError` saying why the call is refused."""
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError("missing bearer token: CDS clients must send a signed JWT (Authorization: Bearer ...)")
+        if len(authorization) > MAX_TOKEN_CHARS:
+            raise AuthError(f"the bearer token is longer than {MAX_TOKEN_CHARS} characters")
         try:  # header and claims are trusted only once the signature below has been checked
             header, claims, signing_input, signature = _compact_jws(authorization[len("Bearer "):].strip())
         except ValueError:
@@ -254,10 +164,12 @@ class CdsClientVerifier:
         issuer = claims.get("iss")
         if not isinstance(issuer, str) or issuer not in self.settings.issuers:
             raise AuthError(f"issuer {issuer!r} is not an allowed CDS client")
+        client = self.settings.issuers[issuer]
         jku = header.get("jku")
-        if jku is not None and jku != self.settings.issuers[issuer]:
-            raise AuthError(f"jku {jku!r} is not the JWK Set URL allowed for issuer {issuer}")
-        jwk = await self._jwk(issuer, kid)
+        if jku is not None and jku not in client.jwks_urls:  # never fetch keys from a URL only the token names
+            raise AuthError(f"jku {jku!r} is not a JWK Set URL configured for issuer {issuer} "
+                            f"(MASTCDS_CDS_ISSUERS jwks_urls: {', '.join(client.jwks_urls) or 'none'})")
+        jwk = await self._jwk(client, kid, jku)
         if jwk.get("alg") not in (None, alg):
             raise AuthError(f"key {kid!r} is for {jwk.get('alg')}, the token says {alg}")
         try:
@@ -273,7 +185,7 @@ class CdsClientVerifier:
         self._check_claims(claims, audience)
         if claims["exp"] - claims["iat"] > self.settings.max_token_seconds:
             raise AuthError(f"token lives longer than {self.settings.max_token_seconds:g} s")
-        if not self.replay.first_use((issuer, claims["jti"]), float(claims["exp"]) + self.settings.leeway_seconds, time.time()):
+        if not await self.first_use(replay_key(issuer, claims["jti"]), float(claims["exp"]) + self.settings.leeway_seconds):
             raise AuthError("token replayed: this jti was already used")
         tenant = claims.get("tenant")
         return CdsClient(issuer, tenant if isinstance(tenant, str) else None)
@@ -285,6 +197,8 @@ class CdsClientVerifier:
                 raise AuthError(f"claim {name!r} is required")
         if not isinstance(claims["jti"], str) or not all(_is_number(claims[c]) for c in ("exp", "iat")):
             raise AuthError("claims jti (string), exp and iat (numbers) are required")
+        if not 0 < len(claims["jti"]) <= MAX_JTI_CHARS:
+            raise AuthError(f"claim jti must have 1-{MAX_JTI_CHARS} characters")
         now, leeway = time.time(), self.settings.leeway_seconds
         if claims["exp"] <= now - leeway:
             raise AuthError("token expired")
@@ -297,6 +211,15 @@ class CdsClientVerifier:
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if audience not in [a for a in audiences if isinstance(a, str)]:
             raise AuthError(f"wrong audience: expected {audience}")
+
+
+def replay_key(issuer: str, jti: str) -> str:
+    """The replay store's key of a token: a digest, so that the store's rows have one size whatever the jti."""
+    return digest("jti", issuer, jti)
+
+
+def _key_with(keys: Any, kid: str) -> dict[str, Any] | None:
+    return next((k for k in keys if isinstance(k, dict) and k.get("kid") == kid), None)
 
 
 def _is_number(value: Any) -> bool:
