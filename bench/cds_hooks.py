@@ -515,7 +515,8 @@ def main() -> None:
     path = "/cds-services/mastcds-patient-view"
     workdir = Path(tempfile.mkdtemp(prefix="cds-hooks-bench-"))
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": jwks}}),
+           "MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ALLOW_HTTP": "1",  # loopback, plain http
+           "MASTCDS_CDS_ISSUERS": json.dumps({ISSUER: {"keys": jwks}}),
            "MASTCDS_CDS_SANDBOX": "1" if args.no_jwt else "0",
            "MASTCDS_DATABASE_URL": f"sqlite:///{workdir / 'mastcds.db'}", "MASTCDS_SECRET_KEY": secrets.token_urlsafe(48)}
 

@@ -99,7 +99,7 @@ def main() -> None:
     try:
         keys, jwks = bench._signing_keys([args.alg])
         base = f"http://127.0.0.1:{PORT}"
-        env = {"MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ISSUERS": json.dumps({bench.ISSUER: {"keys": jwks}}),
+        env = {"MASTCDS_CDS_PUBLIC_URL": base, "MASTCDS_CDS_ALLOW_HTTP": "1", "MASTCDS_CDS_ISSUERS": json.dumps({bench.ISSUER: {"keys": jwks}}),
                "MASTCDS_CDS_SANDBOX": "0", "MASTCDS_SECRET_KEY": secrets.token_urlsafe(48)}
         tokens = bench._make_many_tokens(keys[args.alg], args.alg, base + VIEW, args.large + 50)
         fixture = workdir / "fixture.json"

@@ -14,15 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mastcds.fhir.client import (
-    Budget,
-    FhirClient,
-    FhirServerRefused,
-    FhirUnavailable,
-    allowed_base,
-    http_client,
-    search_path,
-)
+from mastcds.fhir import client as fhir_client
+from mastcds.fhir.client import Budget, FhirClient, FhirServerRefused, FhirUnavailable
 from tests.fhir.hostile import flood, hostile_server, json_answer, searchset, send_json, trickle
 
 TOKEN = "the-ehrs-access-token"
@@ -33,7 +26,7 @@ PATIENT = {"resourceType": "Patient", "id": "p1"}
 def read(base: str, searches: dict[str, str], budget: Budget = ROOMY,
          documents: dict[str, Any] | None = None) -> tuple[dict[str, list[Any]], FhirClient]:
     async def run() -> tuple[dict[str, list[Any]], FhirClient]:
-        async with http_client(budget.seconds) as http:
+        async with fhir_client.http_client(budget.seconds) as http:
             client = FhirClient(http, base, TOKEN, budget)
             return await client.read(searches, documents or {}), client
     return asyncio.run(run())
@@ -50,7 +43,7 @@ def observation(n: int) -> dict[str, Any]:
     ("https://EHR.example.org:443/fhir", "https://ehr.example.org/fhir"),
 ])
 def test_an_allowed_base_is_accepted_in_any_spelling(url: str, expected: str) -> None:
-    assert allowed_base(url, ["https://ehr.example.org/fhir"], allow_http=False) == expected
+    assert fhir_client.allowed_base(url, ["https://ehr.example.org/fhir"], allow_http=False) == expected
 
 
 @pytest.mark.parametrize(("url", "message"), [
@@ -65,17 +58,17 @@ def test_an_allowed_base_is_accepted_in_any_spelling(url: str, expected: str) ->
 ])
 def test_other_bases_are_refused(url: str, message: str) -> None:
     with pytest.raises(FhirServerRefused, match=message):
-        allowed_base(url, ["https://ehr.example.org/fhir"], allow_http=False)
+        fhir_client.allowed_base(url, ["https://ehr.example.org/fhir"], allow_http=False)
 
 
 def test_plain_http_only_with_the_development_flag() -> None:
-    assert allowed_base("http://127.0.0.1:8080/fhir", ["http://127.0.0.1:8080/fhir"], allow_http=True)
+    assert fhir_client.allowed_base("http://127.0.0.1:8080/fhir", ["http://127.0.0.1:8080/fhir"], allow_http=True)
     with pytest.raises(FhirServerRefused):
-        allowed_base("http://127.0.0.1:8080/fhir", ["http://127.0.0.1:8080/fhir"], allow_http=False)
+        fhir_client.allowed_base("http://127.0.0.1:8080/fhir", ["http://127.0.0.1:8080/fhir"], allow_http=False)
 
 
 def test_a_patient_id_cannot_leave_its_path() -> None:
-    path = search_path("Patient/{{context.patientId}}", "../../secret?x=1#")
+    path = fhir_client.search_path("Patient/{{context.patientId}}", "../../secret?x=1#")
     assert path == "Patient/..%2F..%2Fsecret%3Fx%3D1%23"
     url = httpx.URL("https://ehr.example.org/fhir/").join(path)
     assert url.path.startswith("/fhir/Patient/") and not url.query and not url.fragment
@@ -230,7 +223,7 @@ def test_an_unreachable_server_is_unavailable() -> None:
 
 def test_the_client_refuses_to_send_the_token_off_its_base() -> None:
     async def run() -> None:
-        async with http_client(1) as http:
+        async with fhir_client.http_client(1) as http:
             client = FhirClient(http, "https://ehr.example.org/fhir", TOKEN, ROOMY)
             assert client.resolve("https://evil.example.org/fhir/Patient/1") is None
             with pytest.raises(FhirServerRefused):

@@ -18,11 +18,13 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from mastcds.fhir import codes
 from mastcds.rules.dosing.omalizumab import omalizumab_dose
 from mastcds.store.audit import audit_entries
+from mastcds.store.cds import CdsFeedback, CdsLink
 from mastcds.web.app import create_app
 from mastcds.web.cds_cards import markdown_text
 from mastcds.web.cds_hooks import OMALIZUMAB_DOSE, PATIENT_VIEW, cds_hooks_router
@@ -290,10 +292,10 @@ def test_an_expired_or_made_up_link_is_a_404(web: Web) -> None:
 
 
 def test_the_database_holds_no_working_link(sandbox_web: Web) -> None:
-    link = card_link(sandbox_web)
+    key, secret = card_link(sandbox_web).rsplit("/", 1)[1].split(".")
     with sandbox_web.store.reading() as session:
-        stored = [row[0] for row in session.execute(__import__("sqlalchemy").text("SELECT digest FROM cds_links"))]
-    assert link.rsplit("/", 1)[1] not in stored and all(len(d) == 64 for d in stored)
+        [row] = session.scalars(select(CdsLink).where(CdsLink.key == key))
+    assert secret not in (row.secret_digest, row.case_document) and len(row.secret_digest) == 64
 
 
 # ---------------------------------------------------------------- item 7: Markdown, jti, feedback
@@ -458,10 +460,6 @@ def test_feedback_names_the_calling_issuer(web: Web) -> None:
     card = str(uuid.uuid4())
     body = {"feedback": [{**fixture("feedback-overridden.json")["feedback"][0], "card": card}]}
     assert api.post(path, json=body, headers={"Authorization": f"Bearer {token(path)}"}).status_code == 200
-    from sqlalchemy import select
-
-    from mastcds.store.cds import CdsFeedback
-
     with web.store.reading() as session:
         [stored] = session.scalars(select(CdsFeedback).where(CdsFeedback.card == card))
     assert stored.issuer == ISSUER

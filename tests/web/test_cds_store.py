@@ -8,76 +8,120 @@ test_cds_hooks_workers.py runs two real ones.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from mastcds.store import cds as tables
 from mastcds.store.database import Store
-from mastcds.web.cds_store import CdsStore, digest
+from mastcds.web import cds_store
+from mastcds.web.cds_store import CdsStore, new_link, replay_key
 
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-def test_a_key_is_new_once_whichever_worker_sees_it(store: Store) -> None:
+def link(expires: float) -> tuple[str, dict[str, Any]]:
+    """A new link's URL token and its row."""
+    token, key, secret_digest = new_link(expires)
+    return token, {"key": key, "secret_digest": secret_digest, "issuer": "https://ehr.example.org/",
+                   "ehr_user": "Practitioner/1", "fhir_patient": "p1", "case_document": '{"patient": {}}'}
+
+
+def test_a_token_is_new_once_whichever_worker_sees_it(store: Store) -> None:
     first, second = CdsStore(store), CdsStore(store)
-    key, later = digest("jti", "iss", "a"), time.time() + 600
-    assert run(first.first_use(key, later)) is True
-    assert run(second.first_use(key, later)) is False
-    assert run(first.first_use(key, later)) is False
+    key = replay_key("iss", "a", time.time() + 600)
+    assert run(first.record_call(key)) is True
+    assert run(second.record_call(key)) is False
+    assert run(first.record_call(key)) is False
 
 
-def test_the_same_key_twice_in_one_batch_is_new_once(store: Store) -> None:
+def test_the_links_of_a_replayed_call_are_not_stored(store: Store) -> None:
+    shared = CdsStore(store)
+    key, later = replay_key("iss", "b", time.time() + 600), time.time() + 600
+    (kept, row), (dropped, replayed_row) = link(later), link(later)
+    assert run(shared.record_call(key, [row])) is True
+    assert run(shared.record_call(key, [replayed_row])) is False
+    assert shared.link(kept) is not None and shared.link(dropped) is None
+    sandbox, sandbox_row = link(later)
+    assert run(shared.record_call(None, [sandbox_row])) is True and shared.link(sandbox) is not None
+
+
+def test_the_same_token_twice_in_one_batch_is_new_once(store: Store) -> None:
     async def both() -> list[bool]:
         shared = CdsStore(store)
-        key = digest("jti", "iss", "twice")
-        return await asyncio.gather(shared.first_use(key, time.time() + 600), shared.first_use(key, time.time() + 600))
+        key = replay_key("iss", "twice", time.time() + 600)
+        return await asyncio.gather(shared.record_call(key), shared.record_call(key))
     assert sorted(run(both())) == [False, True]
 
 
-def test_calls_in_flight_share_transactions(store: Store, monkeypatch: Any) -> None:
+def test_calls_of_one_turn_of_the_event_loop_share_one_transaction(store: Store, monkeypatch: Any) -> None:
     statements: list[int] = []
     recorded = tables.first_uses
 
-    def counting(session: Any, entries: Any) -> set[str]:
-        statements.append(len(entries))
-        return recorded(session, entries)
+    def counting(session: Any, keys: Any) -> set[str]:
+        statements.append(len(keys))
+        return recorded(session, keys)
 
     monkeypatch.setattr(tables, "first_uses", counting)
 
     async def many() -> list[bool]:
         shared = CdsStore(store)
-        return await asyncio.gather(*(shared.first_use(digest("jti", "iss", str(n)), time.time() + 600) for n in range(200)))
+        later = time.time() + 600
+        return await asyncio.gather(*(shared.record_call(replay_key("iss", str(n), later)) for n in range(1200)))
 
-    assert all(run(many()))
-    assert sum(statements) == 200 and len(statements) <= 3  # the first call's batch, then all that queued meanwhile
+    assert all(run(many())) and statements == [1200]
+
+
+def test_a_link_opens_only_with_its_secret_and_until_it_expires(store: Store) -> None:
+    shared = CdsStore(store)
+    token, row = link(time.time() + 60)
+    run(shared.record_call(None, [row]))
+    found = CdsStore(store).link(token)  # any worker
+    assert found is not None and (found.fhir_patient, found.ehr_user) == ("p1", "Practitioner/1")
+    key, secret = token.split(".")
+    assert shared.link(f"{key}.{'A' * 43}") is None  # the right row, the wrong secret
+    assert shared.link(key) is None and shared.link("not a token") is None
+    past, old_row = link(time.time() - 1)
+    run(shared.record_call(None, [old_row]))
+    assert shared.link(past) is None
 
 
 def test_expired_entries_and_links_are_pruned(store: Store, monkeypatch: Any) -> None:
     shared = CdsStore(store)
-    past = time.time() - 1
-    run(shared.first_use(digest("jti", "iss", "old"), past))
-    run(shared.keep_link({"digest": digest("link", "old"), "expires": past, "issuer": None, "ehr_user": None,
-                          "fhir_patient": "p1", "case_document": "{}"}))
-    assert shared.link(digest("link", "old")) is None  # expired: gone for readers at once
+    _, old_row = link(time.time() - 1)
+    run(shared.record_call(replay_key("iss", "old", time.time() - 1), [old_row]))
     monkeypatch.setattr(shared, "_next_prune", 0.0)
-    run(shared.first_use(digest("jti", "iss", "new"), time.time() + 600))  # the next batch prunes
+    run(shared.record_call(replay_key("iss", "new", time.time() + 600)))  # this batch prunes
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(tables.CdsReplay)) == 1
         assert session.scalar(select(func.count()).select_from(tables.CdsLink)) == 0
 
 
-def test_a_link_is_found_by_its_digest_until_it_expires(store: Store) -> None:
+def test_expired_links_are_deleted_while_the_server_runs_without_calls(store: Store, monkeypatch: Any) -> None:
+    monkeypatch.setattr(cds_store, "PRUNE_EVERY_SECONDS", 0.2)
     shared = CdsStore(store)
-    row = {"digest": digest("link", "t"), "expires": time.time() + 60, "issuer": "https://ehr.example.org/",
-           "ehr_user": "Practitioner/1", "fhir_patient": "p1", "case_document": '{"patient": {}}'}
-    run(shared.keep_link(row))
-    found = CdsStore(store).link(digest("link", "t"))
-    assert found is not None and (found.fhir_patient, found.ehr_user, found.case_document) == ("p1", "Practitioner/1",
-                                                                                               '{"patient": {}}')
+
+    async def idle_server() -> int:
+        _, row = link(time.time() + 0.5)
+        await shared.record_call(None, [row])  # the last call
+        await asyncio.sleep(2.0)  # no call comes; the loop runs on
+        with store.reading() as session:
+            return session.scalar(select(func.count()).select_from(tables.CdsLink))
+
+    assert run(idle_server()) == 0
+
+
+def test_an_entry_is_kept_until_its_token_expires() -> None:
+    assert tables.expiry_prefix(1_700_000_000.2) == "1700000001"  # rounded up: never forgotten early
+    assert tables.expiry_prefix(1_700_000_000) == "1700000000"
+    assert replay_key("iss", "j", 1_700_000_000.5).startswith("1700000001") and len(replay_key("iss", "j" * 256, 0)) == 74
 
 
 def test_a_database_failure_reaches_every_caller_of_the_batch(tmp_path: Any) -> None:
@@ -87,10 +131,28 @@ def test_a_database_failure_reaches_every_caller_of_the_batch(tmp_path: Any) -> 
 
     async def both() -> list[Any]:
         shared = CdsStore(broken)
-        return await asyncio.gather(*(shared.first_use(digest("jti", "i", n), time.time()) for n in "ab"),
+        return await asyncio.gather(*(shared.record_call(replay_key("i", n, time.time())) for n in "ab"),
                                     return_exceptions=True)
 
-    results = run(both())
-    assert [type(r).__name__ for r in results] == ["DatabaseUnavailable", "DatabaseUnavailable"]
+    assert [type(r).__name__ for r in run(both())] == ["DatabaseUnavailable", "DatabaseUnavailable"]
     broken.close()
 
+
+def test_a_worker_waits_for_another_holding_sqlites_write_lock(tmp_path: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'locked.db'}")
+    other = sqlite3.connect(make_url(store.url).database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another worker's transaction
+    threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+    started = time.monotonic()
+    assert run(CdsStore(store).record_call(replay_key("i", "locked", time.time() + 60))) is True
+    assert 0.25 < time.monotonic() - started < 5
+    other.close()
+    store.close()
+
+
+@pytest.mark.parametrize("rows", [1, 499, 500, 501, 1001])
+def test_replay_keys_are_inserted_in_chunks_of_any_size(store: Store, rows: int) -> None:
+    keys = [replay_key("iss", f"{rows}-{n}", time.time() + 60) for n in range(rows)]
+    with store.writing() as session:
+        assert tables.first_uses(session, keys) == set(keys)
+        assert tables.first_uses(session, keys[:3]) == set()

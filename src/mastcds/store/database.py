@@ -11,9 +11,12 @@ writers lock the patient row they change.
 ``Store.writing(durable=False)`` is for rows worth nothing minutes later and
 written thousands of times a second (the CDS Hooks replay entries and card
 links): the commit does not wait for the disk (SQLite ``synchronous=NORMAL``
-for that connection, PostgreSQL ``synchronous_commit=off`` for that
-transaction). A killed process loses nothing; a power cut may lose the last
-such commits, never a durable one.
+for that transaction, PostgreSQL ``synchronous_commit=off``). A killed
+process loses nothing; a power cut may lose the last such commits, never a
+durable one. Such a writer opens its store with ``keep_connection=True``: one
+SQLite connection stays open (closing the last connection to a WAL database
+checkpoints it, a 5-30 ms fsync that a connection per transaction paid on
+every commit).
 
 Migrations (Alembic, shipped in ``mastcds/store/migrations``) run when a store
 is opened, and with ``mastcds db upgrade``.
@@ -32,7 +35,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from mastcds.store.errors import DatabaseUnavailable
 from mastcds.store.settings import database_url, shown_url
@@ -45,13 +48,15 @@ _WRITE_OPTION = "mastcds_write"
 _RELAXED_OPTION = "mastcds_relaxed"
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, keep_connection: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # One connection per checkout: nothing stays open between operations, so a
     # killed process leaves no pooled state behind and tests can delete files.
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    # keep_connection: one connection for the engine's whole life, for a store used by one thread (see above).
+    connect = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **({"check_same_thread": False} if keep_connection else {})}
+    engine = create_engine(url, poolclass=StaticPool if keep_connection else NullPool, connect_args=connect)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -68,21 +73,21 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         options = connection.get_execution_options()
-        if options.get(_RELAXED_OPTION, False):  # only outside a transaction; NullPool drops the connection after
-            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        # outside the transaction (SQLite allows it only there), for this transaction (a kept connection is reused)
+        connection.exec_driver_sql("PRAGMA synchronous=" + ("NORMAL" if options.get(_RELAXED_OPTION) else "FULL"))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
 
     return engine
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, keep_connection: bool = False) -> Engine:
     """An engine for ``url`` with the settings above (SQLite) or the defaults (PostgreSQL)."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise DatabaseUnavailable.one("database", shown_url(url), "not a database URL or file path") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, keep_connection)
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True)
     raise DatabaseUnavailable.one(
@@ -107,9 +112,9 @@ def migration_config(connection: Connection | None = None) -> "Config":
 class Store:
     """An opened patient-record database: the engine, and sessions for reading and for writing."""
 
-    def __init__(self, url: str | None = None, *, upgrade: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, upgrade: bool = True, keep_connection: bool = False) -> None:
         self.url = database_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, keep_connection=keep_connection)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False

@@ -10,8 +10,9 @@ symmetric (HMAC) algorithms SHALL NOT be used; services SHOULD allow-list
 ``jku`` is not one of the issuer's configured JWKS URLs, the key is unknown,
 the signature, audience or expiry is wrong, a claim is missing, it lives
 longer than allowed, it names ``crit`` extensions, it or its ``jti`` is
-longer than mastcds reads, or its ``jti`` was already used (replay, recorded
-in the database by :class:`mastcds.web.cds_store.CdsStore`, so every worker
+longer than mastcds reads, or its ``jti`` was already used (a replay: the
+verified client carries its replay key, which the caller records in the
+database with :class:`mastcds.web.cds_store.CdsStore`, so that every worker
 process sees it).
 
 Keys come from the issuer's inline ``keys`` first, then from its configured
@@ -25,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import binascii
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +35,9 @@ import orjson
 
 from mastcds.fhir.client import TooLarge, bounded_body, http_client
 from mastcds.web.cds_settings import CdsSettings, Issuer, SettingsError
-from mastcds.web.cds_store import digest
+from mastcds.web.cds_store import replay_key
 
-__all__ = ["AuthError", "CdsClient", "CdsClientVerifier", "CdsSettings", "SettingsError"]
+__all__ = ["REPLAYED", "AuthError", "CdsClient", "CdsClientVerifier", "CdsSettings", "SettingsError"]
 
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 _REFETCH_AFTER_SECONDS = 30.0  # an unknown kid refetches the JWK Set at most this often (key rotation)
@@ -49,26 +49,29 @@ MAX_JTI_CHARS = 256
 MAX_JWKS_BYTES = 256 * 1024
 
 
+REPLAYED = "token replayed: this jti was already used"
+
+
 class AuthError(Exception):
     """The call is not from a trusted CDS client; the message says why (safe to show the caller)."""
 
 
 @dataclass(frozen=True)
 class CdsClient:
-    """A verified caller: the issuer and, when sent, the tenant (healthcare organisation)."""
+    """A verified caller: the issuer and, when sent, the tenant (healthcare organisation); the key of its token in
+    the replay store (:func:`mastcds.web.cds_store.replay_key`)."""
 
     issuer: str
-    tenant: str | None = None
+    tenant: str | None
+    replay_key: str
 
 
 class CdsClientVerifier:
-    """Checks the Bearer JWT of each call against the allowed issuers' keys; ``first_use(key, expires)`` records a
-    token's (issuer, jti) digest and says whether it is new (:meth:`mastcds.web.cds_store.CdsStore.first_use`)."""
+    """Checks the Bearer JWT of each call against the allowed issuers' keys (the replay check is the caller's: see
+    :class:`CdsClient`)."""
 
-    def __init__(self, settings: CdsSettings, first_use: Callable[[str, float], Awaitable[bool]],
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: CdsSettings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
-        self.first_use = first_use
         self.http = http
         self.cache: dict[str, tuple[float, list[Any]]] = {}  # JWKS URL -> (fetched at, its keys)
         self.last_fetch: dict[str, float] = {}
@@ -142,7 +145,7 @@ class CdsClientVerifier:
         return key
 
     async def verify(self, authorization: str | None, audience: str) -> CdsClient:
-        """The verified client, or :class:`AuthError` saying why the call is refused."""
+        """The verified client (its token not yet recorded as used), or :class:`AuthError` saying why it is refused."""
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError("missing bearer token: CDS clients must send a signed JWT (Authorization: Bearer ...)")
         if len(authorization) > MAX_TOKEN_CHARS:
@@ -185,10 +188,9 @@ class CdsClientVerifier:
         self._check_claims(claims, audience)
         if claims["exp"] - claims["iat"] > self.settings.max_token_seconds:
             raise AuthError(f"token lives longer than {self.settings.max_token_seconds:g} s")
-        if not await self.first_use(replay_key(issuer, claims["jti"]), float(claims["exp"]) + self.settings.leeway_seconds):
-            raise AuthError("token replayed: this jti was already used")
         tenant = claims.get("tenant")
-        return CdsClient(issuer, tenant if isinstance(tenant, str) else None)
+        return CdsClient(issuer, tenant if isinstance(tenant, str) else None,
+                         replay_key(issuer, claims["jti"], claims["exp"] + self.settings.leeway_seconds))
 
     def _check_claims(self, claims: dict[str, Any], audience: str) -> None:
         """RFC 7519 §4.1 as CDS Hooks uses it: every required claim, exp/iat/nbf against the clock, aud."""
@@ -211,11 +213,6 @@ class CdsClientVerifier:
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if audience not in [a for a in audiences if isinstance(a, str)]:
             raise AuthError(f"wrong audience: expected {audience}")
-
-
-def replay_key(issuer: str, jti: str) -> str:
-    """The replay store's key of a token: a digest, so that the store's rows have one size whatever the jti."""
-    return digest("jti", issuer, jti)
 
 
 def _key_with(keys: Any, kid: str) -> dict[str, Any] | None:

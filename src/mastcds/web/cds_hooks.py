@@ -35,8 +35,6 @@ link is computed when the link is opened.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -68,7 +66,7 @@ from mastcds.fhir.to_case import FhirImport, case_from_resources, resources_in
 from mastcds.store.audit import record_access
 from mastcds.store.database import Store
 from mastcds.web.auth import PageReader
-from mastcds.web.cds_auth import AuthError, CdsClient, CdsClientVerifier
+from mastcds.web.cds_auth import REPLAYED, AuthError, CdsClient, CdsClientVerifier
 from mastcds.web.cds_cards import (
     card_links,
     card_sections,
@@ -79,7 +77,7 @@ from mastcds.web.cds_cards import (
 )
 from mastcds.web.cds_settings import CdsSettings
 from mastcds.web.cds_spec import MAX_FEEDBACK_BYTES, Discovery, Feedback, HookRequest, read_json
-from mastcds.web.cds_store import CdsStore, digest
+from mastcds.web.cds_store import CdsStore, new_link
 from mastcds.web.pages.evaluation_view import evaluation_context
 from mastcds.web.pages.render import render
 
@@ -87,7 +85,6 @@ PATIENT_VIEW = "mastcds-patient-view"
 OMALIZUMAB_DOSE = "mastcds-omalizumab-dose"
 EVALUATION_PATH = "/cds-evaluations/"
 SERVICE_CALL_PATH = "/cds-services/{service_id}"
-_LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _MAX_EHR_USER_CHARS = 256
 
 _LOINC_QUERY = ",".join(
@@ -134,7 +131,7 @@ class CdsService:
         self.settings = settings
         self.store = CdsStore(store)
         self.http = http
-        self.verifier = CdsClientVerifier(settings, self.store.first_use, http)
+        self.verifier = CdsClientVerifier(settings, http)
         self.budget = Budget(settings.fhir_timeout_seconds, settings.fhir_max_response_bytes,
                              settings.fhir_max_call_bytes, settings.fhir_max_pages)
 
@@ -146,9 +143,9 @@ class CdsService:
         prefix = path[: path.find("/cds-services")] if "/cds-services" in path else ""
         return f"{request.url.scheme}://{request.url.netloc}{prefix}"
 
-    async def client(self, request: Request) -> CdsClient | None:
-        """The verified caller (None in sandbox mode), or 401. The audience is the configured public URL + the path
-        called, never anything from the request's headers."""
+    async def verified(self, request: Request) -> CdsClient | None:
+        """The verified caller (None in sandbox mode), its token not yet recorded, or 401. The audience is the
+        configured public URL + the path called, never anything from the request's headers."""
         if self.settings.sandbox:
             return None
         if not self.settings.issuers or self.settings.public_url is None:
@@ -160,18 +157,29 @@ class CdsService:
         except AuthError as error:
             raise _unauthorised(str(error)) from None
 
-    async def keep_link(self, request: Request, document: Mapping[str, Any], hook: HookRequest,
-                        caller: CdsClient | None) -> str:
-        """Stores the case behind a card link; the link's URL."""
-        token = secrets.token_urlsafe(32)
+    async def client(self, request: Request) -> CdsClient | None:
+        """The verified caller, its token recorded as used (a dependency of discovery and feedback), or 401."""
+        caller = await self.verified(request)
+        await self.record(caller)
+        return caller
+
+    async def record(self, caller: CdsClient | None, links: list[dict[str, Any]] | None = None) -> None:
+        """Records the caller's token as used and stores the card links in one transaction, or 401 for a replay."""
+        if not await self.store.record_call(None if caller is None else caller.replay_key, links):
+            raise _unauthorised(REPLAYED)
+
+    def link(self, request: Request, document: Mapping[str, Any], hook: HookRequest,
+             caller: CdsClient | None) -> tuple[str, dict[str, Any]]:
+        """A new card link: its URL and the row that stores the case behind it."""
+        token, key, secret_digest = new_link(time.time() + self.settings.link_ttl_seconds)
         user = hook.context.get("userId")
-        await self.store.keep_link({
-            "digest": digest("link", token), "expires": time.time() + self.settings.link_ttl_seconds,
+        row = {
+            "key": key, "secret_digest": secret_digest,
             "issuer": caller.issuer if caller else None, "fhir_patient": hook.context["patientId"],
             "ehr_user": user if isinstance(user, str) and len(user) <= _MAX_EHR_USER_CHARS and user.isprintable() else None,
             "case_document": orjson.dumps(document).decode(),
-        })
-        return f"{self.public_base(request)}{EVALUATION_PATH}{token}"
+        }
+        return f"{self.public_base(request)}{EVALUATION_PATH}{token}", row
 
 
 def _unauthorised(message: str) -> HTTPException:
@@ -335,7 +343,7 @@ def cds_hooks_router(store: Store, settings: CdsSettings | None = None, http: ht
         """
         request.scope["route"] = call_route  # FastAPI names only its own routes; the access log prints this one's template
         service_id = request.path_params["service_id"]
-        caller = await service.client(request)
+        caller = await service.verified(request)  # its token is recorded with the card links, in one transaction
         hook = await read_json(request, HookRequest)
         definition = SERVICES.get(service_id)
         if definition is None:
@@ -344,32 +352,40 @@ def cds_hooks_router(store: Store, settings: CdsSettings | None = None, http: ht
             raise HTTPException(400, f"service {service_id} answers the {definition['hook']} hook, not {hook.hook!r}")
         patient_id = _patient_id(hook)
         base = check_fhir_server(service, hook, caller)
+        if base is not None:  # no read of the EHR's server on a replayed token
+            await service.record(caller)
+            caller_to_record = None
+        else:
+            caller_to_record = caller
         if service_id == OMALIZUMAB_DOSE:
             orders = _selected_omalizumab_orders(hook.context)
-            if not orders:
-                return _cards_response([])
-            resources, unread = await gather_data(service, hook, base, definition["prefetch"])
-            cards = []
+            resources, unread = await gather_data(service, hook, base, definition["prefetch"]) if orders else ([], [])
+            cards, links = [], []
             for order in orders:
                 reason = next((r.get("text") for r in order.get("reasonCode") or [] if isinstance(r, Mapping)), None)
                 draft = {"drug": "omalizumab", "start_date": _today(), **({"indication": reason} if reason else {})}
                 document, case, imported = _case(resources, patient_id, [draft])
-                link = await service.keep_link(request, document, hook, caller)
+                link, row = service.link(request, document, hook, caller)
+                links.append(row)
                 if unread:
                     cards.append(incomplete_card(unread, link))
                 cards.append(omalizumab_card(order, _treatment.omalizumab(case, []), link))
                 if imported.problems:
                     cards.append(problems_card(imported.problems, link))
+            await service.record(caller_to_record, links)
             return _cards_response(cards)
         resources, unread = await gather_data(service, hook, base, definition["prefetch"])
         document, case, imported = _case(resources, patient_id)
         cards = patient_view_cards(document, card_sections(case), imported, None)
         if unread:
             cards.insert(0, incomplete_card(unread, None))
+        links = []
         if cards:
-            links = card_links(await service.keep_link(request, document, hook, caller))
+            link, row = service.link(request, document, hook, caller)
+            links.append(row)
             for card in cards:
-                card["links"] = links
+                card["links"] = card_links(link)
+        await service.record(caller_to_record, links)
         return _cards_response(cards)
 
     call_route = Route(SERVICE_CALL_PATH, call, methods=["POST"], include_in_schema=False)  # the route the access log names
@@ -397,7 +413,7 @@ def cds_hooks_router(store: Store, settings: CdsSettings | None = None, http: ht
     def evaluation_link(request: Request, token: str, principal: PageReader, all: bool = False) -> Response:
         """The full evaluation behind a card, for a logged-in reader (the login page first, then back here),
         audited as a read of that EHR patient's data."""
-        found = service.store.link(digest("link", token)) if _LINK_TOKEN.fullmatch(token) else None
+        found = service.store.link(token)
         if found is None:
             raise HTTPException(404, "this evaluation link is unknown or has expired")
         record_access(store, actor=principal.actor, action="read",

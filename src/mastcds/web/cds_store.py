@@ -1,37 +1,74 @@
-"""The CDS Hooks service's shared state (:mod:`mastcds.store.cds`), written in batches by one thread per worker.
+"""The CDS Hooks service's shared state (:mod:`mastcds.store.cds`), written in batches from each worker's event loop.
 
-A patient-view call records its JWT's ``jti`` (replay) and, when it has cards,
-the case behind their link. One transaction per call would put a commit on
-every call; instead the calls in flight on a worker queue their rows, and one
-transaction writes all that queued while the previous one ran (group commit),
-with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` for the
-replay entries: the database, not the worker, says which ``jti`` is new, so a
-token replayed to another worker is refused there too. These commits do not
-wait for the disk (``Store.writing(durable=False)``): the rows are worthless
-minutes later, and a fsync per batch (4 ms on the project's VM) would be most
-of a call's latency budget.
+A service call records its JWT's ``jti`` (replay) and, when it has cards, the
+case behind their link, as one item: the link is stored only if the token
+was new. One transaction per call would put a commit on every call; instead
+the calls of one turn of the event loop queue their items and one
+transaction writes them all (group commit), with one multi-row ``INSERT ...
+ON CONFLICT DO NOTHING RETURNING`` for the replay entries: the database, not
+the worker, says which ``jti`` is new, so a token replayed to another worker
+is refused there too.
+
+What keeps this within a call's latency budget (bench/cds_hooks.py, README):
+the commits do not wait for the disk (``Store.writing(durable=False)``: the
+rows are worthless minutes later, and a fsync per batch cost 4 ms on the
+project's VM); the writer keeps one SQLite connection open
+(``keep_connection``: opening and closing one per batch cost 34 ms, the WAL
+checkpoint of the last connection closed); the transaction runs on the event
+loop itself, a fraction of a millisecond of CPU, because handing it to a
+thread cost more than the work (GIL hand-overs: 0.5-6 ms per call under
+load); and SQLite's write lock is waited for here, a fraction of a
+millisecond at a time with the loop serving other calls, instead of by
+SQLite's busy handler, which sleeps 1, 2, 5, 10... ms holding the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
+import re
+import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
+import weakref
 from typing import Any
+
+from sqlalchemy import event
 
 from mastcds.store import cds as tables
 from mastcds.store.database import Store
+from mastcds.store.errors import DatabaseUnavailable
 
 # Expired replay entries and links are deleted at most this often (one indexed DELETE each).
 PRUNE_EVERY_SECONDS = 60.0
-# The one thread of this process that writes these batches (one batch at a time is the point of batching).
-_WRITER = ThreadPoolExecutor(1, thread_name_prefix="mastcds-cds-store")
+# SQLite: while another worker holds the write lock (a fraction of a millisecond per batch), try again this often,
+# serving other calls meanwhile; past the last try the batch fails (503), as other writes do.
+LOCK_RETRY_SECONDS = 0.0002
+LOCK_WAIT_SECONDS = 60.0
+
+
+def _no_busy_handler(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=0")  # after the store's own setting: the retries are ours
 
 
 def digest(*parts: str) -> str:
-    """SHA-256 (hex) of the parts, NUL-separated: the key of a replay entry or a link."""
+    """SHA-256 (hex) of the parts, NUL-separated."""
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def replay_key(issuer: str, jti: str, until: float) -> str:
+    """A token's key in the replay store: its expiry, then a digest of (issuer, jti), one size whatever the jti."""
+    return tables.expiry_prefix(until) + digest(issuer, jti)
+
+
+# A link's URL token: the row's key (expiry + 16 random hex digits), a dot, and a 256-bit secret (base64url).
+LINK_TOKEN = re.compile(r"[0-9]{%d}[0-9a-f]{16}\.[A-Za-z0-9_-]{43}" % tables.EXPIRY_DIGITS)
+
+
+def new_link(expires: float) -> tuple[str, str, str]:
+    """A new link's URL token, its row key and the digest of its secret."""
+    key, secret = tables.expiry_prefix(expires, early=True) + secrets.token_hex(8), secrets.token_urlsafe(32)
+    return f"{key}.{secret}", key, digest(secret)
 
 
 class _Queue:
@@ -47,24 +84,33 @@ class CdsStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._writer = Store(store.url, upgrade=False, keep_connection=True)  # written from the event loop only
+        if self._writer.dialect == "sqlite":
+            event.listen(self._writer.engine, "connect", _no_busy_handler)
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
         self._next_prune = 0.0
+        self._pruning: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
-    async def first_use(self, key: str, expires: float) -> bool:
-        """Records a token's key until ``expires`` (epoch seconds); False when some worker already did (a replay)."""
-        return bool(await self._queued("replay", (key, expires)))
-
-    async def keep_link(self, row: dict[str, Any]) -> None:
-        """Stores a card link's row (:class:`mastcds.store.cds.CdsLink` columns)."""
-        await self._queued("link", row)
+    async def record_call(self, replay_key: str | None, links: list[dict[str, Any]] | None = None) -> bool:
+        """Records a call's token by its replay key (None: nothing to record), and stores its card links' rows
+        (:class:`mastcds.store.cds.CdsLink` columns) unless the token was used before, all in one transaction;
+        False when some worker already recorded that token (a replay), True otherwise."""
+        return bool(await self._queued("call", (replay_key, links or [])))
 
     async def keep_feedback(self, rows: list[dict[str, Any]]) -> None:
         await self._queued("feedback", rows)
 
-    def link(self, key: str) -> tables.CdsLink | None:
-        """The link stored under this key, unless expired (a blocking read: call it from a thread)."""
+    def link(self, token: str) -> tables.CdsLink | None:
+        """The link of this URL token (:func:`new_link`), unless unknown, expired or its secret is wrong (a blocking
+        read: call it from a thread)."""
+        if not LINK_TOKEN.fullmatch(token):
+            return None
+        key, secret = token.split(".")
+        if key < tables.expiry_prefix(time.time()):
+            return None
         with self.store.reading() as session:
-            return tables.find_link(session, key, time.time())
+            found = tables.find_link(session, key)
+        return found if found is not None and hmac.compare_digest(found.secret_digest, digest(secret)) else None
 
     async def _queued(self, kind: str, payload: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -81,7 +127,7 @@ class CdsStore:
             while queue.items:
                 batch, queue.items = queue.items, []
                 try:
-                    results = await loop.run_in_executor(_WRITER, self._commit, batch)
+                    results = await self._commit(batch)
                 except Exception as error:  # noqa: BLE001 - handed to every caller of the batch (DatabaseUnavailable)
                     for _, _, future in batch:
                         if not future.done():
@@ -94,23 +140,59 @@ class CdsStore:
             queue.task = None
             if not queue.items:
                 self._queues.pop(loop, None)
+            self._prune_later(loop)
 
-    def _commit(self, batch: list[tuple[str, Any, Any]]) -> list[Any]:
-        """One transaction for the batch; per item, its result (for a replay entry: whether it was new)."""
+    def _prune_later(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Makes sure a batch runs a minute from now even if no call comes: expired links (patient data) are
+        deleted at most :data:`PRUNE_EVERY_SECONDS` after they expire while the server runs."""
+        if loop in self._pruning:
+            return
+        self._pruning.add(loop)
+
+        def prune() -> None:
+            self._pruning.discard(loop)
+            if not loop.is_closed():
+                loop.create_task(self._prune_now())
+
+        loop.call_later(PRUNE_EVERY_SECONDS, prune)
+
+    async def _prune_now(self) -> None:
+        try:
+            await self._queued("prune", None)
+        except DatabaseUnavailable:  # the next batch tries again
+            pass
+
+    async def _commit(self, batch: list[tuple[str, Any, Any]]) -> list[Any]:
+        """:meth:`_transaction`, tried again while another worker holds SQLite's write lock."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return self._transaction(batch)
+            except DatabaseUnavailable as error:
+                if "database is locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+
+    def _transaction(self, batch: list[tuple[str, Any, Any]]) -> list[Any]:
+        """One transaction for the batch; per item, its result (for a call: whether its token was new)."""
         now = time.time()
-        replay = {key: expires for kind, (key, expires), _ in (i for i in batch if i[0] == "replay")}
-        with self.store.writing(durable=False) as session:
-            new = tables.first_uses(session, list(replay.items()))
-            tables.add_links(session, (payload for kind, payload, _ in batch if kind == "link"))
-            tables.add_feedback(session, (row for kind, rows, _ in batch if kind == "feedback" for row in rows))
+        calls = [payload for kind, payload, _ in batch if kind == "call"]
+        with self._writer.writing(durable=False) as session:
+            new = tables.first_uses(session, list(dict.fromkeys(key for key, _ in calls if key is not None)))
+            results, links = [], []
+            for kind, payload, _ in batch:
+                if kind != "call":
+                    results.append(None)
+                    continue
+                key, rows = payload
+                first = key is None or key in new
+                new.discard(key)  # the same token twice in one batch: only its first use is new
+                if first:
+                    links += rows
+                results.append(first)
+            tables.add_links(session, links)
+            tables.add_feedback(session, [row for kind, rows, _ in batch if kind == "feedback" for row in rows])
             if now >= self._next_prune:
                 tables.prune(session, now)
                 self._next_prune = now + PRUNE_EVERY_SECONDS
-        results: list[Any] = []
-        for kind, payload, _ in batch:
-            if kind == "replay":  # the same key twice in one batch: only its first use is new
-                results.append(payload[0] in new)
-                new.discard(payload[0])
-            else:
-                results.append(None)
         return results

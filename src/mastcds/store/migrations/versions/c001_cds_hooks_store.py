@@ -20,23 +20,20 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "cds_replay",
-        sa.Column("digest", sa.String(64), nullable=False),
-        sa.Column("expires", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("digest", name="pk_cds_replay"),
+        sa.Column("key", sa.String(74), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_cds_replay"),
     )
-    op.create_index("ix_cds_replay_expires", "cds_replay", ["expires"])
     op.create_table(
         "cds_links",
-        sa.Column("digest", sa.String(64), nullable=False),
-        sa.Column("expires", sa.Float(), nullable=False),
+        sa.Column("key", sa.String(26), nullable=False),
+        sa.Column("secret_digest", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("issuer", sa.Text(), nullable=True),
         sa.Column("ehr_user", sa.String(256), nullable=True),
         sa.Column("fhir_patient", sa.String(64), nullable=False),
         sa.Column("case_document", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("digest", name="pk_cds_links"),
+        sa.PrimaryKeyConstraint("key", name="pk_cds_links"),
     )
-    op.create_index("ix_cds_links_expires", "cds_links", ["expires"])
     op.create_table(
         "cds_feedback",
         sa.Column("id", sa.Integer(), nullable=False),
