@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from mastcds.fhir import codes
@@ -463,3 +463,37 @@ def test_feedback_names_the_calling_issuer(web: Web) -> None:
     with web.store.reading() as session:
         [stored] = session.scalars(select(CdsFeedback).where(CdsFeedback.card == card))
     assert stored.issuer == ISSUER
+
+
+def test_the_public_sandbox_as_it_calls_from_a_browser(web: Web) -> None:
+    """issue 17 "done when": the sandbox's preflight, then its call: an ES256 JWT whose jku is the sandbox's JWKS URL,
+    trusted through that URL's keys configured inline (so nothing is fetched here)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    sandbox_key = ec.generate_private_key(ec.SECP256R1())
+    kid, iss = "d9cd3c4f-eb08-4304-b973-44f352fd2ca2", "https://sandbox.cds-hooks.org"
+    jwks_url = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    api = TestClient(create_app(web.settings, web.store, CdsSettings(
+        issuers={iss: {"jwks_urls": [jwks_url], "keys": [public_jwk(sandbox_key, kid, "ES256")]}},
+        public_url="https://cds.example.org", cors_origins=(SANDBOX_ORIGIN,))), base_url="https://cds.example.org")
+    assert preflight(api, VIEW).headers["access-control-allow-origin"] == SANDBOX_ORIGIN
+    signed = token(VIEW, key=sandbox_key, alg="ES256", kid=kid, iss=iss, aud="https://cds.example.org" + VIEW,
+                   headers={"jku": jwks_url})
+    response = api.post(VIEW, json=patient_view(prefetched(without_kit())),
+                        headers={"Origin": SANDBOX_ORIGIN, "Accept": "application/json", "Authorization": f"Bearer {signed}"})
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == SANDBOX_ORIGIN
+    assert summaries(check_response(response.json())) == WORKUP_CARDS
+
+
+def test_a_replayed_service_call_is_refused_and_stores_no_link(web: Web) -> None:
+    api = signed_api(web)
+    once = token(VIEW)
+    body = patient_view(prefetched(without_kit()))
+    first = api.post(VIEW, json=body, headers={"Authorization": f"Bearer {once}"})
+    assert first.status_code == 200
+    with web.store.reading() as session:
+        links = session.scalar(select(func.count()).select_from(CdsLink))
+    again = api.post(VIEW, json=body, headers={"Authorization": f"Bearer {once}"})
+    assert again.status_code == 401 and "replayed" in again.json()["detail"]
+    with web.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(CdsLink)) == links

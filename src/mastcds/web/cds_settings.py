@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,11 +196,6 @@ class CdsSettings:
             if getattr(self, name) < 1:
                 raise SettingsError(f"MASTCDS_CDS_{name.upper()}: must be at least 1")
 
-    @property
-    def signed_calls(self) -> bool:
-        """Whether calls are authenticated (otherwise: sandbox, or nobody configured and every call refused)."""
-        return not self.sandbox
-
     def fhir_servers(self, issuer: str | None) -> tuple[str, ...]:
         """The FHIR bases a call may name: its issuer's list, or in sandbox mode (no issuer) the sandbox list."""
         if issuer is None:
@@ -238,7 +233,3 @@ class CdsSettings:
             fhir_max_pages=int(_number(environ, "MASTCDS_CDS_FHIR_MAX_PAGES", DEFAULT_PAGES, integer=True)),
             link_ttl_seconds=_number(environ, "MASTCDS_CDS_LINK_TTL_SECONDS", DEFAULT_LINK_SECONDS),
         )
-
-
-def joined(urls: Iterable[str]) -> str:
-    return ", ".join(urls) or "(none)"
