@@ -29,7 +29,8 @@ def evaluate_case(case: Case) -> dict[str, Any]:
     warnings: list[str] = []
     sm_findings = _sm.sm_findings_from_case(case)  # read by two sections: built once
     shared = _episodes.context(case)  # episode ids, baseline tryptase, rises: read by four sections
-    guidelines = _sm.guidelines(case, warnings, sm_findings)
+    results = _sm.guideline_results(case, warnings, sm_findings)
+    guidelines = {edition: result.as_dict() for edition, result in results.items()}
     categories = {edition: result["category"] for edition, result in guidelines.items()}
     who2022 = guidelines["who2022"]
     return {
@@ -38,6 +39,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "engine_version": __version__,
         "editions": EDITIONS,
         "evaluation_date": case.evaluation_date,
+        "summary": _sm.summary(results),
         "guidelines": guidelines,
         "cutaneous": _sm.cutaneous(case, warnings, sm_findings),
         "mcas": _episodes.mcas(case, who2022["sm_criteria"], warnings, shared),

@@ -123,6 +123,16 @@ LAB_TESTS: dict[str, Code] = {
     "weight": Code(LOINC, "29463-7", "Body weight", _VITALS),
     "ldh": Code(LOINC, "2532-0", "Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma",
                 "public lab code tables (two independent repositories, via find_string)", "secondary"),
+    "leukocytes": Code(LOINC, "6690-2", "Leukocytes [#/volume] in Blood by Automated count", "LOINC, https://loinc.org/6690-2/"),
+    "eosinophils": Code(LOINC, "711-2", "Eosinophils [#/volume] in Blood by Automated count", "LOINC, https://loinc.org/711-2/"),
+    "monocytes": Code(LOINC, "742-7", "Monocytes [#/volume] in Blood by Automated count", "LOINC, https://loinc.org/742-7/"),
+    # No LOINC code for these per-creatinine urinary mediators was verified: mastcds local codes
+    "urine_n_methylhistamine": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-n-methylhistamine",
+                                    "N-methylhistamine/creatinine in urine", "mastcds local code"),
+    "urine_11b_pgf2a": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-11b-pgf2a",
+                            "11beta-prostaglandin F2alpha (or 2,3-dinor-11beta-PGF2alpha)/creatinine in urine", "mastcds local code"),
+    "urine_lte4": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-lte4",
+                       "Leukotriene E4/creatinine in urine", "mastcds local code"),
 }
 
 # UCUM code written for a value already in the case's canonical unit
@@ -139,6 +149,12 @@ CANONICAL_UCUM: dict[str, str] = {
     "kit_d816v_vaf": "%",
     "weight": "kg",
     "ldh": "U/L",
+    "leukocytes": "10*9/L",
+    "eosinophils": "10*9/L",
+    "monocytes": "10*9/L",
+    "urine_n_methylhistamine": "ug/g{creat}",
+    "urine_11b_pgf2a": "ng/g{creat}",
+    "urine_lte4": "pg/mg{creat}",
 }
 
 SYSTOLIC_BP = Code(LOINC, "8480-6", "Systolic blood pressure", _VITALS)

@@ -155,3 +155,23 @@ def rema_score(
     else:
         likely = None
     return RemaResult(low if low == high else None, low, high, likely, [item for item, _ in scored])
+
+
+def rema_summary(result: RemaResult, skin_lesions: str | None) -> str:
+    """The score with what it means, and REMA's caveat beside it: it was derived in patients without skin lesions."""
+    head = f"REMA score {result.score}" if result.score is not None else f"REMA score between {result.min} and {result.max}"
+    meaning = {
+        True: f"{REMA_CLONAL_CUTOFF} or more: a clonal mast cell disorder is likely",
+        False: f"below {REMA_CLONAL_CUTOFF}: a clonal mast cell disorder is less likely",
+        None: f"whether it reaches {REMA_CLONAL_CUTOFF} (clonal disorder likely) depends on the items not recorded",
+    }[result.clonal_likely]
+    if skin_lesions is None:
+        caveat = " REMA applies to patients without skin lesions of mastocytosis; the skin examination is not recorded."
+    elif skin_lesions != "none":
+        caveat = (
+            " Caveat: REMA was derived in patients without skin lesions of mastocytosis; with skin lesions it is "
+            "shown for information only."
+        )
+    else:
+        caveat = ""
+    return f"{head} ({meaning}).{caveat}"

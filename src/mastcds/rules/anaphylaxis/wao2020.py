@@ -98,8 +98,10 @@ def allergen_exposure(trigger: str | None) -> tuple[Status, str]:
 
 
 def _bronchospasm(f: EpisodeFindings) -> Status:
-    # The schema field joins dyspnoea with wheeze/bronchospasm; WAO criterion 2
-    # names bronchospasm only, so a positive field leaves it open.
+    # WAO criterion 2 names bronchospasm only: the finding recorded apart decides; the joined field (dyspnoea,
+    # wheeze or bronchospasm) can only rule it out, as a positive one may be dyspnoea alone.
+    if f.wheeze_bronchospasm is not None:
+        return MET if f.wheeze_bronchospasm else NOT_MET
     return NOT_MET if f.dyspnoea_wheeze_bronchospasm is False else UNKNOWN
 
 
@@ -130,13 +132,14 @@ def criterion_2(f: EpisodeFindings, hypotension_result: tuple[Status, str] | Non
     broncho = _bronchospasm(f)
     larynx = from_bool(f.stridor_or_laryngeal_oedema)
     status = all_of(exposure, any_of(bp, broncho, larynx))
-    broncho_words = (
-        "no dyspnoea/wheeze recorded"
-        if f.dyspnoea_wheeze_bronchospasm is False
-        else "the record joins dyspnoea with wheeze/bronchospasm"
-        if f.dyspnoea_wheeze_bronchospasm
-        else "not recorded"
-    )
+    if f.wheeze_bronchospasm is not None:
+        broncho_words = "wheeze/bronchospasm" if f.wheeze_bronchospasm else "no wheeze/bronchospasm"
+    elif f.dyspnoea_wheeze_bronchospasm is False:
+        broncho_words = "no dyspnoea/wheeze recorded"
+    elif f.dyspnoea_wheeze_bronchospasm:
+        broncho_words = "the record joins dyspnoea with wheeze/bronchospasm: record wheeze_bronchospasm apart"
+    else:
+        broncho_words = "not recorded"
     reason = "; ".join(
         [
             part("known or highly probable allergen", exposure, exposure_words),

@@ -215,6 +215,7 @@ class Dose:
     cell: tuple[str, str] | None
     source: str
     dose_options_mg: tuple[int, ...] | None = None
+    summary: str = ""
 
     @property
     def mg_per_4_weeks(self) -> int | None:
@@ -234,10 +235,14 @@ class Dose:
             "cell": {"ige_band": self.cell[0], "weight_band": self.cell[1]} if self.cell else None,
             "mg_per_4_weeks": self.mg_per_4_weeks,
             "source": self.source,
+            "summary": self.summary,
         }
         if self.dose_options_mg is not None:
             result["dose_options_mg"] = list(self.dose_options_mg)
         return result
+
+
+_SHORT_TITLES = {EU_ASTHMA: "EU SmPC asthma dosing table", US_ASTHMA: "US prescribing information asthma dosing table"}
 
 
 def _outside_warning(what: str, value: float, unit: str, limits: tuple[float, float], table: DoseTable) -> str:
@@ -334,6 +339,16 @@ def omalizumab_dose(
 
     conversion = grid.syringes if syringes == SYRINGES_LABEL else _SYRINGE_TABLES[syringes]
     injections = syringe_split(conversion)[regimen.dose_mg] if regimen is not None else ()
+    values = f"IgE {fmt(ige, 'IU/mL')}, weight {fmt(weight, 'kg')}"
+    name = _SHORT_TITLES.get(grid.id, f"{grid.id} table")
+    if within and regimen is not None:
+        summary = f"Omalizumab {regimen} by the {name} ({values})"
+    elif within:
+        summary = f"Omalizumab: no dose; the {name} says '{grid.no_dose_text}' for {values}"
+    else:
+        nearest = f"; the nearest cell, {regimen}, is shown for reference only" if regimen is not None else ""
+        summary = f"Omalizumab: no label dose; {values} lie outside the {name}, and nothing is extrapolated{nearest}"
+    summary += ". Off-label: no label indication for mastocytosis, idiopathic anaphylaxis or MCAS." if indication_off_label else "."
     return Dose(
         dose_mg=regimen.dose_mg if within and regimen else None,
         interval_weeks=regimen.interval_weeks if within and regimen else None,
@@ -344,6 +359,7 @@ def omalizumab_dose(
         warnings=tuple(warnings),
         cell=cell,
         source=f"{grid.source}; syringes: {syringe_source(conversion)}",
+        summary=summary,
     )
 
 
