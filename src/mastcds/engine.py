@@ -31,7 +31,8 @@ def evaluate_case(case: Case) -> dict[str, Any]:
     shared = _episodes.context(case)  # episode ids, baseline tryptase, rises: read by four sections
     results = _sm.guideline_results(case, warnings, sm_findings)
     guidelines = {edition: result.as_dict() for edition, result in results.items()}
-    categories = {edition: result["category"] for edition, result in guidelines.items()}
+    # every category still possible, not only a determinate one: MARS must say so when advanced SM is open
+    possible = {edition: result["possible_categories"] for edition, result in guidelines.items()}
     who2022 = guidelines["who2022"]
     return {
         "schema": EVALUATION_SCHEMA,
@@ -48,7 +49,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "rema": _episodes.rema(case, warnings, shared),
         "omalizumab": _treatment.omalizumab(case, warnings),
         "epinephrine_autoinjector_mg": _treatment.epinephrine_autoinjector_mg(case, warnings),
-        "prognosis": _treatment.prognosis(case, categories, warnings),
+        "prognosis": _treatment.prognosis(case, possible, warnings),
         "treatment": _treatment.treatment_plan(case, who2022["category"], warnings),
         "warnings": list(dict.fromkeys(warnings)),
     }
