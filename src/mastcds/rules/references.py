@@ -136,6 +136,14 @@ REFERENCES: Mapping[str, Reference] = _refs(
         "Blood", 2013, "121", "3085",
         checked="publisher page (Blood 121(16):3085; authors not read); DOI and PMID not looked up",
     ),
+    Reference(
+        "zanotti2022_bmm", "Zanotti R, et al.",
+        "Refined diagnostic criteria for bone marrow mastocytosis: a proposal of the European Competence Network on "
+        "Mastocytosis",
+        "Leukemia", 2022,
+        checked="title from a university repository record's address, journal and year as the project cites it; "
+                "identifiers not looked up",
+    ),
     # ------------------------------------------------------------ mast cell activation, tryptase, HaT
     Reference(
         "valent2012", "Valent P, Akin C, Arock M, et al.",
@@ -175,6 +183,23 @@ REFERENCES: Mapping[str, Reference] = _refs(
         "mateja2021", "Mateja A, et al.", "[NIH tryptase ratio 1.685 for anaphylaxis; title not read]",
         "J Allergy Clin Immunol", 2021, pmid="34425177",
         checked="PMID, first author and journal from the project's criteria reference; title not read",
+    ),
+    Reference(
+        "wao_j2016_tryptase", "", "[serum tryptase and other biomarkers of anaphylaxis; Table 4, timing of the acute "
+        "sample; authors and title not read]",
+        "World Allergy Organ J", 2016, doi="10.1186/s40413-016-0094-3",
+        checked="DOI from the publisher's article address (authors and title not read)",
+    ),
+    Reference(
+        "beyens2023", "Beyens M, et al.", "[tryptase in the work-up of mast cell activation; title not read]",
+        "Diagnostics (Basel)", 2023, "13", "3662", doi="10.3390/diagnostics13243662",
+        checked="DOI from the publisher's article address; title not read",
+    ),
+    Reference(
+        "valent2013_ajbr", "Valent P, et al.",
+        "[ECNM diagnostic algorithm for patients with suspected mastocytosis; title not read]",
+        "Am J Blood Res", 2013, pmcid="PMC3649810",
+        checked="PMC figure and table pages read by the project; title not read",
     ),
     # ------------------------------------------------------------ anaphylaxis
     Reference(
@@ -216,6 +241,16 @@ REFERENCES: Mapping[str, Reference] = _refs(
         "mcmurray2024", "McMurray JC, et al.", "[REMA cut-off, score >= 2, Figure 5; title not read]",
         "Blood", 2024, "", "", doi="10.1182/blood.2023023347",
         checked="DOI from the publisher's article address; title and authors not read",
+    ),
+    Reference(
+        "bonadonna2009", "Bonadonna P, et al.",
+        "[clonal mast cell disorders in patients with Hymenoptera venom reactions; title not read]", "", 2009,
+        checked="first author and year as the project's screening rules cite them; title and identifiers not read",
+    ),
+    Reference(
+        "zanotti2015", "Zanotti R, et al.",
+        "[clonal mast cell disorders in severe Hymenoptera venom allergy; title not read]", "", 2015,
+        checked="first author and year as the project's screening rules cite them; title and identifiers not read",
     ),
     Reference(
         "brockow2008", "Brockow K, et al.", "[anaphylaxis in 120 patients with mastocytosis; title not read]",
@@ -361,6 +396,12 @@ REFERENCES: Mapping[str, Reference] = _refs(
         "wong2011", "Wong B", "Points of view: Color blindness",
         "Nat Methods", 2011, "8", "441", doi="10.1038/nmeth.1618",
         checked="DOI from independent citations",
+    ),
+    Reference(
+        "okabe_ito2008", "Okabe M, Ito K",
+        "Color universal design (CUD): how to make figures and presentations that are friendly to colorblind people",
+        "J*Fly", 2008, kind="guideline",
+        checked="web publication (2002-2008) as the report's palette module cites it",
     ),
     # ------------------------------------------------------------ terminologies and standards
     Reference(
@@ -614,6 +655,30 @@ def cited_keys(evaluation: Any) -> list[str]:
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return [key for key in seen if key in REFERENCES]
+
+
+def references_by_source(*objects: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each source text found in evaluation objects, with the references printed beside it.
+
+    A ``"…source"`` string and its sibling ``"…references"`` list go together
+    (``source``/``references``, ``severity_source``/``severity_references``…);
+    the first list seen for a text wins. For pages that number sources by text.
+    """
+    found: dict[str, list[dict[str, Any]]] = {}
+    stack = list(objects)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for name, value in item.items():
+                if isinstance(value, str) and name.endswith("source"):
+                    cited = item.get(name.removesuffix("source") + "references")
+                    if isinstance(cited, list):
+                        found.setdefault(value, [entry for entry in cited if isinstance(entry, dict)])
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def bibliography(keys: Iterable[str]) -> list[dict[str, Any]]:
