@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import tomllib
 from importlib import resources
 from urllib.parse import urlsplit
 
 import pytest
 
 import mastcds.rules
-from mastcds.rules import references as refs
 from mastcds.rules.references import (
     DOI_PATTERN,
     PMCID_PATTERN,
@@ -25,6 +25,7 @@ from mastcds.rules.references import (
     cited_keys,
     full_citation,
     link,
+    load_bibliography,
     links,
     reference_dicts,
     short_citation,
@@ -42,10 +43,14 @@ WITHOUT_LINK = {
 
 
 def test_keys_are_the_entries_own_and_unique() -> None:
-    assert all(key == entry.key for key, entry in REFERENCES.items())
-    entry = REFERENCES["khoury2022"]
-    with pytest.raises(ValueError, match="duplicate bibliography key 'khoury2022'"):
-        refs._refs(entry, entry)
+    assert all(key == entry.key for key, entry in REFERENCES.items()) and len(REFERENCES) > 60
+    with pytest.raises(tomllib.TOMLDecodeError):
+        load_bibliography('[khoury2022]\ntitle = "a"\n[khoury2022]\ntitle = "b"\n')
+
+
+def test_an_entry_with_an_unknown_field_names_its_key() -> None:
+    with pytest.raises(ValueError, match="bibliography entry 'x2024'.*'jornal'"):
+        load_bibliography('[x2024]\nauthors = "Doe J"\ntitle = "T"\ncontainer = "J"\njornal = "J"\n')
 
 
 @pytest.mark.parametrize("key", sorted(REFERENCES))
