@@ -221,25 +221,28 @@ def cite(*keys: str, where: str = "") -> Citation:
     return Citation(source_text(keys, where), keys)
 
 
-@lru_cache(maxsize=None)
-def _reference_dict(key: str) -> Mapping[str, Any]:
-    ref = reference(key)
-    return MappingProxyType(
+@lru_cache(maxsize=None)  # bounded by the bibliography: keys come from the rules' constants
+def _reference_dicts(keys: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    return tuple(
         {
             "key": key,
             "citation": short_citation(key),
-            "doi": ref.doi,
-            "pmid": ref.pmid,
+            "doi": reference(key).doi,
+            "pmid": reference(key).pmid,
             "url": link(key),
-            "secondary": ref.secondary,
+            "secondary": reference(key).secondary,
             "verified_against": verified_against_text(key),
         }
+        for key in keys
     )
 
 
 def reference_dicts(keys: Iterable[str]) -> list[dict[str, Any]]:
-    """The evaluation contract's ``references`` list: one fresh object per key, in the order cited."""
-    return [dict(_reference_dict(key)) for key in keys]
+    """The evaluation contract's ``references`` list: one fresh object per key, in the order cited.
+
+    Built once per tuple of keys and copied on each call (a caller may edit its evaluation).
+    """
+    return [entry.copy() for entry in _reference_dicts(tuple(keys))]
 
 
 def cited_keys(evaluation: Any) -> list[str]:
