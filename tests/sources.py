@@ -23,6 +23,7 @@ ALLOWED_HOSTS = {
     "www.snomed.org": "SNOMED International",
     "www.cdc.gov": "ICD-10-CM, National Center for Health Statistics",
     "icd.who.int": "WHO ICD-10",
+    "codes.iarc.fr": "ICD-O-3, International Agency for Research on Cancer (WHO)",
     "ucum.org": "UCUM, Regenstrief Institute",
     "www.whocc.no": "WHO Collaborating Centre for Drug Statistics Methodology (ATC)",
     "www.nlm.nih.gov": "RxNorm, National Library of Medicine",

@@ -38,7 +38,7 @@ from tests.sources import ALLOWED_HOSTS, host_allowed
 WITHOUT_LINK = {
     "valent2017_cancer_res", "blood2013_how_i_treat", "alvarez_twose2012_rema", "jawhar2019_mars", "sperr2019_ipsm",
     "auvi_q_us_pi", "resus_uk2021", "mhra_aai", "uk_aai_practice", "ascia_aai", "przyborowski1940", "ehdsi_mvc",
-    "zanotti2022_bmm", "bonadonna2009", "zanotti2015", "okabe_ito2008",
+    "zanotti2022_bmm", "bonadonna2009", "zanotti2015", "okabe_ito2008", "seer_hemelymph", "snomed_ips_free_set",
 }
 
 
