@@ -20,9 +20,11 @@ from mastcds.rules.anaphylaxis import wao2020 as anaphylaxis_wao2020
 from mastcds.rules.mediators import mcas as mcas_rules
 from mastcds.rules.anaphylaxis import severity_brown2004
 from mastcds.rules.anaphylaxis.findings import EpisodeFindings
-from mastcds.rules.mediators.hat import hat_adjusted_tryptase
+from mastcds.rules.mediators.hat import HAT_CITATION, hat_adjusted_tryptase
 from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
-from mastcds.rules.anaphylaxis.rema import rema_score, rema_summary
+from mastcds.rules.anaphylaxis.rema import CUTOFF_SOURCE as REMA_CUTOFF_SOURCE
+from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score, rema_summary
+from mastcds.rules.references import reference_dicts
 from mastcds.rules.mediators.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
 from mastcds.rules.mediators.urinary import MEDIATORS as URINARY_MEDIATORS
 from mastcds.rules.mediators.urinary import urinary_rise
@@ -260,6 +262,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
         "baseline_ng_ml": baseline,
         "baseline_source": source,
         "hat_adjusted_baseline_ng_ml": hat_adjusted_tryptase(baseline, copies),
+        "hat_adjustment_source": HAT_CITATION.text,
+        "hat_adjustment_references": reference_dicts(HAT_CITATION.keys),
         "episodes": rows,
     }
 
@@ -326,6 +330,7 @@ def episodes(case: Case, warnings: list[str], shared: EpisodeContext | None = No
                 "severity_brown": grade.grade,
                 "severity_reason": grade.reason,
                 "severity_source": grade.source,
+                "severity_references": reference_dicts(grade.references),
                 "wao2020_criteria": [c.as_dict() for c in wao.criteria],
                 "niaid2006_criteria": [c.as_dict() for c in niaid.criteria],
             }
@@ -391,6 +396,11 @@ def rema(case: Case, warnings: list[str], shared: EpisodeContext | None = None) 
         "max": result.max,
         "clonal_likely": result.clonal_likely,
         "items": [item.as_dict() for item in result.items],
+        "cutoff": {
+            "clonal_likely_from_score": REMA_CLONAL_CUTOFF,
+            "source": REMA_CUTOFF_SOURCE.text,
+            "references": reference_dicts(REMA_CUTOFF_SOURCE.keys),
+        },
         "applicable": None if lesions is None else lesions == "none",
     }
 

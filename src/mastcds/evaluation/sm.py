@@ -19,6 +19,7 @@ from mastcds.rules.logic import MET, NOT_MET
 from mastcds.rules.mastocytosis.common import sm_status
 from mastcds.rules.mastocytosis.guideline import GuidelineResult, criterion_dict, findings_warnings, shared_work
 from mastcds.rules.mastocytosis.summary import combined_summary
+from mastcds.rules.references import reference_dicts
 from mastcds.rules.mastocytosis.findings import SMFindings
 
 EDITION_MODULES = {"who2022": sm_who2022, "icc2022": sm_icc2022, "who2016": sm_who2016}
@@ -133,10 +134,13 @@ def cutaneous(case: Case, warnings: list[str], findings: SMFindings | None = Non
         "status": status.value,
         "subtype": cutaneous_rules.subtype(f.lesions, status),
         "mpcm_form": cutaneous_rules.mpcm_form(f.lesions, status),
-        "criteria": [criterion_dict(c) for c in cutaneous_rules.skin_criteria(f)],
+        "criteria": [c.as_dict() for c in cutaneous_rules.skin_criteria(f)],
         "diagnosis": None,
         "diagnosis_basis": "MIS criteria, with SM excluded or not by the WHO 2022 SM criteria",
         "source": cutaneous_rules.SOURCE,
+        "references": reference_dicts(cutaneous_rules.CITATION.keys),
+        "subtype_source": cutaneous_rules.SUBTYPE_SOURCE,
+        "subtype_references": reference_dicts(cutaneous_rules.SUBTYPE_CITATION.keys),
     }
     if status is MET:
         sm = sm_status(f, sm_who2022.RULES)  # CM needs SM excluded; WHO 2022 decides
