@@ -30,6 +30,7 @@ from mastcds.case import Case, CaseError, Episode, LabResult, Treatment, load_ca
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import fail, read_text_or_fail, stderr
+from mastcds.json_input import JsonInputError, parse_json
 
 if TYPE_CHECKING:
     from mastcds.store.database import Store
@@ -140,8 +141,8 @@ def parse_value(text: str, accepted: set[Any]) -> Any:
         return int(number) if number.is_integer() and int in accepted else number
     if accepted - {str, type(None)}:
         try:
-            return json.loads(text)  # a whole section given as a JSON object
-        except ValueError:
+            return parse_json(text)  # a whole section given as a JSON object
+        except JsonInputError:
             return text
     return text
 

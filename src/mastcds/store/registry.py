@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mastcds.case import CaseError, Problem, load_case_text
+from mastcds.json_input import parse_json
 from mastcds.store.audit import checked_actor, log_access
 from mastcds.store.database import Store
 from mastcds.store.errors import InvalidRecord, StoreError
@@ -81,7 +82,7 @@ def export_registry(
 
 def _read_identifiers(path: Path, problems: list[Problem]) -> dict[str, list[tuple[str, str]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
         return {
             key: [(entry["system"], entry["value"]) for entry in entries]
             for key, entries in data.items()

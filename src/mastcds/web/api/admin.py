@@ -14,10 +14,11 @@ from mastcds.web.accounts import USERNAME_PATTERN
 from mastcds.web.api.models import AuditOut, UserIn, UserOut, UserPatch
 from mastcds.web.api.responses import NOT_FOUND, TOOL_ERRORS
 from mastcds.web.auth import ApiAdmin, get_store
+from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX
 from mastcds.web.problems import InputError
 
-router = APIRouter(prefix=API_PREFIX, tags=["admin"])
+router = APIRouter(prefix=API_PREFIX, tags=["admin"], route_class=StrictJsonRoute)
 
 AUDIT_EXPORT_MAX = 1_000_000
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "patient_key", "detail")

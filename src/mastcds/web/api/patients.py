@@ -34,9 +34,10 @@ from mastcds.web.api.models import (
 )
 from mastcds.web.api.responses import READ_ERRORS, WRITE_ERRORS
 from mastcds.web.auth import ApiReader, ApiWriter, get_store
+from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX, json_body
 
-router = APIRouter(prefix=f"{API_PREFIX}/patients", tags=["patients"])
+router = APIRouter(prefix=f"{API_PREFIX}/patients", tags=["patients"], route_class=StrictJsonRoute)
 
 # The store's rule in the ECMA/JSON Schema dialect OpenAPI uses (no \A, \Z).
 KEY_PATTERN = PATIENT_KEY_PATTERN.pattern.replace("\\A", "^").replace("\\Z", "$")
