@@ -82,7 +82,7 @@ def test_a_whole_registry_moves_without_loss(store: Store, tmp_path: Path) -> No
     service.add_lab_result(store, "p2", {"test": "tryptase", "value": 11, "unit": "ng/mL", "date": "2013"}, actor="t")
     seen: list[tuple[int, int]] = []
     written = export_registry(store, tmp_path / "out", actor="t", include_identifiers=True, on_progress=lambda d, t: seen.append((d, t)))
-    assert written == keys and seen == [(1, 3), (2, 3), (3, 3)]
+    assert written.keys == keys and written.skipped == [] and seen == [(1, 3), (2, 3), (3, 3)]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [IDENTIFIERS_FILE, "p0.json", "p1.json", "p2.json"]
 
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")

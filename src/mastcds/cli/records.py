@@ -699,14 +699,16 @@ def export(
     store = open_store_for_cli(db)
     with store_errors(), _progress_bar("exporting") as progress:
         task = progress.add_task("export", total=None)
-        keys = export_registry(
+        result = export_registry(
             store,
             all_to,
             actor=acting_user(user),
             include_identifiers=identifiers,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    stdout.print(f"{len(keys)} patient(s) exported to {all_to}")
+    stdout.print(f"{len(result.keys)} patient(s) exported to {all_to}")
+    if result.skipped:  # the others are written; a script must still learn that the export is not whole
+        fail(result.skipped)
 
 
 @app.command("import")
