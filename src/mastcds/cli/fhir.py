@@ -46,7 +46,7 @@ def _store(db: str | None) -> Iterator[Store]:
 
 
 def _actor(user: str | None) -> str:
-    from mastcds.store.settings import acting_user
+    from mastcds.cli.records import acting_user
 
     return acting_user(user)
 

@@ -95,9 +95,11 @@ def open_store_for_cli(db: str | None) -> "Store":
 
 
 def acting_user(user: str | None) -> str:
+    """Who is acting (:func:`mastcds.store.settings.acting_user`), or exit 2 for an implausible name."""
     from mastcds.store.settings import acting_user as _acting_user
 
-    return _acting_user(user)
+    with store_errors():
+        return _acting_user(user)
 
 
 # ---------------------------------------------------------------- parsing FIELD=VALUE

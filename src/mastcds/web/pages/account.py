@@ -70,7 +70,7 @@ def change_password(request: Request, principal: PageUser, form: CheckedForm) ->
         return _account_page(request, principal, problems=["new password: the two entries differ"], status=422)
     try:
         with store.writing() as db:
-            accounts.update_user(db, principal.username, password=str(form.get("new", "")))
+            accounts.update_user(db, principal.username, password=str(form.get("new", "")), by=principal.username)
     except InputError as error:
         return _account_page(request, principal, problems=[str(p) for p in error.problems], status=422)
     record_access(store, actor=principal.actor, action="update", detail="own password changed")
