@@ -88,3 +88,22 @@ def test_mathtext_in_free_text_draws_as_plain_text_everywhere(web: Web) -> None:
     browser = web.browser("clinician")
     for page in ("/patients/math-1", "/patients/math-1/timeline.svg", "/patients/math-1/report.html", "/patients/math-1/report.pdf"):
         assert browser.get(page).status_code == 200, page
+
+
+def test_the_patient_list_answers_a_page_at_a_time(web: Web) -> None:
+    api = web.api("clinician")
+    for n in range(3):
+        api.post("/api/v1/patients", params={"key": f"page-{n}"}, json={"patient": {}})
+    first = api.get("/api/v1/patients", params={"q": "page-", "limit": 2})
+    assert [p["key"] for p in first.json()] == ["page-0", "page-1"]
+    assert first.headers["x-total-count"] == "3"
+    following = first.headers["link"].split(";")[0].strip("<>")
+    second = api.get(following)
+    assert [p["key"] for p in second.json()] == ["page-2"] and "link" not in second.headers
+    assert _refused(api.get("/api/v1/patients", params={"limit": 10_001})) == ["limit"]
+
+
+def test_the_audit_log_as_json_is_bounded_and_as_csv_goes_further(web: Web) -> None:
+    admin = web.api("admin")
+    assert _refused(admin.get("/api/v1/audit", params={"limit": 10_001})) == ["limit"]
+    assert admin.get("/api/v1/audit", params={"limit": 10_001, "format": "csv"}).status_code == 200

@@ -16,10 +16,13 @@ from mastcds.web.api.responses import NOT_FOUND, TOOL_ERRORS
 from mastcds.web.auth import ApiAdmin, get_store
 from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX
+from mastcds.web.problems import InputError
 
 router = APIRouter(prefix=API_PREFIX, tags=["admin"], route_class=StrictJsonRoute)
 
 AUDIT_EXPORT_MAX = 1_000_000
+# JSON answers stop here (about 200 bytes an entry); the CSV export, made for spreadsheets, goes to AUDIT_EXPORT_MAX.
+AUDIT_JSON_MAX = 10_000
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "patient_key", "detail")
 Username = Annotated[str, Path(pattern=USERNAME_PATTERN.pattern)]
 
@@ -109,6 +112,8 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=AUDIT_EXPORT_MAX)] = 1000,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response | list[AuditOut]:
+    if format == "json" and limit > AUDIT_JSON_MAX:
+        raise InputError.one("limit", limit, f"at most {AUDIT_JSON_MAX} entries as JSON; ask for format=csv for more")
     entries = audit_entries(get_store(request), patient_key=patient_key, actor=actor, limit=limit)
     rows = [AuditOut(**vars(entry)) for entry in entries]
     if format == "json":
