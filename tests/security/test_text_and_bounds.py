@@ -154,3 +154,15 @@ def test_a_case_document_with_a_surrogate_is_one_clear_problem_not_an_encoding_f
     assert problem.path == "notes"
     assert str(problem).encode("utf-8")  # printable on any UTF-8 terminal
     assert "\\ud800" in str(problem)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a\x0bb", "\xa0", "\u3000x\u2028", "\x1b[31m", "a  b", " lead", "trail "])
+def test_any_accepted_free_text_makes_a_valid_fhir_bundle(text: str) -> None:
+    """FHIR strings admit no whitespace but space, tab, CR, LF, codes no doubled or outer spaces, neither may be empty."""
+    from mastcds import evaluate
+    from mastcds.fhir.bundle import export_bundle
+
+    document = copy.deepcopy(SEED)
+    document["treatments"][0].update(drug=text, interval=text, indication=text)
+    document["episodes"][0]["trigger_detail"] = text
+    export_bundle(load_case(document), evaluate(document))  # validated against FHIR R4 (R4B models) or FhirValidationError
