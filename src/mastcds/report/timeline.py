@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,10 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text).replace("$", r"\$")
 
 
+@lru_cache(maxsize=1 << 17)  # every day of the years a case may hold (1900-2100) fits
 def _d(day: date) -> float:
-    return mdates.date2num(day)
+    # remembered: matplotlib's date2num costs about 0.1 ms, and a case at the list limits asks for 50,000 days
+    return float(mdates.date2num(day))
 
 
 def _span(when: Period) -> tuple[float, float]:
