@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from mastcds.case import CaseError, Problem, load_case, load_case_text
+from mastcds.case import CaseError, load_case, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import fail, read_text_or_fail
@@ -25,11 +25,12 @@ app.add_typer(fhir_app, name="fhir")
 
 
 def _json_or_fail(text: str, source: str) -> Any:
+    from mastcds.json_input import JsonInputError, parse_json
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        fail([Problem("", text[:40], f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")],
-             source=source)
+        return parse_json(text)
+    except JsonInputError as error:
+        fail(error.problems, source=source)
 
 
 @contextmanager
@@ -45,7 +46,7 @@ def _store(db: str | None) -> Iterator[Store]:
 
 
 def _actor(user: str | None) -> str:
-    from mastcds.store.settings import acting_user
+    from mastcds.cli.records import acting_user
 
     return acting_user(user)
 
