@@ -245,11 +245,11 @@ def test_resources_of_another_patient_are_left_out() -> None:
 
 def test_several_patients_without_a_choice_is_a_problem() -> None:
     result = case_from_bundle(_bundle(PATIENT, {**PATIENT, "id": "p2"}))
-    assert result.problems and "several patients" in result.problems[0].message
+    assert result.fatal and "several patients" in result.fatal[0].message
 
 
 def test_not_a_bundle_is_a_problem() -> None:
-    assert case_from_bundle({"resourceType": "Patient"}).problems[0].message == "expected a FHIR Bundle"
+    assert case_from_bundle({"resourceType": "Patient"}).fatal[0].message == "expected a FHIR Bundle"
 
 
 def test_fhir_values_replace_the_case_documents_and_say_so() -> None:
