@@ -395,3 +395,43 @@ def test_the_imported_case_shares_nothing_with_the_resources_or_the_options() ->
     result = case_from_resources([patient], evaluation_date=when)  # type: ignore[arg-type]
     assert result.case["id"] == value and result.case["id"] is not value
     assert result.case["evaluation_date"] == when and result.case["evaluation_date"] is not when
+
+
+# ---------------------------------------------------------------- a Synthea-style Bundle: every resource used or listed
+
+SYNTHEA_STYLE = json.loads((Path(__file__).parent / "fixtures" / "synthea_style_sm.json").read_text())
+
+
+def test_synthea_style_bundle_every_resource_used_or_listed() -> None:
+    """Issue 17 "Done when": a SNOMED-coded SM diagnosis, RxNorm adrenaline, a bee-venom allergy, an IgE in [iU]/mL."""
+    result = case_from_bundle(SYNTHEA_STYLE)
+    case = result.case
+    assert result.recorded_diagnoses == ["SM"]  # SNOMED CT 397016004
+    [episode] = case["episodes"]  # the anaphylaxis Condition, its trigger from the bee-venom allergy of that day
+    assert episode["date"] == "2023-06-02" and episode["trigger"] == "hymenoptera_venom"
+    assert episode["epinephrine_doses"] == 1  # MedicationAdministration RxNorm 1660014, same encounter
+    [treatment] = case["treatments"]
+    assert treatment["drug"] == "epinephrine_autoinjector" and treatment["interval"] == "prn"  # RxNorm 1870230
+    assert case["labs"]["ige_total_iu_ml"] == pytest.approx(182.4)  # [iU]/mL
+    assert case["labs"]["baseline_tryptase_ng_ml"] == pytest.approx(31)  # 0.031 ug/mL
+    [problem] = result.problems  # haemoglobin in mmol/L: that one Observation, named
+    assert problem.path.startswith("Observation/7d3b2a1e-0000-4000-8000-000000000010") and problem.value == "mmol/L"
+    assert result.fatal == []
+    assert result.unmapped == {"Encounter (a resource type mastcds does not read)": 1,
+                               "Procedure (a resource type mastcds does not read)": 1,
+                               "Immunization (a resource type mastcds does not read)": 1}
+    assert result.read == {"Patient": 1, "Condition": 2, "AllergyIntolerance": 1, "MedicationRequest": 1,
+                           "MedicationAdministration": 1, "Observation": 2}
+    load_case(case)
+
+
+def test_an_allergy_without_anaphylaxis_is_listed_and_one_with_a_new_day_is_an_episode() -> None:
+    allergy = {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
+               "code": {"coding": [{"system": codes.SNOMED, "code": "256440004"}]}}
+    result = case_from_bundle(_bundle(PATIENT, allergy))
+    assert result.recorded_allergies == ["Wasp venom (hymenoptera_venom)"] and "episodes" not in result.case
+    allergy["reaction"] = [{"manifestation": [{"coding": [codes.ANAPHYLAXIS.coding()]}], "onset": "2019-07-01"}]
+    result = case_from_bundle(_bundle(PATIENT, allergy))
+    assert result.case["episodes"] == [{"id": "a1-reaction-1", "date": "2019-07-01", "trigger": "hymenoptera_venom",
+                                        "trigger_detail": "Wasp venom"}]
+    load_case(result.case)
