@@ -140,3 +140,8 @@ def test_each_field_of_the_table_round_trips_alone(field: fields.Field) -> None:
                 target = target.setdefault(key, {})
             target[field.keys[-1]] = value
         assert normalised(round_trip(document)) == normalised(document), value
+
+
+def test_the_documentation_lists_every_field() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "fhir.md").read_text()
+    assert [p for p in [*fields.BY_PATH, *fields.CARRIED_ELSEWHERE] if f"`{p}`" not in text] == []
