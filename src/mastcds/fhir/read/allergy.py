@@ -18,7 +18,7 @@ from typing import Any
 
 from mastcds.fhir import codes
 from mastcds.fhir.dates import partial_date
-from mastcds.fhir.read.context import OBJECT, ImportContext, as_list, code_label, listed, where
+from mastcds.fhir.read.context import OBJECT, ImportContext, as_list, code_label
 
 _NOT_AN_ALLERGY = frozenset({"refuted", "entered-in-error"})  # AllergyIntolerance.verificationStatus codes
 
@@ -53,12 +53,7 @@ def allergies(ctx: ImportContext) -> list[dict[str, Any]]:
     for resource in ctx.by_type.get("AllergyIntolerance", []):
         if not ctx.usable(resource):
             continue
-        try:
-            verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
-        except TypeError:  # a list or object as a code
-            verification = ctx.codes_in(resource, "verificationStatus")
-        if verification & _NOT_AN_ALLERGY:
-            ctx.out.notes.append(f"{where(resource)}: verification {', '.join(listed(verification))}, not used")
+        if ctx.withdrawn(resource, _NOT_AN_ALLERGY):
             continue
         found = _trigger(resource)
         if found is None:
@@ -72,7 +67,7 @@ def allergies(ctx: ImportContext) -> list[dict[str, Any]]:
             continue
         for n, reaction in enumerate(reactions, start=1):
             when = partial_date(reaction.get("onset")) or partial_date(resource.get("lastOccurrence"))
-            episode = _same_day_episode(ctx, when)
+            episode = ctx.same_day_episode(when)
             if episode is None:
                 episode = {"id": f"{resource.get('id') or 'allergy'}-reaction-{n}"}
                 if when is not None:
@@ -83,9 +78,3 @@ def allergies(ctx: ImportContext) -> list[dict[str, Any]]:
                 episode.setdefault("trigger_detail", what)
     return added
 
-
-def _same_day_episode(ctx: ImportContext, when: str | None) -> dict[str, Any] | None:
-    if when is None or len(when) != 10:
-        return None
-    same = [e for key, e in ctx.episodes.items() if key.startswith("Condition/") and e.get("date") == when]
-    return same[0] if len(same) == 1 else None

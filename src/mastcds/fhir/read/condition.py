@@ -13,7 +13,7 @@ from typing import Any
 
 from mastcds.fhir import codes
 from mastcds.fhir.dates import partial_date
-from mastcds.fhir.read.context import OBJECT, ImportContext, as_list, code_label, listed, ref, where
+from mastcds.fhir.read.context import OBJECT, ImportContext, as_list, code_label, ref, where
 
 _NOT_A_DIAGNOSIS = frozenset({"entered-in-error", "refuted"})  # Condition.verificationStatus codes
 
@@ -22,12 +22,7 @@ def conditions(ctx: ImportContext, case: dict[str, Any]) -> None:
     for resource in ctx.by_type.get("Condition", []):
         if not ctx.usable(resource):
             continue
-        try:
-            verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
-        except TypeError:  # a list or object as a code
-            verification = ctx.codes_in(resource, "verificationStatus")
-        if verification & _NOT_A_DIAGNOSIS:
-            ctx.out.notes.append(f"{where(resource)}: verification {', '.join(listed(verification))}, not used")
+        if ctx.withdrawn(resource, _NOT_A_DIAGNOSIS):
             continue
         kind = codes.condition_kind(codes.codings_of(resource.get("code")))
         if kind is None:

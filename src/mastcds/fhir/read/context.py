@@ -213,6 +213,24 @@ class ImportContext:
             self.out.notes.append(f"{self.computed} resource(s) of a mastcds evaluation (tagged computed) left out: "
                                   "conclusions are not findings")
 
+    def withdrawn(self, resource: Mapping[str, Any], refused: frozenset[str]) -> bool:
+        """Whether the resource's verificationStatus is one of ``refused`` (refuted, entered-in-error); if so, noted."""
+        try:
+            verification = {c.get("code") for c in codes.codings_of(resource.get("verificationStatus"))}
+        except TypeError:  # a list or object as a code
+            verification = self.codes_in(resource, "verificationStatus")
+        if verification & refused:
+            self.out.notes.append(f"{where(resource)}: verification {', '.join(listed(verification))}, not used")
+            return True
+        return False
+
+    def same_day_episode(self, when: str | None) -> dict[str, Any] | None:
+        """The one anaphylaxis episode of that full date, or None (no date, a partial date, none or several)."""
+        if when is None or len(when) != 10:
+            return None
+        same = [e for key, e in self.episodes.items() if key.startswith("Condition/") and e.get("date") == when]
+        return same[0] if len(same) == 1 else None
+
     def problem(self, resource: Mapping[str, Any], element: str, value: Any, message: str) -> None:
         self.out.problems.append(Problem(f"{where(resource)}.{element}", value, message))
 

@@ -177,7 +177,4 @@ def _episode_of(ctx: ImportContext, resource: Mapping[str, Any], when: str | Non
     encounter = ref(resource.get("context"))
     if encounter is not None and encounter in ctx.episode_by_encounter:
         return ctx.episodes[ctx.episode_by_encounter[encounter]]
-    if when is None or len(when) != 10:
-        return None
-    same_day = [e for key, e in ctx.episodes.items() if key.startswith("Condition/") and e.get("date") == when]
-    return same_day[0] if len(same_day) == 1 else None
+    return ctx.same_day_episode(when)

@@ -60,7 +60,6 @@ def observations(ctx: ImportContext, case: dict[str, Any]) -> None:
             else:
                 findings.finding(ctx, resource, field, case)
             continue
-        ctx.out.read["Observation"] += 1
         what, detail = kind
         if what == "lab":
             lab(ctx, resource, detail, case, rows, undated)
@@ -89,12 +88,14 @@ def lab(ctx: ImportContext, resource: dict[str, Any], test: str, case: dict[str,
         return  # neither a dated row nor, as an undated value would be, the current value
     if date is None and "valueQuantity" not in resource and "dataAbsentReason" in resource:
         # mastcds's export: "the current value is unknown", although rows exist
+        ctx.out.read["Observation"] += 1
         undated[test] = None
         return
     read = ctx.quantity(resource, "valueQuantity", resource.get("valueQuantity"), test)
     if read is None:
         return
     value, unit, canonical = read
+    ctx.out.read["Observation"] += 1
     episode = ctx.linked_episode(resource)
     context = sample_context(ctx, resource)
     if test == "tryptase" and episode is not None:
@@ -213,6 +214,7 @@ def kit_variant(ctx: ImportContext, resource: dict[str, Any], case: dict[str, An
     if molecular.get("_date", "") > date:
         ctx.out.notes.append(f"{where(resource)}: an older KIT D816V result; the latest kept")
         return
+    ctx.out.read["Observation"] += 1
     molecular["_date"] = date
     if status is not None:
         molecular["kit_d816v"] = status
@@ -260,5 +262,6 @@ def systolic_bp(ctx: ImportContext, resource: Mapping[str, Any], codings: list[M
     if not _SYSTOLIC_RANGE[0] <= value <= _SYSTOLIC_RANGE[1]:
         ctx.problem(resource, "valueQuantity.value", value, "systolic pressure must lie in 0-300 mm[Hg]")
         return
+    ctx.out.read["Observation"] += 1
     lowest = episode.get("systolic_bp_mmhg")
     episode["systolic_bp_mmhg"] = float(value) if lowest is None else min(lowest, float(value))
