@@ -112,13 +112,17 @@ def _lab_row(row: LabResult, subject: str, episodes: dict[str, str], n: int) -> 
 def _needs_current_value(case: Case, test: str, value: float | None) -> bool:
     """Whether the rows alone would not give back ``value`` as the current value on import.
 
-    The import reads the case's evaluation date from the Bundle, so the rows
-    are read as it will read them; otherwise an undated Observation carries the value.
+    The import reads the case's evaluation date from the Bundle, but a reader
+    that asks a server for some codes only (a CDS Hooks prefetch) does not
+    get it: the rows must give the value back both with and without that
+    date; otherwise an undated Observation carries it.
     """
-    row = current_row(usable_rows(test, [r.model_dump() for r in case.lab_results]), case.evaluation_date)
-    if row is None:
-        return value is not None
-    return to_canonical(test, row["value"], row["unit"]) != value
+    rows = usable_rows(test, [r.model_dump() for r in case.lab_results])
+    for limit in {case.evaluation_date, None}:
+        row = current_row(rows, limit)
+        if (value is not None) if row is None else to_canonical(test, row["value"], row["unit"]) != value:
+            return True
+    return False
 
 
 def _current_value(rid: str, test: str, value: float | None, subject: str, category: dict[str, Any]) -> dict[str, Any]:
