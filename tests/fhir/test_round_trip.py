@@ -145,3 +145,12 @@ def test_each_field_of_the_table_round_trips_alone(field: fields.Field) -> None:
 def test_the_documentation_lists_every_field() -> None:
     text = (Path(__file__).parents[2] / "docs" / "fhir.md").read_text()
     assert [p for p in [*fields.BY_PATH, *fields.CARRIED_ELSEWHERE] if f"`{p}`" not in text] == []
+
+
+def test_an_imported_ehr_bundle_exports_and_imports_to_the_same_case() -> None:
+    """The other direction: FHIR as an EHR sends it -> case -> mastcds's FHIR -> the same case and evaluation."""
+    ehr = json.loads((Path(__file__).parent / "fixtures" / "synthea_style_sm.json").read_text())
+    case = case_from_bundle(ehr).case
+    again = round_trip(case)
+    assert normalised(again) == normalised(case)
+    assert _evaluation(again) == _evaluation(case)
