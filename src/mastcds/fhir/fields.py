@@ -141,6 +141,18 @@ FIELDS: tuple[Field, ...] = (
     _local("episodes[].icu_admission", "Admitted to intensive care", "boolean"),
 )
 
+# The case's current lab values (section labs) by lab test: an undated Observation of the test carries one
+LAB_FIELDS: dict[str, str] = {
+    "tryptase": "baseline_tryptase_ng_ml",
+    "ige_total": "ige_total_iu_ml",
+    "hemoglobin": "hemoglobin_g_dl",
+    "platelets": "platelets_10e9_l",
+    "neutrophils": "neutrophils_10e9_l",
+    "alkaline_phosphatase": "alkaline_phosphatase_u_l",
+    "albumin": "albumin_g_l",
+    "beta2_microglobulin": "beta2_microglobulin_mg_l",
+}
+
 # Fields FHIR carries in elements of their own, and where (docs/fhir.md shows both tables).
 CARRIED_ELSEWHERE: dict[str, str] = {
     "schema": "implied: an import always gives mastcds-case/1",
@@ -154,11 +166,7 @@ CARRIED_ELSEWHERE: dict[str, str] = {
     "molecular.kit_d816v_sample": "Observation.specimen -> Specimen.type (SNOMED CT)",
     "molecular.kit_d816v_vaf_percent": f"component {codes.LAB_TESTS['kit_d816v_vaf'].code} Sample variant allelic frequency",
     **{f"labs.{name}": f"Observation {codes.LAB_TESTS[test].code} without a date (the current value), when the "
-                        "series does not give it" for test, name in (
-        ("tryptase", "baseline_tryptase_ng_ml"), ("ige_total", "ige_total_iu_ml"), ("hemoglobin", "hemoglobin_g_dl"),
-        ("platelets", "platelets_10e9_l"), ("neutrophils", "neutrophils_10e9_l"),
-        ("alkaline_phosphatase", "alkaline_phosphatase_u_l"), ("albumin", "albumin_g_l"),
-        ("beta2_microglobulin", "beta2_microglobulin_mg_l"))},
+                        "series does not give it" for test, name in LAB_FIELDS.items()},
     "episodes[].id": f"Condition.identifier (system {codes.MASTCDS_EPISODE_ID})",
     "episodes[].date": "Condition.onsetDateTime of the anaphylaxis Condition (SNOMED CT 39579001 / ICD-10-CM T78.2XXA)",
     "episodes[].systolic_bp_mmhg": f"Observation {codes.SYSTOLIC_BP.code} Systolic blood pressure, focus the episode",

@@ -16,6 +16,7 @@ from typing import Any
 
 from mastcds.case import Case, Episode, LabResult
 from mastcds.fhir import codes
+from mastcds.fhir.fields import LAB_FIELDS
 from mastcds.fhir.dates import completed_years, current_row, usable_rows
 from mastcds.fhir.write.findings import write_age_unknown, write_case_findings, write_episode_findings
 from mastcds.units import LAB_SPECS, to_canonical
@@ -25,20 +26,9 @@ _INTERVAL_TIMING = {
     "q4w": (1, 4, "wk"), "q2w": (1, 2, "wk"), "weekly": (1, 1, "wk"), "daily": (1, 1, "d"),
     "bid": (2, 1, "d"), "tid": (3, 1, "d"), "qid": (4, 1, "d"),
 }
-_LAB_FIELDS = {
-    "tryptase": "baseline_tryptase_ng_ml",
-    "ige_total": "ige_total_iu_ml",
-    "hemoglobin": "hemoglobin_g_dl",
-    "platelets": "platelets_10e9_l",
-    "neutrophils": "neutrophils_10e9_l",
-    "alkaline_phosphatase": "alkaline_phosphatase_u_l",
-    "albumin": "albumin_g_l",
-    "beta2_microglobulin": "beta2_microglobulin_mg_l",
-}
 _UCUM_SPELLING = (("µ", "u"), ("μ", "u"), ("mcg", "ug"), ("^", "*"), ("IU", "[IU]"))
 _LAB_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}
 _VITALS_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}
-_EXAM_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "exam", "display": "Exam"}]}
 
 
 def ucum(unit: str) -> str:
@@ -251,7 +241,7 @@ def write_case(writer: Writer, case: Case) -> str:
             episodes[episode.id] = reference
     for n, row in enumerate(case.lab_results, start=1):
         writer.add(_lab_row(row, subject, episodes, n))
-    for test, name in _LAB_FIELDS.items():
+    for test, name in LAB_FIELDS.items():
         value = getattr(case.labs, name)
         if _needs_current_value(case, test, value):
             writer.add(_current_value(f"current-{test}", test, value, subject, _LAB_CATEGORY))

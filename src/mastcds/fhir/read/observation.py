@@ -22,22 +22,13 @@ from typing import Any
 from mastcds.case import date_key
 from mastcds.fhir import codes
 from mastcds.fhir.dates import current_row, effective_date, usable_rows
+from mastcds.fhir.fields import LAB_FIELDS
 from mastcds.fhir.read import findings
 from mastcds.fhir.read.condition import id_of
 from mastcds.fhir.read.context import (OBJECT, ImportContext, as_list, as_map, code_label, is_number, listed, ref,
                                        where)
 from mastcds.units import to_canonical
 
-LAB_FIELDS = {
-    "tryptase": "baseline_tryptase_ng_ml",
-    "ige_total": "ige_total_iu_ml",
-    "hemoglobin": "hemoglobin_g_dl",
-    "platelets": "platelets_10e9_l",
-    "neutrophils": "neutrophils_10e9_l",
-    "alkaline_phosphatase": "alkaline_phosphatase_u_l",
-    "albumin": "albumin_g_l",
-    "beta2_microglobulin": "beta2_microglobulin_mg_l",
-}
 _SYSTOLIC_RANGE = (0.0, 300.0)  # mastcds-case/1 episodes[].systolic_bp_mmhg
 
 
