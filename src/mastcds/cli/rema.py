@@ -36,7 +36,7 @@ def rema(
     output_format: Format = typer.Option(Format.text, "--format", "-f"),
 ) -> None:
     """REMA score (Álvarez-Twose et al., JACI 2010): 2 or more makes clonal mast cell disease likely."""
-    from mastcds.rules.rema import REMA_CLONAL_CUTOFF, rema_score
+    from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score
 
     if tryptase is not None and not 0 <= tryptase <= TRYPTASE_MAX_NG_ML:
         fail([f"--tryptase: must lie in 0-{TRYPTASE_MAX_NG_ML:g} ng/mL (got {tryptase:g})"])
