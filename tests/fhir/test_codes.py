@@ -210,7 +210,7 @@ def test_every_ladder_drug_has_a_code() -> None:
     import json
     from importlib import resources
 
-    ladder = json.loads(resources.files("mastcds.rules").joinpath("tables", "treatment_ladder.json").read_text())
+    ladder = json.loads(resources.files("mastcds.rules.treatment").joinpath("tables", "treatment_ladder.json").read_text())
     drugs = {o["drug"] for step in ladder["anti_mediator_steps"] for o in step["options"]}
     drugs |= {c["drug"] for c in ladder["cytoreduction"]} | {ladder["venom_immunotherapy"]["drug"]}
     assert drugs <= set(codes.DRUG_CODES)

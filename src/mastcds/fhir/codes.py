@@ -382,7 +382,7 @@ ALLERGY_CATEGORY_TRIGGERS = {"food": "food", "medication": "drug", "biologic": "
 
 # ---------------------------------------------------------------- medications
 # Key = the case schema's treatment drug name (the treatment ladder's drugs,
-# src/mastcds/rules/tables/treatment_ladder.json). ATC is hierarchical: a code
+# src/mastcds/rules/treatment/tables/treatment_ladder.json). ATC is hierarchical: a code
 # under a class code (cetirizine R06AE07 under R06A) is that class. SNOMED CT
 # medicinal products: none could be read here (the IPS free set holds vaccines only).
 def _atc(code: str, display: str, verification: Verification = "verified") -> Code:
