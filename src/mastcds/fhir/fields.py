@@ -14,7 +14,7 @@ of the schema, so that a field added to mastcds-case/1 fails it until mapped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mastcds.fhir import codes
@@ -36,16 +36,19 @@ class Field:
     code: Code
     value: ValueType
     unit: str | None = None  # UCUM code of a quantity
+    # where the field lives (a section of the case, or an episode: the Observation's focus), and its keys
+    # below the case or the episode (("bone_marrow", "cd25"), ("flushing",)): made once, read on every import
+    place: Place = field(init=False)
+    keys: tuple[str, ...] = field(init=False)
+    parents: tuple[str, ...] = field(init=False)  # keys but the last: the sections to step into
+    name: str = field(init=False)  # the last key
 
-    @property
-    def place(self) -> Place:
-        """Where the field lives: in a section of the case, or in an episode (the Observation's focus)."""
-        return "episode" if self.path.startswith("episodes[].") else "case"
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The field's keys below the case (or the episode): ("bone_marrow", "cd25"), ("flushing",)."""
-        return tuple(self.path.removeprefix("episodes[].").split("."))
+    def __post_init__(self) -> None:
+        keys = tuple(self.path.removeprefix("episodes[].").split("."))
+        object.__setattr__(self, "place", "episode" if self.path.startswith("episodes[].") else "case")
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "parents", keys[:-1])
+        object.__setattr__(self, "name", keys[-1])
 
 
 def _local(path: str, display: str, value: ValueType, unit: str | None = None) -> Field:

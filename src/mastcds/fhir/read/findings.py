@@ -122,7 +122,7 @@ def finding(ctx: ImportContext, resource: Mapping[str, Any], field: fields.Field
     if field.place == "episode":
         episode = ctx.linked_episode(resource)
         if episode is None:
-            ctx.out.notes.append(f"{where(resource)}: {field.keys[0]} not linked to an anaphylaxis episode, not used")
+            ctx.out.notes.append(f"{where(resource)}: {field.name} not linked to an anaphylaxis episode, not used")
             return
     value = value_of(ctx, resource, field)
     if value is None:
@@ -136,10 +136,10 @@ def finding(ctx: ImportContext, resource: Mapping[str, Any], field: fields.Field
         if field.path != SECTION_MARK:
             return
     target = episode if episode is not None else case
-    for key in field.keys[:-1]:
+    for key in field.parents:
         target = target.setdefault(key, {})
     if value is not _ABSENT_MARK:
-        target[field.keys[-1]] = value
+        target[field.name] = value
         if field.path == "evaluation_date":
             ctx.evaluation_date = value
 
