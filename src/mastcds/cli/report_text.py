@@ -144,6 +144,8 @@ def print_evaluation(console: Console, result: dict[str, Any]) -> None:
     for name in ("mars", "ipsm"):
         if prognosis.get(name):
             console.print(f"Prognosis {name.upper()}: {_summary(prognosis[name])}")
+    for name, why in (prognosis.get("not_computed") or {}).items():  # free text: no Rich markup
+        console.print(f"Prognosis {name.upper()} not computed: {why}", style="dim", markup=False, highlight=False)
     shown = set((result["omalizumab"] or {}).get("warnings", []))
     # the dose's own warnings are printed beside the dose; the engine also lists them, prefixed
     remaining = [w for w in result["warnings"] if not any(w.endswith(d) for d in shown)]

@@ -92,6 +92,12 @@ FIELDS: tuple[Field, ...] = (
     _local("bone_marrow.cd30", "Bone marrow mast cells express CD30", "boolean"),
     _local("bone_marrow.dysplasia_or_myeloproliferation", "Bone marrow: dysplasia or myeloproliferation", "boolean"),
     _local("bone_marrow.cytopenia_caused_by_mast_cells", "Cytopenia caused by mast cell infiltration", "boolean"),
+    _local("bone_marrow.largest_aggregate_mast_cells", "Bone marrow: mast cells in the largest aggregate", "integer"),
+    _local("bone_marrow.spindle_atypical_mast_cells_percent", "Bone marrow: % spindle-shaped or atypical mast cells",
+           "quantity", "%"),
+    _local("bone_marrow.cytopenia_or_cytosis", "Cytopenia or cytosis", "boolean"),
+    _local("bone_marrow.cytopenia_or_cytosis_reactive_cause_excluded", "Cytopenia or cytosis: reactive cause excluded",
+           "boolean"),
     # another extracutaneous organ (the organ's Observation is written whenever the section exists)
     _local("other_extracutaneous_organ.organ", "Extracutaneous organ biopsied (other than bone marrow)", "string"),
     _local("other_extracutaneous_organ.multifocal_dense_infiltrates", "Organ: multifocal dense mast cell infiltrates",
@@ -102,8 +108,15 @@ FIELDS: tuple[Field, ...] = (
     _local("other_extracutaneous_organ.destructive_sarcoma", "Organ: destructive mast cell sarcoma", "boolean"),
     # a neoplasm with no code of the table (or "none"); a coded one is a Condition
     _local("associated_hematologic_neoplasm", "Associated haematological neoplasm", "string"),
+    _local("associated_hematologic_neoplasm_lineage", "Lineage of the associated haematological neoplasm", "code"),
     # molecular
     _local("molecular.other_activating_kit_mutation", "Other activating KIT mutation", "string"),
+    _local("molecular.other_activating_kit_mutation_sample", "Where the other KIT mutation was found", "code"),
+    *(field for sample in ("bone_marrow", "peripheral_blood", "lesional_skin", "other_extracutaneous") for field in (
+        _local(f"molecular.kit_d816v_{sample}", f"KIT D816V in {sample.replace('_', ' ')}", "code"),
+        *((_local(f"molecular.kit_d816v_{sample}_vaf_percent", f"KIT D816V allele fraction in {sample.replace('_', ' ')}",
+                  "quantity", "%"),) if sample != "other_extracutaneous" else ()))),
+    _local("labs.circulating_mast_cells_percent", "Circulating mast cells, % of blood leukocytes", "quantity", "%"),
     Field("molecular.tpsab1_extra_alpha_copies", TPSAB1_EXTRA_ALPHA_COPIES, "integer"),
     _local("molecular.srsf2_asxl1_runx1_mutated", "SRSF2, ASXL1 or RUNX1 mutated", "boolean"),
     # organs
@@ -113,6 +126,9 @@ FIELDS: tuple[Field, ...] = (
     _standard("organs.hypersplenism", _HYPERSPLENISM, "boolean"),
     _local("organs.lymphadenopathy_max_cm", "Largest lymph node diameter", "quantity", "cm"),
     _local("organs.osteolysis_max_cm", "Largest osteolytic lesion", "quantity", "cm"),
+    _local("organs.large_osteolysis", "Large osteolysis (>= 2 cm)", "boolean"),
+    _local("allergy_workup.ige_mediated_allergy", "IgE-mediated allergy found by the allergy work-up", "boolean"),
+    _local("allergy_workup.other_reactive_disorder", "Other reactive disorder found by the work-up", "boolean"),
     _local("organs.pathologic_fracture", "Pathological fracture caused by osteolysis", "boolean"),
     _local("organs.osteoporosis", "Osteoporosis or osteosclerosis without large osteolysis", "boolean"),
     _local("organs.malabsorption_with_weight_loss", "Malabsorption with weight loss due to mast cell infiltrates",
@@ -132,6 +148,14 @@ FIELDS: tuple[Field, ...] = (
     _local("episodes[].baseline_systolic_bp_mmhg", "The patient's usual systolic blood pressure", "quantity", "mm[Hg]"),
     *(_standard(f"episodes[].{name}", code, "boolean") for name, code in codes.EPISODE_FINDINGS.items()),
     _local("episodes[].dyspnoea_wheeze_bronchospasm", "Dyspnoea, wheeze or bronchospasm", "boolean"),
+    _local("episodes[].dyspnoea", "Dyspnoea", "boolean"),
+    _local("episodes[].wheeze_bronchospasm", "Wheeze or bronchospasm", "boolean"),
+    _local("episodes[].acute_urine_n_methylhistamine_ug_g_creatinine", "Acute urinary N-methylhistamine/creatinine",
+           "quantity", "ug/g{creat}"),
+    _local("episodes[].acute_urine_11b_pgf2a_ng_g_creatinine", "Acute urinary 11beta-PGF2alpha/creatinine", "quantity",
+           "ng/g{creat}"),
+    _local("episodes[].acute_urine_lte4_pg_mg_creatinine", "Acute urinary leukotriene E4/creatinine", "quantity",
+           "pg/mg{creat}"),
     _local("episodes[].stridor_or_laryngeal_oedema", "Stridor or upper-airway oedema", "boolean"),
     _local("episodes[].hypoxaemia", "SpO2 <= 92% or cyanosis", "boolean"),
     _local("episodes[].abdominal_pain_vomiting_diarrhoea", "Crampy abdominal pain, repetitive vomiting or diarrhoea",
@@ -154,6 +178,12 @@ LAB_FIELDS: dict[str, str] = {
     "alkaline_phosphatase": "alkaline_phosphatase_u_l",
     "albumin": "albumin_g_l",
     "beta2_microglobulin": "beta2_microglobulin_mg_l",
+    "leukocytes": "leukocytes_10e9_l",
+    "eosinophils": "eosinophils_10e9_l",
+    "monocytes": "monocytes_10e9_l",
+    "urine_n_methylhistamine": "urine_n_methylhistamine_ug_g_creatinine",
+    "urine_11b_pgf2a": "urine_11b_pgf2a_ng_g_creatinine",
+    "urine_lte4": "urine_lte4_pg_mg_creatinine",
 }
 
 # Fields FHIR carries in elements of their own, and where (docs/fhir.md shows both tables).

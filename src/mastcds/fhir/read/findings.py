@@ -75,7 +75,7 @@ def value_of(ctx: ImportContext, resource: Mapping[str, Any], field: fields.Fiel
         quantity = resource.get("valueQuantity")
         number = quantity.get("value") if isinstance(quantity, OBJECT) else None
         unit = (quantity.get("code") or quantity.get("unit")) if isinstance(quantity, OBJECT) else None
-        if not is_number(number) or not isinstance(unit, str) or unit not in _UNIT_SPELLINGS[field.unit or ""]:
+        if not is_number(number) or not isinstance(unit, str) or unit not in _UNIT_SPELLINGS.get(field.unit or "", {field.unit}):
             ctx.problem(resource, "valueQuantity", quantity, f"{field.path}: expected a number in {field.unit}")
             return None
         return _bounded(ctx, resource, field, as_float(number), "valueQuantity.value")
