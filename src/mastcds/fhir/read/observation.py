@@ -141,7 +141,7 @@ def current_values(ctx: ImportContext, case: dict[str, Any], rows: list[dict[str
         if row is not None:
             labs[name] = to_canonical(test, row["value"], row["unit"])
     if labs:
-        case["labs"] = labs
+        case.setdefault("labs", {}).update(labs)  # beside the labs fields the field table carries (circulating mast cells)
     weight = undated.get("weight")
     if "weight" not in undated and "weight" in rows_of:
         row = current_row(usable_rows("weight", rows_of["weight"]), ctx.evaluation_date)
