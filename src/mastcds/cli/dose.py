@@ -8,11 +8,10 @@ from enum import Enum
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
 from mastcds.rules.dose_input import (
     AGE_PLAUSIBLE_YEARS,
     IGE_PLAUSIBLE_IU_ML,
@@ -22,7 +21,7 @@ from mastcds.rules.dose_input import (
 from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
 from mastcds.rules.dosing_omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
 
-stdout = Console(highlight=False)
+stdout = TerminalConsole()
 dose_app = typer.Typer(
     help="Doses: omalizumab from the label tables, adrenaline auto-injector strength.", no_args_is_help=True
 )

@@ -8,17 +8,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from mastcds.case import CaseError, Problem, load_case, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 
 if TYPE_CHECKING:
     from mastcds.store.database import Store
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 fhir_app = typer.Typer(help="FHIR R4: import a Bundle as a case, export a case (and its evaluation) as a Bundle.",
                        no_args_is_help=True)
 app.add_typer(fhir_app, name="fhir")

@@ -6,12 +6,11 @@ import json
 from enum import Enum
 
 import typer
-from rich.console import Console
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
 
-stdout = Console(highlight=False)
+stdout = TerminalConsole()
 TRYPTASE_MAX_NG_ML = 100000.0  # case schema: labs.baseline_tryptase_ng_ml maximum
 
 

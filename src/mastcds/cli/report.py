@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from mastcds.case import CaseError, load_case_text
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 from mastcds.cli.records import DB_OPTION, USER_OPTION, acting_user, open_store_for_cli, store_errors
 
 if TYPE_CHECKING:
     from mastcds.case import Case
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 
 TIMELINE_SUFFIXES = (".png", ".svg", ".pdf")
 REPORT_SUFFIXES = (".html", ".pdf")

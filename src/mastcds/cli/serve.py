@@ -11,14 +11,13 @@ import sys
 from enum import Enum
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
 from mastcds.cli.records import DB_OPTION, USER_OPTION, acting_user, open_store_for_cli, store_errors
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 user_app = typer.Typer(help="Accounts of the web application: add, list, API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
