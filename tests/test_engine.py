@@ -67,7 +67,7 @@ def test_seed_case_is_ism_once_the_smear_is_below_20_percent() -> None:
 def test_text_report_of_the_seed_case() -> None:
     done = CliRunner().invoke(app, ["evaluate", str(SEED_PATH)], env={"COLUMNS": "240"})
     assert done.exit_code == 0, done.output
-    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score: 7", "outside the label table"):
+    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "7: clonal mast cell disease likely", "outside the label table"):
         assert fragment in done.output
 
 

@@ -23,19 +23,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
 from rich.table import Table
 
 from mastcds.case import Case, CaseError, Episode, LabResult, Treatment, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail, stderr
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail, stderr
 
 if TYPE_CHECKING:
     from mastcds.store.database import Store
     from mastcds.store.views import ChangeView, Edit, StoredEvaluation
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 
 patient_app = typer.Typer(help="Patients: add, import, export, list, show, correct findings, history.", no_args_is_help=True)
 episode_app = typer.Typer(help="Anaphylaxis and mediator episodes of a patient.", no_args_is_help=True)
@@ -205,7 +204,7 @@ def _progress_bar(description: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
+        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr.now()
     )
 
 
@@ -653,6 +652,7 @@ def evaluation_show(
     evaluation_id: int = typer.Argument(..., metavar="EVAL_ID"),
     output_format: Format = typer.Option(Format.json, "--format", "-f", help="json: the stored object exactly; text: the report"),
     with_case: bool = typer.Option(False, "--with-case", help="json: also the case it read, the engine and editions"),
+    details: bool = typer.Option(False, "--details", help="text: every criterion with its reason and every warning"),
     db: str = DB_OPTION,
     user: str = USER_OPTION,
 ) -> None:
@@ -672,7 +672,7 @@ def evaluation_show(
         f"{_when(evaluation.created_at)} by {evaluation.actor}, engine {evaluation.engine_version}",
         markup=False,
     )
-    print_evaluation(stdout, evaluation.result)
+    print_evaluation(stdout.now(), evaluation.result, details=details)
 
 
 # ---------------------------------------------------------------- whole registries, audit

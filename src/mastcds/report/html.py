@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from mastcds.case import Case
 from mastcds.report import palette
+from mastcds.report.citations import Citations
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
@@ -38,27 +39,13 @@ DISCLAIMER = "Decision support only: not a substitute for clinical judgement."
 REPORT_FORMATS = (".html", ".pdf")
 
 
-class _Sources:
-    """Numbers each distinct source the first time a table cites it."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def number(self, source: str | None) -> int | None:
-        if not source:
-            return None
-        if source not in self.items:
-            self.items.append(source)
-        return self.items.index(source) + 1
-
-
-def _criteria(items: list[dict[str, Any]] | None, sources: _Sources) -> list[dict[str, Any]]:
+def _criteria(items: list[dict[str, Any]] | None, sources: Citations) -> list[dict[str, Any]]:
     return [
         {
             "id": item.get("id", ""),
             "status": item.get("status", "unknown"),
             "reason": item.get("reason", ""),
-            "source": sources.number(item.get("source")),
+            "source": sources.cite(item.get("source")),
         }
         for item in items or []
     ]
@@ -71,7 +58,7 @@ def _verdict(guideline: dict[str, Any]) -> str:
     return "undetermined: " + " or ".join(possible) if possible else "undetermined"
 
 
-def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str, Any]]:
+def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str, Any]]:
     editions = evaluation.get("editions") or {}
     result = []
     for edition, guideline in (evaluation.get("guidelines") or {}).items():
@@ -223,7 +210,7 @@ def render_report_html(
         response = treatment_response(
             case, as_of=as_of, before_window_days=before_window_days, after_window_days=after_window_days
         )
-    sources = _Sources()
+    sources = Citations()
     guidelines = _guidelines(evaluation, sources)
     cutaneous = evaluation.get("cutaneous") or {}
     mcas = evaluation.get("mcas") or {}
@@ -246,14 +233,14 @@ def render_report_html(
         "omalizumab": evaluation.get("omalizumab"),
         "epinephrine_mg": evaluation.get("epinephrine_autoinjector_mg"),
         "prognosis": {
-            name: {**score, "source": sources.number(score.get("source"))}
+            name: {**score, "source": sources.cite(score.get("source"))}
             for name, score in prognosis.items()
             if isinstance(score, dict) and name != "not_computed"
         },
         "prognosis_not_computed": prognosis.get("not_computed") or {},
         "response": response,
         "responses": _responses(response),
-        "response_source": sources.number(response.source),
+        "response_source": sources.cite(response.source),
         "figure": _figure_data_uri(case, evaluation, response),
         "warnings": list(dict.fromkeys((evaluation.get("warnings") or []) + list(response.warnings))),
         "status_words": STATUS_WORDS,
