@@ -107,7 +107,7 @@ def test_stored_evaluations_are_shown_exactly(run: Any) -> None:
     full = json.loads(run("evaluation", "show", str(stored.id), "--with-case").stdout)
     assert full["case_document"] == SEED and full["engine_version"] == "t" and full["patient_version"] == 1
     listed = run("patient", "evaluations", SEED["id"]).stdout
-    assert "who2022: ISM" in listed
+    assert "WHO 2022 ISM" in listed
     run("evaluation", "show", "999", code=2)
 
 

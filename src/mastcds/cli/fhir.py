@@ -32,15 +32,13 @@ def _json_or_fail(text: str, source: str) -> Any:
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Store]:
+def _store(db: str | None, *, replace_hint: bool = False) -> Iterator[Store]:
     """The patient store named by ``--db``; a refusal of the store exits 2 with one line per problem."""
-    from mastcds.store.database import Store
-    from mastcds.store.errors import StoreError
+    from mastcds.cli.records import open_store_for_cli, store_errors
 
-    try:
-        yield Store(db)
-    except StoreError as error:
-        fail(error.problems)
+    store = open_store_for_cli(db)
+    with store_errors(replace_hint=replace_hint):
+        yield store
 
 
 def _actor(user: str | None) -> str:
@@ -103,7 +101,7 @@ def import_bundle(
     if save:
         from mastcds.store.service import import_case
 
-        with _store(db) as store:
+        with _store(db, replace_hint=True) as store:
             key = import_case(store, result.case, actor=_actor(user), replace=replace, reason="FHIR import")
         result.case["id"] = key
         stderr.print(f"saved as patient {key}", markup=False)

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
-from mastcds.case import Case, CaseError, Episode, LabResult, Treatment, load_case_text
+from mastcds.cli.tables import RecordTable, record_table
+
+from mastcds.case import Case, CaseError, Episode, LabResult, Problem, Treatment, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail, stderr
@@ -73,23 +74,38 @@ FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="text for peopl
 # ---------------------------------------------------------------- shared with other command modules
 
 
+REPLACE_HINT = "give --replace to store the document as a new version of that patient's record"
+
+
 @contextmanager
-def store_errors() -> Iterator[None]:
-    """Turn a refusal of the store into exit 2 with one line per problem."""
-    from mastcds.store.errors import StoreError
+def store_errors(*, replace_hint: bool = False) -> Iterator[None]:
+    """Turn a refusal of the store into exit 2 with one line per problem.
+
+    ``replace_hint``: the command has ``--replace``, and a taken key says so.
+    """
+    from mastcds.store.errors import PatientExists, StoreError
 
     try:
         yield
+    except PatientExists as error:
+        fail([Problem(p.path, p.value, f"{p.message}; {REPLACE_HINT}") for p in error.problems] if replace_hint else error.problems)
     except StoreError as error:
         fail(error.problems)
 
 
 def open_store_for_cli(db: str | None) -> "Store":
-    """The store named by ``--db`` (migrated to head), or exit 2 saying why it cannot be opened."""
+    """The store named by ``--db`` (migrated to head), or exit 2 saying why it cannot be opened.
+
+    Which database it is goes to standard error, so a user who forgot
+    ``--db`` or ``$MASTCDS_DATABASE_URL`` sees where the data went.
+    """
     from mastcds.store.database import Store
+    from mastcds.store.settings import shown_url
 
     with store_errors():
-        return Store(db)
+        store = Store(db)
+    stderr.print(f"database: {shown_url(store.url)}", style="dim", markup=False)
+    return store
 
 
 def acting_user(user: str | None) -> str:
@@ -186,6 +202,11 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _minute(moment: datetime) -> str:
+    """A time in a table column headed "(UTC)"."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -271,7 +292,7 @@ def patient_import(
     except CaseError as error:
         fail(error.problems, source=case_file)
     store = open_store_for_cli(db)
-    with store_errors():
+    with store_errors(replace_hint=True):
         key = service.import_case(store, document, actor=acting_user(user), key=key, replace=replace, reason=reason)
     stdout.print(key)
 
@@ -315,18 +336,17 @@ def patient_list(output_format: Format = FORMAT_OPTION, db: str = DB_OPTION, use
     if output_format is Format.json:
         _print_json([asdict(p) for p in patients])
         return
-    table = Table("ID", "version", "episodes", "labs", "treatments", "evaluations", "last change")
-    for p in patients:
-        table.add_row(p.key, str(p.version), str(p.episodes), str(p.lab_results), str(p.treatments), str(p.evaluations), _when(p.updated_at))
-    stdout.print(table)
+    rows = [
+        [p.key, str(p.version), str(p.episodes), str(p.lab_results), str(p.treatments), str(p.evaluations), _minute(p.updated_at)]
+        for p in patients
+    ]
+    stdout.print(record_table(["ID", "ver.", "ep.", "labs", "treat.", "eval.", "last change (UTC)"], rows, whole=(0, 6)))
     stdout.print(f"{len(patients)} patient(s)")
 
 
-def _item_table(title: str, items: list[Any], columns: list[str]) -> Table:
-    table = Table("record", *columns, title=title, title_justify="left")
-    for item in items:
-        table.add_row(str(item.record_id), *[_cell(item.document.get(c)) for c in columns])
-    return table
+def _item_table(title: str, items: list[Any], columns: list[str], headers: list[str], whole: tuple[int, ...]) -> RecordTable:
+    rows = [[str(item.record_id), *[_cell(item.document.get(c)) for c in columns]] for item in items]
+    return record_table(["record", *headers], rows, whole=(0, *whole), title=title)
 
 
 def _cell(value: Any) -> str:
@@ -354,9 +374,12 @@ def patient_show(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_OPTION,
             stdout.print(f"{name}: {known or '(nothing known)'}", markup=False)
         else:
             stdout.print(f"{name}: {_shown(value)}", markup=False)
-    stdout.print(_item_table("Episodes", view.episodes, ["id", "date", "trigger", "systolic_bp_mmhg", "epinephrine_doses"]))
-    stdout.print(_item_table("Lab results", view.lab_results, ["test", "value", "unit", "date", "context", "episode_id"]))
-    stdout.print(_item_table("Treatments", view.treatments, ["drug", "dose_mg", "interval", "start_date", "end_date"]))
+    episodes = ["id", "date", "trigger", "systolic_bp_mmhg", "epinephrine_doses"]
+    stdout.print(_item_table("Episodes", view.episodes, episodes, ["id", "date", "trigger", "lowest SBP", "adrenaline"], (1, 2)))
+    labs = ["test", "value", "unit", "date", "context", "episode_id"]
+    stdout.print(_item_table("Lab results", view.lab_results, labs, ["test", "value", "unit", "date", "context", "episode"], (1, 4)))
+    treatments = ["drug", "dose_mg", "interval", "start_date", "end_date"]
+    stdout.print(_item_table("Treatments", view.treatments, treatments, ["drug", "mg", "interval", "start", "end"], (1, 4, 5)))
 
 
 @patient_app.command("set")
@@ -449,12 +472,18 @@ def patient_history(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_OPTI
 
 
 def _evaluation_line(evaluation: "StoredEvaluation") -> list[str]:
+    from mastcds.cli.report_text import EDITION_TITLES
+
     guidelines = evaluation.result.get("guidelines") or {}
-    categories = ", ".join(
-        f"{edition}: {(verdict or {}).get('category') or '/'.join((verdict or {}).get('possible_categories') or []) or '?'}"
+    verdicts = {
+        edition: (verdict or {}).get("category") or " or ".join((verdict or {}).get("possible_categories") or []) or "?"
         for edition, verdict in guidelines.items()
-    )
-    return [str(evaluation.id), _when(evaluation.created_at), evaluation.actor, str(evaluation.patient_version), evaluation.engine_version, categories]
+    }
+    if len(set(verdicts.values())) == 1 and len(verdicts) > 1:
+        categories = f"{next(iter(verdicts.values()))} (all editions)"
+    else:
+        categories = "; ".join(f"{EDITION_TITLES.get(e, e)} {v}" for e, v in verdicts.items())
+    return [str(evaluation.id), _minute(evaluation.created_at), evaluation.actor, str(evaluation.patient_version), evaluation.engine_version, categories]
 
 
 @patient_app.command("evaluations")
@@ -468,10 +497,8 @@ def patient_evaluations(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_
     if output_format is Format.json:
         _print_json([{k: v for k, v in asdict(e).items() if k not in ("case_document", "result")} for e in evaluations])
         return
-    table = Table("evaluation", "when", "by", "record version", "engine", "SM category")
-    for evaluation in evaluations:
-        table.add_row(*_evaluation_line(evaluation))
-    stdout.print(table)
+    rows = [_evaluation_line(evaluation) for evaluation in evaluations]
+    stdout.print(record_table(["eval.", "when (UTC)", "by", "version", "engine", "SM category"], rows, whole=(0, 1), wrap=(5,)))
 
 
 # ---------------------------------------------------------------- episodes, labs, treatments
@@ -722,7 +749,7 @@ def import_(
     from mastcds.store.registry import import_registry
 
     store = open_store_for_cli(db)
-    with store_errors(), _progress_bar("importing") as progress:
+    with store_errors(replace_hint=True), _progress_bar("importing") as progress:
         task = progress.add_task("import", total=None)
         keys = import_registry(
             store,
@@ -751,7 +778,5 @@ def audit(
     if output_format is Format.json:
         _print_json([asdict(e) for e in entries])
         return
-    table = Table("when", "user", "action", "patient", "what")
-    for e in entries:
-        table.add_row(_when(e.at), e.actor, e.action, e.patient_key or "", e.detail)
-    stdout.print(table)
+    rows = [[_minute(e.at), e.actor, e.action, e.patient_key or "", e.detail] for e in entries]
+    stdout.print(record_table(["when (UTC)", "user", "action", "patient", "what"], rows, whole=(0, 3), wrap=(4,)))
