@@ -108,7 +108,7 @@ def test_episodes_without_id_are_matched_by_position_and_undated_ones_named() ->
     figure = timeline_figure(case, evaluation)
     heights = sorted(round(float(m.get_offsets()[0][1])) for m in episode_markers(panels(figure)[0]))
     assert heights == [1, 3]
-    assert "Not shown (no date): episodes episodes[1]" in texts(figure)
+    assert "Episodes without a date, not shown: episode 2" in texts(figure)
 
 
 def test_empty_case_draws_placeholders() -> None:

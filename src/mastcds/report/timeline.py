@@ -335,7 +335,7 @@ def timeline_figure(
         figure.suptitle(f"{title}: episodes, tryptase and treatments", fontsize=FONT_PT + 2, fontweight="bold")
         figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=FONT_PT - 1, frameon=False)
         if undated:
-            figure.text(0.01, 0.003, printable(f"Not shown (no date): episodes {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+            figure.text(0.01, 0.003, printable(f"Episodes without a date, not shown: {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
     return figure
 
 
