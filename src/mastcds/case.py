@@ -11,6 +11,7 @@ episode that exists.
 from __future__ import annotations
 
 import calendar
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -363,6 +364,11 @@ def date_key(text: str) -> tuple[int, int, int]:
     """A partial date's earliest possible day, for ordering (2011 → 2011-01-01)."""
     parts = list(map(int, text.split("-"))) + [1, 1]
     return parts[0], parts[1], parts[2]
+
+
+def after_today(text: str, today: datetime.date) -> bool:
+    """Whether a (partial) date lies wholly after ``today``: 2027 on 2026-12-07 does, 2026-12 does not."""
+    return datetime.date(*date_key(text)) > today
 
 
 def date_key_latest(text: str) -> tuple[int, int, int]:

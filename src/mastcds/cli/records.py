@@ -11,6 +11,7 @@ that commands not touching the database start fast.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from collections.abc import Iterator
@@ -195,6 +196,42 @@ def _item_changes(assignments: list[str]) -> dict[str, Any]:
     return changes
 
 
+# ---------------------------------------------------------------- what a typing error would let through
+
+FORCE_OPTION = typer.Option(False, "--force", help="Record a drug name mastcds does not know, as written")
+
+
+def _entry_problems(dates: dict[str, Any], drug: tuple[str, Any] | None = None, *, force: bool = False) -> list[str]:
+    """Dates after today, and (unless ``force``) a drug name mastcds does not know, with the closest known names."""
+    import difflib
+    from datetime import date
+
+    from mastcds.case import DatePattern, after_today, calendar_problem
+    from mastcds.rules.treatment_ladder import known_drug_names, normalised_drug_name
+
+    today = date.today()
+    problems = [
+        f"{option}: {text} is after today ({today.isoformat()}); a record holds what has happened"
+        for option, text in dates.items()
+        if isinstance(text, str) and re.fullmatch(DatePattern, text) and calendar_problem(text) is None and after_today(text, today)
+    ]
+    if drug is not None and isinstance(drug[1], str) and not force:
+        option, name = drug
+        known = known_drug_names()
+        if normalised_drug_name(name) not in known:
+            close = difflib.get_close_matches(normalised_drug_name(name), sorted(known), n=3, cutoff=0.75)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            problems.append(f"{option}: {name!r} is not a drug name mastcds knows{hint} (--force records it as written)")
+    return problems
+
+
+def _date_fields(changes: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in changes.items() if name.split(".")[-1] in _DATE_FIELDS}
+
+
+_DATE_FIELDS = ("date", "birth_date", "evaluation_date", "biopsy_date", "start_date", "end_date")
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -261,6 +298,9 @@ def patient_add(
     from mastcds.store import service
 
     given = {"sex": sex, "age_years": age, "birth_date": birth_date, "weight_kg": weight}
+    problems = _entry_problems({"--birth-date": birth_date})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         key = service.create_patient(
@@ -394,6 +434,9 @@ def patient_set(
     from mastcds.store import service
 
     changes = _finding_changes(assignments)
+    problems = _entry_problems(_date_fields(changes))
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         version = service.update_findings(store, key, changes, actor=acting_user(user), reason=reason)
@@ -549,6 +592,9 @@ def episode_add(
         "acute_tryptase_minutes_after_onset": acute_tryptase_minutes,
         "epinephrine_doses": epinephrine_doses,
     }
+    problems = _entry_problems({"--date": date})
+    if problems:
+        fail(problems)
     episode = {k: v for k, v in given.items() if v is not None}
     episode.update({s: True for s in present})
     episode.update({s: False for s in absent})
@@ -575,6 +621,9 @@ def lab_add(
     from mastcds.store import service
 
     lab = {"test": test, "value": value, "unit": unit, "date": date, "context": context, "episode_id": episode}
+    problems = _entry_problems({"--date": date})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.add_lab_result(
@@ -592,14 +641,18 @@ def treatment_add(
     dose_mg: float = typer.Option(None, "--dose-mg"),
     interval: str = typer.Option(None, "--interval", help="e.g. daily, bid, q4w"),
     indication: str = typer.Option(None, "--indication"),
+    force: bool = FORCE_OPTION,
     reason: str = REASON_OPTION,
     db: str = DB_OPTION,
     user: str = USER_OPTION,
 ) -> None:
-    """Add a treatment; prints its record id."""
+    """Add a treatment; prints its record id. A drug name mastcds does not know needs --force."""
     from mastcds.store import service
 
     treatment = {"drug": drug, "dose_mg": dose_mg, "interval": interval, "start_date": start, "end_date": end, "indication": indication}
+    problems = _entry_problems({"--start": start, "--end": end}, ("--drug", drug), force=force)
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.add_treatment(
@@ -621,6 +674,9 @@ def treatment_stop(
     from mastcds.store import service
 
     by_id = treatment.isdigit()
+    problems = _entry_problems({"--end": end})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.stop_treatment(
@@ -640,6 +696,7 @@ def record_correct(
     key: str = KEY_ARGUMENT,
     record_id: int = typer.Argument(..., metavar="RECORD", help="Record id (see `patient show`)"),
     assignments: list[str] = typer.Argument(..., metavar="FIELD=VALUE...", help="e.g. value=12.5 unit=ng/mL (null = unknown)"),
+    force: bool = FORCE_OPTION,
     reason: str = REASON_OPTION,
     db: str = DB_OPTION,
     user: str = USER_OPTION,
@@ -648,6 +705,10 @@ def record_correct(
     from mastcds.store import service
 
     changes = _item_changes(assignments)
+    drug = ("drug", changes["drug"]) if "drug" in changes else None
+    problems = _entry_problems(_date_fields(changes), drug, force=force)
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         version = service.correct_record(store, key, record_id, changes, actor=acting_user(user), reason=reason)
