@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mastcds.cli import app
-from mastcds.rules.treatment_ladder import known_drug_names
+from mastcds.rules.treatment.ladder import known_drug_names
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILE = ROOT / "examples" / "seed-case.json"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from mastcds.rules.dosing_omalizumab import TABLES, omalizumab_dose
-from mastcds.rules.rema import rema_score
+from mastcds.rules.dosing.omalizumab import TABLES, omalizumab_dose
+from mastcds.rules.anaphylaxis.rema import rema_score
 from mastcds.web import calculators
 from mastcds.web.problems import InputError
 from tests.web.conftest import Web

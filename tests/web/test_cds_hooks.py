@@ -20,7 +20,7 @@ from mastcds.engine import evaluate_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.fhir.to_case import FhirImport
-from mastcds.rules.dosing_omalizumab import omalizumab_dose
+from mastcds.rules.dosing.omalizumab import omalizumab_dose
 from mastcds.web import cds_hooks
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import (

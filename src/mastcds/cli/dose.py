@@ -12,14 +12,14 @@ from rich.table import Table
 
 from mastcds.cli.app import app
 from mastcds.cli.output import TerminalConsole, fail
-from mastcds.rules.dose_input import (
+from mastcds.rules.dosing.inputs import (
     AGE_PLAUSIBLE_YEARS,
     IGE_PLAUSIBLE_IU_ML,
     WEIGHT_PLAUSIBLE_KG,
     DoseInputError,
 )
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
 
 stdout = TerminalConsole()
 dose_app = typer.Typer(

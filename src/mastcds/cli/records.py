@@ -207,7 +207,7 @@ def _entry_problems(dates: dict[str, Any], drug: tuple[str, Any] | None = None, 
     from datetime import date
 
     from mastcds.case import DatePattern, after_today, calendar_problem
-    from mastcds.rules.treatment_ladder import known_drug_names, normalised_drug_name
+    from mastcds.rules.treatment.ladder import known_drug_names, normalised_drug_name
 
     today = date.today()
     problems = [

@@ -44,7 +44,7 @@ def rema(
     An item given neither way is unknown, and the score is then given as a range.
     REMA was derived in patients without skin lesions of mastocytosis.
     """
-    from mastcds.rules.rema import REMA_CLONAL_CUTOFF, rema_score
+    from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score
 
     problems = [
         f"--{name} and --no-{name}: give one of them, or neither if unknown"

@@ -74,7 +74,7 @@ def _evaluate(case: Case) -> dict[str, Any]:
 
 
 def _response(case: Case, as_of: str | None, before_days: int | None, after_days: int | None) -> Any:
-    from mastcds.rules.treatment_response import treatment_response
+    from mastcds.rules.treatment.response import treatment_response
 
     try:
         return treatment_response(case, as_of=as_of, before_window_days=before_days, after_window_days=after_days)

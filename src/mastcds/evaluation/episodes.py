@@ -15,12 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, Episode, LabResult, date_key, date_key_latest
-from mastcds.rules import anaphylaxis_niaid2006, anaphylaxis_wao2020, mcas as mcas_rules, severity_brown2004
-from mastcds.rules.anaphylaxis_findings import EpisodeFindings
-from mastcds.rules.hat import hat_adjusted_tryptase
+from mastcds.rules.anaphylaxis import niaid2006 as anaphylaxis_niaid2006
+from mastcds.rules.anaphylaxis import wao2020 as anaphylaxis_wao2020
+from mastcds.rules.mediators import mcas as mcas_rules
+from mastcds.rules.anaphylaxis import severity_brown2004
+from mastcds.rules.anaphylaxis.findings import EpisodeFindings
+from mastcds.rules.mediators.hat import hat_adjusted_tryptase
 from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
-from mastcds.rules.rema import rema_score
-from mastcds.rules.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
+from mastcds.rules.anaphylaxis.rema import rema_score
+from mastcds.rules.mediators.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
 
 # ---------------------------------------------------------------- identities
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from mastcds.case import Case
-from mastcds.rules import cutaneous as cutaneous_rules
-from mastcds.rules import sm_icc2022, sm_who2016, sm_who2022
+from mastcds.rules.mastocytosis import cutaneous as cutaneous_rules
+from mastcds.rules.mastocytosis import icc2022 as sm_icc2022
+from mastcds.rules.mastocytosis import who2016 as sm_who2016
+from mastcds.rules.mastocytosis import who2022 as sm_who2022
 from mastcds.rules.logic import MET, NOT_MET
-from mastcds.rules.sm_common import sm_status
-from mastcds.rules.sm_guideline import criterion_dict, findings_warnings, shared_work
-from mastcds.rules.sm_findings import SMFindings
+from mastcds.rules.mastocytosis.common import sm_status
+from mastcds.rules.mastocytosis.guideline import criterion_dict, findings_warnings, shared_work
+from mastcds.rules.mastocytosis.findings import SMFindings
 
 EDITION_MODULES = {"who2022": sm_who2022, "icc2022": sm_icc2022, "who2016": sm_who2016}
 

@@ -13,11 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, LabResult, date_key, date_key_latest
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, US_ASTHMA, omalizumab_dose
-from mastcds.rules.prognosis_mars import ADVANCED_CATEGORIES, POPULATION, mars
-from mastcds.rules.treatment_ladder import CURRENT, ENDED, NOT_STARTED, TreatmentRecord, drug_class
-from mastcds.rules.treatment_ladder import treatment_plan as ladder_plan
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, US_ASTHMA, omalizumab_dose
+from mastcds.rules.prognosis.mars import ADVANCED_CATEGORIES, POPULATION, mars
+from mastcds.rules.treatment.ladder import CURRENT, ENDED, NOT_STARTED, TreatmentRecord, drug_class
+from mastcds.rules.treatment.ladder import treatment_plan as ladder_plan
 
 IPSM_NOT_COMPUTED = (
     "IPSM (Sperr et al., Lancet Haematol 2019) is not implemented: its variables were found only in a secondary "

@@ -24,7 +24,7 @@ from mastcds.report.citations import Citations
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
-from mastcds.rules.treatment_response import (
+from mastcds.rules.treatment.response import (
     SIGNIFICANCE_ONE_SIDED,
     ResponseSummary,
     TreatmentResponse,

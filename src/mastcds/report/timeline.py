@@ -3,7 +3,7 @@
 Built for a clinician who has seconds: three stacked panels on one time axis,
 severity read from height *and* colour *and* shape, tryptase on a log scale
 against the 20 ng/mL line and each episode's 20% + 2 threshold. Partial dates
-sit mid-period (as in :mod:`mastcds.rules.treatment_response`) with a bar
+sit mid-period (as in :mod:`mastcds.rules.treatment.response`) with a bar
 spanning every day they may mean, so the figure never looks surer than the
 record. Severity and thresholds come from the evaluation (the contract), not
 recomputed here.
@@ -35,7 +35,7 @@ from mastcds.atomic_file import write_atomically  # noqa: E402
 from mastcds.case import Case  # noqa: E402
 from mastcds.report import palette  # noqa: E402
 from mastcds.report.episodes import per_episode  # noqa: E402
-from mastcds.rules.treatment_response import Period, ResponseSummary, episode_label, period, treatment_response  # noqa: E402
+from mastcds.rules.treatment.response import Period, ResponseSummary, episode_label, period, treatment_response  # noqa: E402
 
 A4_TEXT_WIDTH_IN = 7.1
 """A4 (210 mm) less 15 mm margins each side: the figure prints at 100% without scaling."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mastcds.rules.dose_input import AGE_PLAUSIBLE_YEARS, IGE_PLAUSIBLE_IU_ML, WEIGHT_PLAUSIBLE_KG, DoseInputError
-from mastcds.rules.dosing_omalizumab import SYRINGE_CHOICES, SYRINGES_LABEL, TABLES, dose_table, omalizumab_dose
-from mastcds.rules.rema import rema_score
-from mastcds.rules.tryptase import event_threshold_ng_ml, rise_meets_20_plus_2
+from mastcds.rules.dosing.inputs import AGE_PLAUSIBLE_YEARS, IGE_PLAUSIBLE_IU_ML, WEIGHT_PLAUSIBLE_KG, DoseInputError
+from mastcds.rules.dosing.omalizumab import SYRINGE_CHOICES, SYRINGES_LABEL, TABLES, dose_table, omalizumab_dose
+from mastcds.rules.anaphylaxis.rema import rema_score
+from mastcds.rules.mediators.tryptase import event_threshold_ng_ml, rise_meets_20_plus_2
 from mastcds.web.problems import InputError
 
 # case schema (mastcds-case/1): labs.baseline_tryptase_ng_ml, episodes[].acute_tryptase_*

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 
 from mastcds import evaluate as evaluate_document
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL, TABLES
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL, TABLES
 from mastcds.web import calculators
 from mastcds.web.api.models import RemaOut
 from mastcds.web.api.responses import TOOL_ERRORS

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from mastcds.case import Problem, load_case
 from mastcds import evaluate
-from mastcds.rules.treatment_response import SIGNIFICANCE_ONE_SIDED, treatment_response
+from mastcds.rules.treatment.response import SIGNIFICANCE_ONE_SIDED, treatment_response
 from mastcds.store import service
 from mastcds.store.errors import EvaluationNotFound, PatientExists, StoreError
 from mastcds.store.revisions import find_patient

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from mastcds.case import Problem
 from mastcds import evaluate
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL
 from mastcds.web import calculators
 from mastcds.web.auth import PageReader
 from mastcds.web.case_form import FormState, document_from_state, parse_number, state_from_form
