@@ -12,7 +12,6 @@ from mastcds.cli.output import TerminalConsole, fail
 
 stdout = TerminalConsole()
 TRYPTASE_MAX_NG_ML = 100000.0  # case schema: labs.baseline_tryptase_ng_ml maximum
-REMA_POPULATION = "Only for patients without skin lesions of mastocytosis: REMA was derived in them."
 
 
 class Sex(str, Enum):
@@ -44,7 +43,7 @@ def rema(
     An item given neither way is unknown, and the score is then given as a range.
     REMA was derived in patients without skin lesions of mastocytosis.
     """
-    from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score
+    from mastcds.rules.anaphylaxis.rema import POPULATION, REMA_CLONAL_CUTOFF, rema_score
 
     problems = [
         f"--{name} and --no-{name}: give one of them, or neither if unknown"
@@ -69,7 +68,7 @@ def rema(
     score = str(result.score) if result.score is not None else f"between {result.min} and {result.max}"
     verdict = {True: "clonal mast cell disease likely", False: "clonal disease unlikely", None: "undetermined"}[result.clonal_likely]
     stdout.print(f"REMA score {score} (cut-off ≥ {REMA_CLONAL_CUTOFF}): {verdict}")
-    stdout.print(f"  {REMA_POPULATION}", style="yellow")
+    stdout.print(f"  {POPULATION}", style="yellow")
     for item in result.items:
         stdout.print(f"  {item.id}: {item.status.value} — {item.reason}")
     stdout.print(f"source: {result.items[0].source}", markup=False)

@@ -32,7 +32,7 @@ AS_OF_OPTION = typer.Option(
     None,
     "--as-of",
     metavar="DATE",
-    help="End of the time on ongoing treatments, YYYY-MM-DD (or YYYY-MM, YYYY: mid-period) [default: the latest dated fact of the case]",
+    help="End of the time on ongoing treatments, YYYY-MM-DD (or YYYY-MM, YYYY: mid-period) [default: the case's evaluation date, else today]",
 )
 
 
@@ -74,10 +74,14 @@ def _evaluate(case: Case) -> dict[str, Any]:
 
 
 def _response(case: Case, as_of: str | None, before_days: int | None, after_days: int | None) -> Any:
-    from mastcds.rules.treatment.response import treatment_response
+    from datetime import date
+
+    from mastcds.rules.treatment.response import default_as_of, treatment_response
 
     try:
-        return treatment_response(case, as_of=as_of, before_window_days=before_days, after_window_days=after_days)
+        return treatment_response(
+            case, as_of=as_of or default_as_of(case, date.today()), before_window_days=before_days, after_window_days=after_days
+        )
     except ValueError as error:  # the case is checked and typer bounds the windows: only --as-of is left
         fail([f"--as-of: {error}"])
 

@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from mastcds.report.citations import Citations
+from mastcds.report.reading import EDITION_TITLES, rema_caveat, separating_tests
 
 STATUS_STYLE = {"met": ("met", "bold green"), "not_met": ("not met", "red"), "unknown": ("unknown", "yellow")}
-EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
 LABEL_WIDTH = 11
 REMA_VERDICTS = {True: "clonal mast cell disease likely (≥ 2)", False: "clonal disease unlikely (< 2)", None: "undetermined"}
 
@@ -74,15 +74,6 @@ def _verdict(guideline: dict[str, Any]) -> Text:
     return line
 
 
-def _separating_tests(guidelines: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
-    """Each next test once, with the editions that name it, in the order the editions list them."""
-    tests: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    for edition, guideline in guidelines.items():
-        for item in guideline.get("next_tests") or []:
-            tests.setdefault(item["test"], (item, []))[1].append(EDITION_TITLES.get(edition, edition))
-    return list(tests.values())
-
-
 def _bottom_lines(console: Console, result: dict[str, Any], citations: Citations) -> None:
     if result.get("summary"):
         console.print(result["summary"])
@@ -91,9 +82,9 @@ def _bottom_lines(console: Console, result: dict[str, Any], citations: Citations
         console,
         [(EDITION_TITLES.get(e, e), _cited(_verdict(g), g.get("source"), citations)) for e, g in guidelines.items()],
     )
-    tests = _separating_tests(guidelines)
+    tests = separating_tests(result)
     if tests:
-        first, editions = tests[0]
+        first = tests[0]
         line = Text("Separating test: ", style="bold")
         line.append(first["test"])
         line.append(f" — {first['why']}", style="dim")
@@ -148,11 +139,6 @@ def _episodes(result: dict[str, Any]) -> str:
     rises = [r for r in result["tryptase"]["episodes"] if r["status"] == "met"]
     line = f"{len(episodes)}; anaphylaxis (WAO 2020) in {wao}; Brown " + ", ".join(f"{n} {g}" for g, n in grades.items())
     return line + f"; 20% + 2 rise shown in {len(rises)}"
-
-
-def rema_caveat(result: dict[str, Any]) -> str | None:
-    """The engine's warning on REMA's population (it was derived in patients without skin lesions)."""
-    return next((w for w in result.get("warnings") or [] if w.startswith("REMA")), None)
 
 
 def _rema(result: dict[str, Any]) -> Text:
@@ -226,13 +212,13 @@ def _key_findings(console: Console, result: dict[str, Any], citations: Citations
 
 def _next_tests(console: Console, result: dict[str, Any]) -> None:
     """The tests after the separating one (shown under the bottom line)."""
-    tests = _separating_tests(result["guidelines"])[1:]
+    tests = separating_tests(result)[1:]
     if not tests:
         return
     _heading(console, "Next tests")
-    for item, editions in tests:
+    for item in tests:
         line = Text(f"• {item['test']}", style="bold")
-        line.append(f" ({', '.join(editions)})", style="dim")
+        line.append(f" ({', '.join(item['editions'])})", style="dim")
         console.print(line)
 
 

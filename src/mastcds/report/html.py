@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from mastcds.case import Case
 from mastcds.report import palette
 from mastcds.report.citations import Citations
+from mastcds.report.reading import EDITION_TITLES, rema_caveat, separating_tests
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
@@ -33,7 +34,6 @@ from mastcds.rules.treatment.response import (
     treatment_response,
 )
 
-EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
 STATUS_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 DISCLAIMER = "Decision support only: not a substitute for clinical judgement."
 REPORT_FORMATS = (".html", ".pdf")
@@ -76,6 +76,34 @@ def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str
             }
         )
     return result
+
+
+def _bottom_lines(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
+    """(guideline, its line): the engine's summary when it gives one, else the verdict as recorded."""
+    return [
+        (EDITION_TITLES.get(edition, edition), guideline.get("summary") or f"SM criteria {STATUS_WORDS.get(guideline.get('sm_criteria', 'unknown'))}; category {_verdict(guideline)}")
+        for edition, guideline in (evaluation.get("guidelines") or {}).items()
+    ]
+
+
+def _treatment(plan: dict[str, Any] | None, sources: Citations) -> dict[str, Any] | None:
+    """The usual escalation: where the patient stands and the options to consider next, each with its source."""
+    if not plan:
+        return None
+    anti_mediator = plan.get("anti_mediator") or {}
+    cytoreduction = plan.get("cytoreduction") or {}
+    venom = plan.get("venom_immunotherapy")
+    return {
+        "label": plan.get("label", ""),
+        "note": plan.get("note", ""),
+        "current_step": anti_mediator.get("current_step"),
+        "current_step_name": anti_mediator.get("current_step_name"),
+        "next_options": [{**o, "source": sources.cite(o.get("source"))} for o in anti_mediator.get("next_options") or []],
+        "cytoreduction": [{**o, "source": sources.cite(o.get("source"))} for o in cytoreduction.get("options") or []],
+        "cytoreduction_note": cytoreduction.get("note"),
+        "venom": {**venom, "source": sources.cite(venom.get("source"))} if venom else None,
+        "warnings": plan.get("warnings") or [],
+    }
 
 
 def _number(value: float | None, unit: str = "") -> str:
@@ -217,6 +245,10 @@ def render_report_html(
     rema = evaluation.get("rema") or {}
     prognosis = evaluation.get("prognosis") or {}
     context = {
+        "summary": evaluation.get("summary"),
+        "bottom_lines": _bottom_lines(evaluation),
+        "separating": (separating_tests(evaluation) or [None])[0],
+        "rema_caveat": rema_caveat(evaluation),
         "case_id": case.id or "(no id)",
         "engine_version": evaluation.get("engine_version", "unknown"),
         "evaluation_date": case.evaluation_date or "not recorded",
@@ -232,6 +264,7 @@ def render_report_html(
         "rema": {**rema, "items": _criteria(rema.get("items"), sources)},
         "omalizumab": evaluation.get("omalizumab"),
         "epinephrine_mg": evaluation.get("epinephrine_autoinjector_mg"),
+        "treatment": _treatment(evaluation.get("treatment"), sources),
         "prognosis": {
             name: {**score, "source": sources.cite(score.get("source"))}
             for name, score in prognosis.items()

@@ -25,6 +25,8 @@ from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, fmt
 
 SOURCE = "REMA score (Álvarez-Twose et al., J Allergy Clin Immunol 2010;125:1269-78; points as commonly quoted, unverified)"
 
+POPULATION = "Only for patients without skin lesions of mastocytosis: REMA was derived in them (Álvarez-Twose 2010)."
+
 REMA_CLONAL_CUTOFF = 2  # score >= 2: clonal disease likely (McMurray, Blood 2024, Fig 5)
 
 MALE_POINTS = 1

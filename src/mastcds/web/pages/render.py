@@ -11,11 +11,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.datastructures import FormData
 
 from mastcds import __version__
+from mastcds.report.reading import EDITION_TITLES
 from mastcds.web.auth import ADMIN, READ, WRITE
 from mastcds.web.csrf import CSRF_FIELD, check_csrf, csrf_token
 
 STATUS_LABELS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
-EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
 
 environment = Environment(
     loader=PackageLoader("mastcds.web", "templates"),
