@@ -42,6 +42,7 @@ POST_FORMS: dict[str, tuple[str, ...]] = {
     "/patients/new": WRITE,
     "/patients/{key}/edit": WRITE,
     "/patients/{key}/evaluations": WRITE,
+    "/patients/{key}/plan.pdf": READ,
     "/evaluate": READ,
     "/admin/users": ADMIN,
     "/admin/users/{username}": ADMIN,
@@ -488,3 +489,18 @@ def test_the_bottom_line_comes_first_with_the_separating_test_under_it(web: Web,
         for edition in result["guidelines"].values():
             if edition.get("summary"):
                 assert _escaped(edition["summary"]) in bottom
+
+
+def test_the_action_plan_button_gives_a_pdf_audited_as_an_export(web: Web, patient_key: str) -> None:
+    from mastcds.store.audit import audit_entries
+
+    client = web.browser("viewer")
+    page = client.get(f"/patients/{patient_key}").text
+    assert f'action="/patients/{patient_key}/plan.pdf"' in page and "Action plan (PDF)" in page
+    response = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "name": "Jane Example", "paper": "letter"})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response.headers["content-disposition"].startswith("attachment")
+    exports = [e for e in audit_entries(web.store, patient_key=patient_key) if e.action == "export"]
+    assert exports and "action plan" in exports[0].detail and all("Jane" not in e.detail for e in exports)
+    refused = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "paper": "a3"})
+    assert refused.status_code == 422

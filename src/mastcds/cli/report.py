@@ -8,6 +8,7 @@ problem, before any drawing starts; nothing is half-written.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,11 @@ stdout = TerminalConsole(soft_wrap=True)
 
 TIMELINE_SUFFIXES = (".png", ".svg", ".pdf")
 REPORT_SUFFIXES = (".html", ".pdf")
+
+
+class Paper(str, Enum):
+    a4 = "a4"
+    letter = "letter"
 
 KEY_ARGUMENT = typer.Argument(None, metavar="ID", help="Patient key in the record database (or use --case)")
 CASE_OPTION = typer.Option(None, "--case", metavar="CASE.json", help="Read the case from a mastcds-case/1 file instead of the database ('-' for stdin)")
@@ -134,4 +140,35 @@ def report(
     from mastcds.report.html import write_report
 
     _write(lambda: write_report(case, _evaluate(case), out, response=response), out)
+    stdout.print(f"wrote {out}")
+
+
+@app.command()
+def plan(
+    patient: str = KEY_ARGUMENT,
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="FILE.pdf (or FILE.html)"),
+    case_file: str = CASE_OPTION,
+    name: str = typer.Option(None, "--name", help="The patient's name, printed on the plan and never stored [default: a line to write it on]"),
+    paper: Paper = typer.Option(Paper.a4, "--paper", help="Page size"),
+    db: str = DB_OPTION,
+    user: str = USER_OPTION,
+) -> None:
+    """Write the patient's emergency action plan: one page, plain language, for the patient to carry.
+
+    The auto-injector and when to use it, the recorded triggers, the current
+    medicines, what to tell a surgeon, anaesthetist or radiologist, and the
+    bottom line for the doctors; every rule with its source. From the
+    database the plan is audited as an export.
+    """
+    out = _checked_out(out, REPORT_SUFFIXES, "the plan")
+    case = _load(patient, case_file, db, user)
+    from mastcds.report.action_plan import write_plan
+
+    _write(lambda: write_plan(case, _evaluate(case), out, name=name, paper=paper.value), out)
+    if patient is not None:
+        from mastcds.store.audit import record_access
+
+        store = open_store_for_cli(db)
+        with store_errors():
+            record_access(store, actor=acting_user(user), action="export", patient_key=patient, detail=f"action plan exported ({out.suffix[1:].upper()})")
     stdout.print(f"wrote {out}")

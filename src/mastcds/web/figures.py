@@ -49,3 +49,13 @@ def report_file(store: Store, key: str, actor: str, report_format: str, as_of: s
     else:
         content = render_report_html(case, evaluation, as_of=as_of).encode("utf-8")
     return content, MEDIA_TYPES[report_format], f"mastcds-report-{key}.{report_format}"
+
+
+def plan_file(store: Store, key: str, actor: str, name: str | None, paper: str) -> tuple[bytes, str, str]:
+    """The patient's emergency action plan as a PDF (content, media type, file name), audited as an export."""
+    from mastcds.report.action_plan import render_plan_pdf
+
+    case, evaluation = current_case(store, key, actor)
+    content = render_plan_pdf(case, evaluation, name=name, paper=paper)
+    record_access(store, actor=actor, action="export", patient_key=key, detail="action plan exported (PDF)")
+    return content, MEDIA_TYPES["pdf"], f"action-plan-{key}.pdf"

@@ -28,6 +28,7 @@ from mastcds.web.pages.render import CheckedForm, redirect, render
 
 router = APIRouter(include_in_schema=False)
 REASON_MAX_LENGTH = 500
+PLAN_NAME_MAX_LENGTH = 100
 
 
 @router.get("/")
@@ -220,6 +221,19 @@ def report_download(request: Request, principal: PageReader, key: str, report_fo
         raise StoreError.one("as_of", as_of, str(error)) from None
     disposition = "attachment" if report_format == "pdf" else "inline"
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@router.post("/patients/{key}/plan.pdf")
+def plan_download(request: Request, principal: PageReader, key: str, form: CheckedForm) -> Response:
+    """The emergency action plan; the name typed in the form is printed on it, never stored or logged."""
+    from mastcds.report.action_plan import PAPER_SIZES
+
+    paper = str(form.get("paper", "a4"))
+    if paper not in PAPER_SIZES:
+        raise StoreError.one("paper", paper, f"accepted: {', '.join(PAPER_SIZES)}")
+    name = str(form.get("name", ""))[:PLAN_NAME_MAX_LENGTH]
+    body, media_type, filename = figures.plan_file(get_store(request), key, principal.actor, name or None, paper)
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/patients/{key}/case.json")
