@@ -28,6 +28,7 @@ matplotlib.use("Agg")  # headless: no display on servers and CI
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
@@ -48,6 +49,12 @@ SEVERITY_LEVEL = {None: 0, "mild": 1, "moderate": 2, "severe": 3}
 SEVERITY_NAME = {None: "grade undetermined", "mild": "mild", "moderate": "moderate", "severe": "severe"}
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 PNG_DPI = 200
+VALUE_LABEL = "value-label"
+"""The gid of every label drawn beside a point: they are moved apart so that none covers another."""
+LABEL_STEP_PT = 8.0
+"""How far a label moves up, in points, each time it would cover one placed before it."""
+OPEN_BAR_MIN_FRACTION = 0.012
+"""An ongoing treatment's bar is at least this share of the time axis wide: one started on the as-of date stays visible."""
 
 
 def printable(text: str) -> str:
@@ -116,7 +123,8 @@ def _draw_episodes(ax: Axes, points: list[_EpisodePoint]) -> list[Any]:
         )
         if point.icu:
             ax.scatter([x], [y], s=110, marker="o", facecolors="none", edgecolors=palette.BLACK, linewidths=1.3, zorder=4)
-        ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center", fontsize=FONT_PT - 1.5)
+        ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center",
+                    fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
     ax.set_yticks(range(4), [SEVERITY_NAME[s] for s in SEVERITY_LEVEL])
     ax.set_ylim(-0.7, 3.7)
     ax.set_ylabel("Episodes\n(Brown grade)")
@@ -192,7 +200,8 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
         ax.plot(xs, ys, linestyle="-" if context == "baseline" else "none", linewidth=1.0, marker=marker, markersize=5,
                 color=colour, markeredgecolor=palette.BLACK, markeredgewidth=0.5, zorder=3)
         for x, y, p in zip(xs, ys, chosen):
-            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=FONT_PT - 1.5)
+            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center",
+                        fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
         handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor=palette.BLACK, markeredgewidth=0.5,
                               linestyle="-" if context == "baseline" else "none", label=name))
     if undated_baseline is not None:
@@ -219,7 +228,7 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
     return handles
 
 
-def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date) -> list[Any]:
+def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date, min_open_width: float) -> list[Any]:
     handles: list[Any] = []
     rows = sorted(zip(case.treatments, response.treatments), key=lambda pair: period(pair[0].start_date).placed)
     for row, (treatment, summary) in enumerate(rows):
@@ -227,8 +236,11 @@ def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: dat
         start = period(treatment.start_date)
         end = period(treatment.end_date) if treatment.end_date else None
         right = end.placed if end else max(as_of, start.placed)
+        width = _d(right) - _d(start.placed)
+        if end is None:  # ongoing: never a bar of no width, even when it started on the as-of date
+            width = max(width, min_open_width)
         colour = palette.RESCUE_TREATMENT if summary.on_demand else palette.TREATMENT
-        ax.barh(y, _d(right) - _d(start.placed), left=_d(start.placed), height=0.55, color=colour,
+        ax.barh(y, width, left=_d(start.placed), height=0.55, color=colour,
                 edgecolor=palette.BLACK, linewidth=0.4, zorder=2)
         for when in (start, end):
             if when is not None and not when.exact:
@@ -236,7 +248,7 @@ def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: dat
                 ax.errorbar(_d(when.placed), y, xerr=[[left_len], [right_len]], fmt="none", ecolor=palette.BLACK,
                             elinewidth=0.7, capsize=2, zorder=3)
         if end is None:
-            ax.plot([_d(right)], [y], marker=">", color=colour, markeredgecolor=palette.BLACK, markersize=5, zorder=3)
+            ax.plot([_d(start.placed) + width], [y], marker=">", color=colour, markeredgecolor=palette.BLACK, markersize=5, zorder=3)
     ax.set_yticks(range(len(rows)), [printable(summary.label) for _, summary in reversed(rows)])
     ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
     ax.set_ylabel("Treatments")
@@ -322,7 +334,7 @@ def timeline_figure(
         ax_treatments = figure.add_subplot(grid[2], sharex=ax_episodes)
         handles = _draw_episodes(ax_episodes, points)
         handles += _draw_tryptase(ax_tryptase, case, points, half_width_days=max(6.0, (last - first).days / 60))
-        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last)
+        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last, OPEN_BAR_MIN_FRACTION * (last - first).days)
         _draw_landmarks((ax_episodes, ax_tryptase, ax_treatments), landmarks, (last - first).days)
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         ax_treatments.xaxis.set_major_locator(locator)
@@ -336,7 +348,30 @@ def timeline_figure(
         figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=FONT_PT - 1, frameon=False)
         if undated:
             figure.text(0.01, 0.003, printable(f"Episodes without a date, not shown: {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+        _separate_labels(figure)
     return figure
+
+
+def _separate_labels(figure: Figure) -> None:
+    """Move each point's label up until it covers no label placed before it (left to right, bottom up).
+
+    Measured on the laid-out figure, so it holds for any dates and values;
+    a label that moves keeps pointing at its own point by its position above it.
+    """
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays out the constrained axes: the extents below are final
+    renderer = canvas.get_renderer()
+    labels = [a for a in figure.findobj(lambda artist: artist.get_gid() == VALUE_LABEL)]
+    placed: list[Any] = []
+    for label in sorted(labels, key=lambda a: (a.get_window_extent(renderer).x0, a.get_window_extent(renderer).y0)):
+        dx, dy = label.xyann
+        for _ in range(len(labels)):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            dy += LABEL_STEP_PT
+            label.xyann = (dx, dy)
+        placed.append(label.get_window_extent(renderer))
 
 
 def save_timeline(
