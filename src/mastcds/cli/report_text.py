@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mastcds.report.citations import Citations
-from mastcds.report.reading import EDITION_TITLES, rema_caveat, separating_tests
+from mastcds.report.reading import EDITION_TITLES, bottom_line_text, rema_caveat, separating_tests
 
 STATUS_STYLE = {"met": ("met", "bold green"), "not_met": ("not met", "red"), "unknown": ("unknown", "yellow")}
 LABEL_WIDTH = 11
@@ -56,22 +56,9 @@ def _cited(text: str | Text, source: str | None, citations: Citations) -> Text:
 # ---------------------------------------------------------------- the bottom line
 
 
-def _category(guideline: dict[str, Any]) -> Text:
-    if guideline.get("category"):
-        return Text(guideline["category"], style="bold")
-    possible = guideline.get("possible_categories") or []
-    return Text("undetermined: " + " or ".join(possible), style="yellow")
-
-
 def _verdict(guideline: dict[str, Any]) -> Text:
-    """The engine's one-line summary when it gives one, else SM criteria and category as recorded."""
-    if guideline.get("summary"):
-        return Text(guideline["summary"])
-    line = Text("SM criteria ")
-    line.append_text(_status(guideline["sm_criteria"]))
-    line.append("; category ")
-    line.append_text(_category(guideline))
-    return line
+    """The engine's one-line summary when it gives one, else SM criteria and category, in the words of every surface."""
+    return Text(bottom_line_text(guideline), style="" if guideline.get("category") or guideline.get("summary") else "yellow")
 
 
 def _bottom_lines(console: Console, result: dict[str, Any], citations: Citations) -> None:

@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from mastcds.case import Case
 from mastcds.report import palette
 from mastcds.report.citations import Citations
-from mastcds.report.reading import EDITION_TITLES, rema_caveat, separating_tests
+from mastcds.report.reading import EDITION_TITLES, STATUS_WORDS, bottom_line_text, category_text, rema_caveat, separating_tests
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
@@ -34,7 +34,7 @@ from mastcds.rules.treatment.response import (
     treatment_response,
 )
 
-STATUS_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+
 DISCLAIMER = "Decision support only: not a substitute for clinical judgement."
 REPORT_FORMATS = (".html", ".pdf")
 
@@ -51,13 +51,6 @@ def _criteria(items: list[dict[str, Any]] | None, sources: Citations) -> list[di
     ]
 
 
-def _verdict(guideline: dict[str, Any]) -> str:
-    if guideline.get("category"):
-        return str(guideline["category"])
-    possible = guideline.get("possible_categories") or []
-    return "undetermined: " + " or ".join(possible) if possible else "undetermined"
-
-
 def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str, Any]]:
     editions = evaluation.get("editions") or {}
     result = []
@@ -67,7 +60,7 @@ def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str
                 "title": EDITION_TITLES.get(edition, edition),
                 "edition": editions.get(edition, ""),
                 "sm_criteria": guideline.get("sm_criteria", "unknown"),
-                "verdict": _verdict(guideline),
+                "verdict": category_text(guideline),
                 "criteria": _criteria(guideline.get("criteria"), sources),
                 "b_findings": _criteria(guideline.get("b_findings"), sources),
                 "c_findings": _criteria(guideline.get("c_findings"), sources),
@@ -81,7 +74,7 @@ def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str
 def _bottom_lines(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
     """(guideline, its line): the engine's summary when it gives one, else the verdict as recorded."""
     return [
-        (EDITION_TITLES.get(edition, edition), guideline.get("summary") or f"SM criteria {STATUS_WORDS.get(guideline.get('sm_criteria', 'unknown'))}; category {_verdict(guideline)}")
+        (EDITION_TITLES.get(edition, edition), bottom_line_text(guideline))
         for edition, guideline in (evaluation.get("guidelines") or {}).items()
     ]
 

@@ -12,6 +12,25 @@ from typing import Any
 EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
 
 
+STATUS_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+
+
+def category_text(guideline: dict[str, Any]) -> str:
+    """The category, or "undetermined: ISM or MCL" while several are possible."""
+    if guideline.get("category"):
+        return str(guideline["category"])
+    possible = guideline.get("possible_categories") or []
+    return "undetermined: " + " or ".join(possible) if possible else "undetermined"
+
+
+def bottom_line_text(guideline: dict[str, Any]) -> str:
+    """One guideline's line: the engine's summary when it gives one, else its verdict in the same words everywhere."""
+    if guideline.get("summary"):
+        return str(guideline["summary"])
+    status = STATUS_WORDS.get(guideline.get("sm_criteria") or "unknown", "unknown")
+    return f"SM criteria {status}; category {category_text(guideline)}"
+
+
 def separating_tests(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     """Each next test once, in the order the editions list them, with the editions naming it (``editions``)."""
     tests: dict[str, dict[str, Any]] = {}
