@@ -11,15 +11,12 @@ from __future__ import annotations
 import io
 import os
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from mastcds.atomic_file import write_atomically
 from mastcds.case import Case, date_key_latest
-from mastcds.report.html import _bottom_lines
+from mastcds.report.html import bottom_lines, template_environment
 from mastcds.rules.treatment.action_plan import ActionPlan, Medicine, Reaction, action_plan
 
 PAPER_SIZES = ("a4", "letter")
@@ -53,17 +50,6 @@ def plan_of(case: Case, evaluation: dict[str, Any], today: date) -> ActionPlan:
     )
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("mastcds.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_plan_html(
     case: Case, evaluation: dict[str, Any], *, name: str | None = None, paper: str = "a4", today: date | None = None
 ) -> str:
@@ -76,13 +62,13 @@ def render_plan_html(
         "plan": plan,
         "name": (name or "").strip()[:100],
         "paper": "A4" if paper == "a4" else "letter",
-        "bottom_lines": _bottom_lines(evaluation),
+        "bottom_lines": bottom_lines(evaluation),
         "summary": evaluation.get("summary"),
         "case_id": case.id or "",
         "made_on": today.isoformat(),
         "engine_version": evaluation.get("engine_version", ""),
     }
-    return _environment().get_template("action_plan.html.j2").render(**context)
+    return template_environment().get_template("action_plan.html.j2").render(**context)
 
 
 def render_plan_pdf(case: Case, evaluation: dict[str, Any], **options: Any) -> bytes:

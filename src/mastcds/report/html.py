@@ -71,7 +71,7 @@ def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str
     return result
 
 
-def _bottom_lines(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
+def bottom_lines(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
     """(guideline, its line): the engine's summary when it gives one, else the verdict as recorded."""
     return [
         (EDITION_TITLES.get(edition, edition), bottom_line_text(guideline))
@@ -203,7 +203,7 @@ def _figure_data_uri(case: Case, evaluation: dict[str, Any], response: ResponseS
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     return Environment(
         loader=PackageLoader("mastcds.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -239,7 +239,7 @@ def render_report_html(
     prognosis = evaluation.get("prognosis") or {}
     context = {
         "summary": evaluation.get("summary"),
-        "bottom_lines": _bottom_lines(evaluation),
+        "bottom_lines": bottom_lines(evaluation),
         "separating": (separating_tests(evaluation) or [None])[0],
         "rema_caveat": rema_caveat(evaluation),
         "case_id": case.id or "(no id)",
@@ -273,7 +273,7 @@ def render_report_html(
         "status_colours": palette.STATUS,
     }
     context["sources"] = sources.items
-    return _environment().get_template("report.html.j2").render(**context)
+    return template_environment().get_template("report.html.j2").render(**context)
 
 
 def render_report_pdf(case: Case, evaluation: dict[str, Any], **options: Any) -> bytes:

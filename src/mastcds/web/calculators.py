@@ -31,6 +31,17 @@ BOUNDS = {
 }
 
 
+def _problems_of(*fields: tuple[str, float | None]) -> list[Any]:
+    """Every field's problem at once (not only the first), for one refusal naming them all."""
+    problems = []
+    for field, value in fields:
+        try:
+            checked(field, value)
+        except InputError as error:
+            problems += error.problems
+    return problems
+
+
 def checked(field: str, value: float | None) -> float | None:
     """``value`` when it is a finite number within the field's bounds, else :class:`InputError`."""
     if value is None:
@@ -59,12 +70,7 @@ def omalizumab(
     ``off_label``: for mastocytosis, anaphylaxis or MCAS, where omalizumab has
     no label indication: the dose then carries the off-label warning.
     """
-    problems = []
-    for field, value in (("ige_iu_ml", ige_iu_ml), ("weight_kg", weight_kg), ("age_years", age_years)):
-        try:
-            checked(field, value)
-        except InputError as error:
-            problems += error.problems
+    problems = _problems_of(("ige_iu_ml", ige_iu_ml), ("weight_kg", weight_kg), ("age_years", age_years))
     if table not in TABLES:
         problems += InputError.one("table", table, f"must be one of {', '.join(TABLES)}").problems
     if syringes not in SYRINGE_CHOICES:
@@ -82,12 +88,7 @@ def omalizumab(
 
 def epinephrine(weight_kg: float | None, age_years: float | None, jurisdiction: str = "eu") -> dict[str, Any]:
     """The adrenaline auto-injector strength (always two devices) by weight, else by age (UK/EU bands)."""
-    problems = []
-    for field, value in (("weight_kg", weight_kg), ("age_years", age_years)):
-        try:
-            checked(field, value)
-        except InputError as error:
-            problems += error.problems
+    problems = _problems_of(("weight_kg", weight_kg), ("age_years", age_years))
     if jurisdiction not in JURISDICTIONS:
         problems += InputError.one("jurisdiction", jurisdiction, f"must be one of {', '.join(JURISDICTIONS)}").problems
     if problems:
