@@ -241,6 +241,11 @@ def render_report_html(
         "summary": evaluation.get("summary"),
         "bottom_lines": bottom_lines(evaluation),
         "separating": (separating_tests(evaluation) or [None])[0],
+        "part_summaries": [
+            (title, (evaluation.get(part) or {})["summary"])
+            for part, title in (("mcas", "MCAS"), ("rema", "REMA"), ("omalizumab", "Omalizumab"))
+            if (evaluation.get(part) or {}).get("summary")
+        ],
         "rema_caveat": rema_caveat(evaluation),
         "case_id": case.id or "(no id)",
         "engine_version": evaluation.get("engine_version", "unknown"),
