@@ -104,7 +104,27 @@ def _make_consistent(document: dict[str, Any], labs: list[dict[str, Any]]) -> di
         if end is not None and date_key_latest(end) < date_key(treatment["start_date"]):
             del treatment["end_date"]
     document["lab_results"] = labs
+    _drop_contradictions(document)
     return document
+
+
+def _drop_contradictions(document: dict[str, Any]) -> None:
+    """Remove the field each contradiction names (fields that say the same thing twice and disagree)."""
+    import re
+
+    from mastcds.case import Case, Problem, contradictions
+
+    for _ in range(10):
+        problems: list[Problem] = []
+        contradictions(Case.model_validate(document), problems)
+        if not problems:
+            return
+        for problem in problems:
+            *parents, leaf = re.findall(r"[^.\[\]]+", problem.path)
+            node: Any = document
+            for part in parents:
+                node = node[int(part)] if part.isdigit() else node[part]
+            node.pop(leaf, None)
 
 
 def valid_cases() -> st.SearchStrategy[dict[str, Any]]:

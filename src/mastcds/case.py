@@ -21,6 +21,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
+from mastcds.rules.mastocytosis.common import (
+    ATYPICAL_MORPHOLOGY_MINOR,
+    MAJOR_AGGREGATE_MAST_CELLS,
+    counts_abnormality_status,
+    lineage_agrees,
+)
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
 CASE_SCHEMA_ID = "mastcds-case/1"
@@ -81,8 +87,10 @@ class Skin(_Section):
 class BoneMarrow(_Section):
     biopsy_date: PartialDate | None = None
     multifocal_dense_infiltrates: StrictBool | None = None
+    largest_aggregate_mast_cells: _bounded_int(0, 100000) = None
     infiltration_percent: _bounded(0, 100) = None
     atypical_morphology_over_25_percent: StrictBool | None = None
+    spindle_atypical_mast_cells_percent: _bounded(0, 100) = None
     aspirate_mast_cells_percent: _bounded(0, 100) = None
     immature_atypical_morphology: StrictBool | None = None
     round_well_differentiated_mast_cells: StrictBool | None = None
@@ -90,6 +98,8 @@ class BoneMarrow(_Section):
     cd2: StrictBool | None = None
     cd30: StrictBool | None = None
     dysplasia_or_myeloproliferation: StrictBool | None = None
+    cytopenia_or_cytosis: StrictBool | None = None
+    cytopenia_or_cytosis_reactive_cause_excluded: StrictBool | None = None
     cytopenia_caused_by_mast_cells: StrictBool | None = None
 
 
@@ -101,15 +111,59 @@ class OtherExtracutaneousOrgan(_Section):
     destructive_sarcoma: StrictBool | None = None
 
 
+KitResult = Literal["detected", "not_detected"]
+KitSample = Literal["bone_marrow", "peripheral_blood", "other_extracutaneous", "skin"]
+# The per-sample fields of each sample the single kit_d816v/kit_d816v_sample pair can name: (result, VAF or None)
+KIT_SAMPLE_FIELDS: dict[str, tuple[str, str | None]] = {
+    "bone_marrow": ("kit_d816v_bone_marrow", "kit_d816v_bone_marrow_vaf_percent"),
+    "peripheral_blood": ("kit_d816v_peripheral_blood", "kit_d816v_peripheral_blood_vaf_percent"),
+    "skin": ("kit_d816v_lesional_skin", "kit_d816v_lesional_skin_vaf_percent"),
+    "other_extracutaneous": ("kit_d816v_other_extracutaneous", None),
+}
+
+
+@dataclass(frozen=True)
+class KitSampleResult:
+    """One sample's KIT D816V result and VAF, from its own fields or from the single kit_d816v pair."""
+
+    result: str | None
+    vaf_percent: float | None
+
+
 class Molecular(_Section):
-    kit_d816v: Literal["detected", "not_detected"] | None = None
-    kit_d816v_sample: (
-        Literal["bone_marrow", "peripheral_blood", "other_extracutaneous", "skin"] | None
-    ) = None
+    kit_d816v: KitResult | None = None
+    kit_d816v_sample: KitSample | None = None
     kit_d816v_vaf_percent: _bounded(0, 100) = None
+    kit_d816v_bone_marrow: KitResult | None = None
+    kit_d816v_bone_marrow_vaf_percent: _bounded(0, 100) = None
+    kit_d816v_peripheral_blood: KitResult | None = None
+    kit_d816v_peripheral_blood_vaf_percent: _bounded(0, 100) = None
+    kit_d816v_lesional_skin: KitResult | None = None
+    kit_d816v_lesional_skin_vaf_percent: _bounded(0, 100) = None
+    kit_d816v_other_extracutaneous: KitResult | None = None
     other_activating_kit_mutation: StrictStr | None = None
+    other_activating_kit_mutation_sample: KitSample | None = None
     tpsab1_extra_alpha_copies: _bounded_int(0, 10) = None
     srsf2_asxl1_runx1_mutated: StrictBool | None = None
+
+    def kit_d816v_in(self, sample: str) -> KitSampleResult:
+        """The result of one sample: its own fields, else the single kit_d816v pair when it names that sample.
+
+        ``load_case`` has refused a document where the two disagree.
+        """
+        result_field, vaf_field = KIT_SAMPLE_FIELDS[sample]
+        result = getattr(self, result_field)
+        vaf = getattr(self, vaf_field) if vaf_field is not None else None
+        if self.kit_d816v_sample == sample:
+            result = self.kit_d816v if result is None else result
+            vaf = self.kit_d816v_vaf_percent if vaf is None else vaf
+        return KitSampleResult(result, vaf)
+
+    def kit_d816v_unplaced(self) -> KitSampleResult | None:
+        """A kit_d816v result recorded without its sample: it cannot count for one sample or another."""
+        if self.kit_d816v is None or self.kit_d816v_sample is not None:
+            return None
+        return KitSampleResult(self.kit_d816v, self.kit_d816v_vaf_percent)
 
 
 class Labs(_Section):
@@ -118,9 +172,16 @@ class Labs(_Section):
     hemoglobin_g_dl: _bounded(0, 30) = None
     platelets_10e9_l: _bounded(0, 5000) = None
     neutrophils_10e9_l: _bounded(0, 500) = None
+    leukocytes_10e9_l: _bounded(0, 1000) = None
+    eosinophils_10e9_l: _bounded(0, 500) = None
+    monocytes_10e9_l: _bounded(0, 500) = None
+    circulating_mast_cells_percent: _bounded(0, 100) = None
     alkaline_phosphatase_u_l: _bounded(0, 10000) = None
     albumin_g_l: _bounded(0, 100) = None
     beta2_microglobulin_mg_l: _bounded(0, 100) = None
+    urine_n_methylhistamine_ug_g_creatinine: _bounded(0, 100000) = None
+    urine_11b_pgf2a_ng_g_creatinine: _bounded(0, 1000000) = None
+    urine_lte4_pg_mg_creatinine: _bounded(0, 1000000) = None
 
 
 class Organs(_Section):
@@ -130,6 +191,7 @@ class Organs(_Section):
     hypersplenism: StrictBool | None = None
     lymphadenopathy_max_cm: _bounded(0, 50) = None
     osteolysis_max_cm: _bounded(0, 100) = None
+    large_osteolysis: StrictBool | None = None
     pathologic_fracture: StrictBool | None = None
     osteoporosis: StrictBool | None = None
     malabsorption_with_weight_loss: StrictBool | None = None
@@ -143,6 +205,11 @@ class MediatorSymptoms(_Section):
     respiratory: StrictBool | None = None
     nasal_ocular: StrictBool | None = None
     responds_to_mediator_therapy: StrictBool | None = None
+
+
+class AllergyWorkup(_Section):
+    ige_mediated_allergy: StrictBool | None = None
+    other_reactive_disorder: StrictBool | None = None
 
 
 Trigger = Literal[
@@ -174,12 +241,17 @@ class Episode(_Section):
     flushing: StrictBool | None = None
     pruritus: StrictBool | None = None
     dyspnoea_wheeze_bronchospasm: StrictBool | None = None
+    dyspnoea: StrictBool | None = None
+    wheeze_bronchospasm: StrictBool | None = None
     stridor_or_laryngeal_oedema: StrictBool | None = None
     hypoxaemia: StrictBool | None = None
     abdominal_pain_vomiting_diarrhoea: StrictBool | None = None
     cardiac_arrest: StrictBool | None = None
     acute_tryptase_ng_ml: _bounded(0, 100000) = None
     acute_tryptase_minutes_after_onset: _bounded(0, 10080) = None
+    acute_urine_n_methylhistamine_ug_g_creatinine: _bounded(0, 100000) = None
+    acute_urine_11b_pgf2a_ng_g_creatinine: _bounded(0, 1000000) = None
+    acute_urine_lte4_pg_mg_creatinine: _bounded(0, 1000000) = None
     epinephrine_doses: _bounded_int(0, 50) = None
     hospital_admission: StrictBool | None = None
     icu_admission: StrictBool | None = None
@@ -197,6 +269,12 @@ LabTest = Literal[
     "kit_d816v_vaf",
     "weight",
     "ldh",
+    "leukocytes",
+    "eosinophils",
+    "monocytes",
+    "urine_n_methylhistamine",
+    "urine_11b_pgf2a",
+    "urine_lte4",
 ]
 
 
@@ -240,10 +318,12 @@ class Case(_Section):
     bone_marrow: BoneMarrow = BoneMarrow()
     other_extracutaneous_organ: OtherExtracutaneousOrgan = None
     associated_hematologic_neoplasm: StrictStr | None = None
+    associated_hematologic_neoplasm_lineage: Literal["myeloid", "lymphoid"] | None = None
     molecular: Molecular = Molecular()
     labs: Labs = Labs()
     organs: Organs = Organs()
     mediator_symptoms: MediatorSymptoms = MediatorSymptoms()
+    allergy_workup: AllergyWorkup = AllergyWorkup()
     episodes: list[Episode] = Field(default_factory=list)
     lab_results: list[LabResult] = Field(default_factory=list)
     treatments: list[Treatment] = Field(default_factory=list)
@@ -428,6 +508,7 @@ def _semantic_problems(case: Case) -> list[Problem]:
         end_valid = _check_date(problems, end, "treatments[{}].end_date", i)
         if end is not None and start_valid and end_valid and date_key_latest(end) < date_key(start):
             problems.append(Problem(f"treatments[{i}].end_date", end, f"end date is before the start date {start}"))
+    contradictions(case, problems)
     return problems
 
 
@@ -465,6 +546,95 @@ def _raw_date_problems(document: Any, model: type[BaseModel] = Case, path: str =
 
 
 _DATE = re.compile(DatePattern)
+
+
+def contradictions(case: Case, problems: list[Problem]) -> None:
+    """Fields that say the same thing twice and disagree: refused, as no rule can know which one is right.
+
+    Only pairs where at least one field is new in this revision of mastcds-case/1 are refused; older
+    documents keep their warnings (``findings_warnings``), so that they stay valid.
+    """
+    molecular = case.molecular
+    if molecular.kit_d816v_sample is not None:
+        result_field, vaf_field = KIT_SAMPLE_FIELDS[molecular.kit_d816v_sample]
+        per_sample = getattr(molecular, result_field)
+        if molecular.kit_d816v is not None and per_sample is not None and per_sample != molecular.kit_d816v:
+            problems.append(Problem(
+                "molecular.kit_d816v", molecular.kit_d816v,
+                f"disagrees with molecular.{result_field} ({per_sample}) for the same sample; record the sample's result once",
+            ))
+        vaf = getattr(molecular, vaf_field) if vaf_field is not None else None
+        if molecular.kit_d816v_vaf_percent is not None and vaf is not None and vaf != molecular.kit_d816v_vaf_percent:
+            problems.append(Problem(
+                "molecular.kit_d816v_vaf_percent", molecular.kit_d816v_vaf_percent,
+                f"disagrees with molecular.{vaf_field} ({vaf:g}) for the same sample; record the sample's VAF once",
+            ))
+    for result_field, vaf_field in KIT_SAMPLE_FIELDS.values():
+        vaf = getattr(molecular, vaf_field) if vaf_field is not None else None
+        if getattr(molecular, result_field) == "not_detected" and vaf:
+            problems.append(Problem(f"molecular.{vaf_field}", vaf, f"a VAF above 0 with molecular.{result_field} = not_detected"))
+    marrow = case.bone_marrow
+    largest = marrow.largest_aggregate_mast_cells
+    if largest is not None and largest < MAJOR_AGGREGATE_MAST_CELLS and marrow.multifocal_dense_infiltrates:
+        problems.append(Problem(
+            "bone_marrow.largest_aggregate_mast_cells", largest,
+            f"multifocal dense infiltrates need aggregates of >= {MAJOR_AGGREGATE_MAST_CELLS} mast cells, "
+            "but bone_marrow.multifocal_dense_infiltrates is true",
+        ))
+    spindle, atypical = marrow.spindle_atypical_mast_cells_percent, marrow.atypical_morphology_over_25_percent
+    if spindle is not None and atypical is not None and ATYPICAL_MORPHOLOGY_MINOR.holds(spindle) != atypical:
+        problems.append(Problem(
+            "bone_marrow.spindle_atypical_mast_cells_percent", spindle,
+            f"disagrees with bone_marrow.atypical_morphology_over_25_percent ({str(atypical).lower()}): "
+            f"the criterion is {ATYPICAL_MORPHOLOGY_MINOR.text()}",
+        ))
+    if marrow.cytopenia_or_cytosis is not None:
+        labs = case.labs
+        counts = counts_abnormality_status(
+            labs.hemoglobin_g_dl,
+            labs.platelets_10e9_l,
+            labs.neutrophils_10e9_l,
+            labs.leukocytes_10e9_l,
+            labs.eosinophils_10e9_l,
+            labs.monocytes_10e9_l,
+            case.patient.sex,
+        )
+        if counts.value != "unknown" and (counts.value == "met") != marrow.cytopenia_or_cytosis:
+            problems.append(Problem(
+                "bone_marrow.cytopenia_or_cytosis", marrow.cytopenia_or_cytosis,
+                "disagrees with the blood counts in labs, which "
+                + ("show" if counts.value == "met" else "show no")
+                + " cytopenia or cytosis by the limits of ICC 2022's myeloid neoplasms; record the reading only where the counts are missing",
+            ))
+    lineage = case.associated_hematologic_neoplasm_lineage
+    if lineage is not None:
+        name = case.associated_hematologic_neoplasm
+        if name is None or name.strip().lower() == "none":
+            problems.append(Problem(
+                "associated_hematologic_neoplasm_lineage", lineage,
+                "a lineage needs an associated neoplasm named in associated_hematologic_neoplasm",
+            ))
+        elif not lineage_agrees(name, lineage):
+            problems.append(Problem(
+                "associated_hematologic_neoplasm_lineage", lineage,
+                "contradicts the neoplasm named in associated_hematologic_neoplasm, whose lineage its name says",
+            ))
+    organs = case.organs
+    if organs.large_osteolysis and organs.osteolysis_max_cm == 0:
+        problems.append(Problem("organs.large_osteolysis", True, "a large osteolysis with organs.osteolysis_max_cm = 0 (none)"))
+    for i, episode in enumerate(case.episodes):
+        lumped = episode.dyspnoea_wheeze_bronchospasm
+        apart = (episode.dyspnoea, episode.wheeze_bronchospasm)
+        if lumped is False and True in apart:
+            problems.append(Problem(
+                f"episodes[{i}].dyspnoea_wheeze_bronchospasm", False,
+                "false (none of dyspnoea, wheeze, bronchospasm) but dyspnoea or wheeze_bronchospasm is true",
+            ))
+        elif lumped is True and apart == (False, False):
+            problems.append(Problem(
+                f"episodes[{i}].dyspnoea_wheeze_bronchospasm", True,
+                "true, but dyspnoea and wheeze_bronchospasm are both false",
+            ))
 
 
 def load_case(document: Any) -> Case:

@@ -2,7 +2,7 @@
 
 Only conversions that are exact by definition are made (ng/mL = µg/L,
 kU/L = IU/mL, g/L = g/dL × 10, 10^3/µL = 10^9/L, µkat/L = 60 U/L,
-lb = 0.45359237 kg). Anything needing a molar mass or an assay-specific
+lb = 0.45359237 kg, ng/g = pg/mg per creatinine). Anything needing a molar mass or an assay-specific
 factor (Hb in mmol/L, β2-microglobulin in nmol/L) is refused, because a
 silent approximation in a threshold test is worse than a clear error.
 """
@@ -34,6 +34,7 @@ class LabSpec:
     factors: dict[str, float]
     low: float
     high: float
+    shown: tuple[str, ...] = ()  # the spellings an error lists, when the accepted ones are many variants of a few
 
 
 @functools.lru_cache(maxsize=512)
@@ -53,6 +54,17 @@ def _norm(unit: str) -> str:
 
 _PER_1E9 = {"10*9/l": 1.0, "g/l": 1.0, "/nl": 1.0, "10*3/ul": 1.0, "10*3/mm3": 1.0}
 
+# Urinary mediators are reported per creatinine; UCUM writes the denominator as an annotation
+# (ug/g{creat}), laboratories as a word. A unit without creatinine is taken as per creatinine, as
+# these tests are only ever reported that way; a 24-hour amount (ug/24h) is refused.
+_CREATININE_SPELLINGS = ("", "{creat}", "{creatinine}", "{cre}", "creatinine", "creat", "cr")
+
+
+def _per_creatinine(canonical: str, factors: dict[str, float], low: float, high: float) -> LabSpec:
+    accepted = {unit + spelling: factor for unit, factor in factors.items() for spelling in _CREATININE_SPELLINGS}
+    return LabSpec(canonical, accepted, low, high, tuple(f"{unit}{{creat}}" for unit in factors))
+
+
 # Ranges bound what is physically possible, not what is normal: they catch
 # misplaced decimal points and wrong units, never a sick patient.
 LAB_SPECS: dict[str, LabSpec] = {
@@ -71,6 +83,12 @@ LAB_SPECS: dict[str, LabSpec] = {
     "kit_d816v_vaf": LabSpec("%", {"%": 1.0}, 0, 100),
     "weight": LabSpec("kg", {"kg": 1.0, "g": 0.001, "[lb_av]": 0.45359237, "lb": 0.45359237}, 0.5, 400),
     "ldh": LabSpec("U/L", {"u/l": 1.0, "iu/l": 1.0, "ukat/l": 60.0}, 0, 100000),
+    "leukocytes": LabSpec("10^9/L", dict(_PER_1E9), 0, 1000),
+    "eosinophils": LabSpec("10^9/L", dict(_PER_1E9), 0, 500),
+    "monocytes": LabSpec("10^9/L", dict(_PER_1E9), 0, 500),
+    "urine_n_methylhistamine": _per_creatinine("ug/g creatinine", {"ug/g": 1.0, "ng/mg": 1.0}, 0, 100000),
+    "urine_11b_pgf2a": _per_creatinine("ng/g creatinine", {"ng/g": 1.0, "pg/mg": 1.0, "ug/g": 1000.0}, 0, 1000000),
+    "urine_lte4": _per_creatinine("pg/mg creatinine", {"pg/mg": 1.0, "ng/g": 1.0, "ug/g": 1000.0}, 0, 1000000),
 }
 
 # Each test as a clinician writes it, for pages and reports (the keys are the
@@ -95,7 +113,7 @@ LAB_TEST_LABELS: dict[str, str] = {
 
 def accepted_units(test: str) -> list[str]:
     spec = LAB_SPECS[test]
-    return sorted(spec.factors)
+    return list(spec.shown) if spec.shown else sorted(spec.factors)
 
 
 def to_canonical(test: str, value: float, unit: str) -> float:

@@ -54,9 +54,9 @@ def test_canonical_ucum_units_are_accepted_by_the_unit_converter() -> None:
         assert to_canonical(test, 1.0, unit) == 1.0, LAB_SPECS[test].canonical
 
 
-def test_lab_lookup_finds_each_test_by_its_loinc() -> None:
+def test_lab_lookup_finds_each_test_by_its_code() -> None:
     for test, code in codes.LAB_TESTS.items():
-        assert codes.lab_test_for([{"system": codes.LOINC, "code": code.code}]) == test
+        assert codes.lab_test_for([{"system": code.system, "code": code.code}]) == test
     assert codes.lab_test_for([{"system": codes.LOINC, "code": "4548-4"}]) is None
     # the same code in another system is another concept
     assert codes.lab_test_for([{"system": codes.SNOMED, "code": "21582-2"}]) is None

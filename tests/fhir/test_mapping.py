@@ -35,7 +35,8 @@ def coded(document: dict[str, Any]) -> dict[str, Any]:
         "sex": case.patient.sex,
         "birth_date": case.patient.birth_date,
         "weight_kg": case.patient.weight_kg,
-        "labs": case.labs.model_dump(),
+        # circulating mast cells have no FHIR mapping yet (issue 17 maps every field)
+        "labs": case.labs.model_dump(exclude={"circulating_mast_cells_percent"}),
         "kit": (case.molecular.kit_d816v, case.molecular.kit_d816v_vaf_percent if case.molecular.kit_d816v else None,
                 case.molecular.kit_d816v_sample if case.molecular.kit_d816v else None),
         "neoplasm": case.associated_hematologic_neoplasm
@@ -98,6 +99,7 @@ def _realistic(document: dict[str, Any], drugs: list[str], words: list[str]) -> 
     for row in document.get("lab_results", []):
         row.pop("episode_id", None)
     document.pop("associated_hematologic_neoplasm", None)
+    document.pop("associated_hematologic_neoplasm_lineage", None)  # needs the neoplasm's name
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from mastcds import evaluate
 from mastcds.case import Case, load_case
 from mastcds.report.html import DISCLAIMER, render_report_html, write_report
+from tests.report.conftest import SEED_PATH
 from tests.schema_strategy import valid_cases
 
 DAY = date(2026, 1, 31)
@@ -85,6 +87,14 @@ def test_user_windows_change_the_rates(seed_case: Case, seed_evaluation: dict[st
     omalizumab = row_of(html, "omalizumab 300 mg q4w")
     assert "3 episodes in 60 days" in omalizumab  # e2, e3 (2011-08-16) and e4 (2011-09-15)
     assert "0 episodes in 120 days" in omalizumab
+
+
+def test_prognosis_of_the_seed_case_from_the_engine(seed_case: Case) -> None:
+    html = render_report_html(seed_case, evaluate(json.loads(SEED_PATH.read_text(encoding="utf-8"))), generated_on=DAY)
+    prognosis = html[html.index("<h2>Prognosis</h2>"):html.index("<h2>Criteria in detail</h2>")]
+    assert "<b>MARS</b>" in prognosis and "applies only if advanced SM is confirmed (possible: MCL)" in prognosis
+    assert "<b>IPSM</b> not computed: IPSM (Sperr WR et al." in prognosis
+    assert "<b>MAPS</b> not computed: MAPS (Pardanani A" in prognosis
 
 
 def test_missing_dose_and_sections_are_said_not_hidden(seed_case: Case, seed_evaluation: dict[str, Any]) -> None:

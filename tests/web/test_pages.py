@@ -329,6 +329,16 @@ def test_the_evaluation_page_shows_every_criterion_with_status_reason_and_source
     assert "Store this evaluation" not in html  # viewers cannot store
 
 
+def test_the_evaluation_page_shows_prognosis_and_why_a_score_is_missing(web: Web, patient_key: str) -> None:
+    from mastcds import evaluate
+
+    html = web.browser("viewer").get(f"/patients/{patient_key}/evaluation").text
+    prognosis = evaluate(seed_case())["prognosis"]
+    assert "MARS (advanced SM)" in html and _escaped(prognosis["mars"]["applies"]) in html  # MCL still possible
+    for name in ("ipsm", "maps"):
+        assert f"{name.upper()} not computed: {_escaped(prognosis['not_computed'][name])}" in html
+
+
 def _escaped(text: str) -> str:
     from markupsafe import escape
 

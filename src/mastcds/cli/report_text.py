@@ -62,19 +62,20 @@ def _verdict(guideline: dict[str, Any]) -> Text:
 
 
 def _bottom_lines(console: Console, result: dict[str, Any], citations: Citations) -> None:
-    if result.get("summary"):
-        console.print(result["summary"])
+    """The engine's summary first; each edition's line after it unless they all say the same."""
     guidelines = result["guidelines"]
-    _rows(
-        console,
-        [(EDITION_TITLES.get(e, e), _cited(_verdict(g), g.get("source"), citations)) for e, g in guidelines.items()],
-    )
+    lines = {edition: bottom_line_text(g) for edition, g in guidelines.items()}
+    marks = " ".join(citations.mark(g.get("source")) for g in guidelines.values() if g.get("source"))
+    if result.get("summary") and len(set(lines.values())) == 1:
+        console.print(_cited(result["summary"], None, citations).append(f" {marks}", style="dim"))
+    else:
+        if result.get("summary"):
+            console.print(result["summary"])
+        _rows(console, [(EDITION_TITLES.get(e, e), _cited(_verdict(g), g.get("source"), citations)) for e, g in guidelines.items()])
     tests = separating_tests(result)
     if tests:
-        first = tests[0]
         line = Text("Separating test: ", style="bold")
-        line.append(first["test"])
-        line.append(f" — {first['why']}", style="dim")
+        line.append(tests[0]["test"])
         console.print(line)
 
 
@@ -179,13 +180,13 @@ def _treatment(plan: dict[str, Any]) -> Text:
 def _key_findings(console: Console, result: dict[str, Any], citations: Citations) -> None:
     _heading(console, "Key findings")
     rows: list[tuple[str, Text | str]] = [
-        ("Skin", _cited(_skin(result["cutaneous"]), result["cutaneous"].get("source"), citations)),
+        ("Skin", _skin(result["cutaneous"])),
         ("MCAS", _mcas(result["mcas"])),
         ("Tryptase", _tryptase(result["tryptase"])),
     ]
     if result["episodes"]:
         rows.append(("Episodes", _episodes(result)))
-    rows.append(("REMA", _cited(_rema(result), (result["rema"].get("items") or [{}])[0].get("source"), citations)))
+    rows.append(("REMA", _rema(result)))
     rows.append(("Omalizumab", _dose(result["omalizumab"])))
     rows.append(("Adrenaline", _adrenaline(result)))
     prognosis = result.get("prognosis") or {}
@@ -312,8 +313,8 @@ def _details(console: Console, result: dict[str, Any], citations: Citations) -> 
         for warning in dose["warnings"]:
             console.print(Text(f"  ! {warning}", style="yellow"))
     prognosis = result.get("prognosis") or {}
-    for name, why in (prognosis.get("not_computed") or {}).items():
-        console.print(Text(f"{name.upper()} not computed: {why}", style="dim"))
+    for name, why in (prognosis.get("not_computed") or {}).items():  # free text: no Rich markup
+        console.print(Text(f"Prognosis {name.upper()} not computed: {why}", style="dim"))
     if result.get("treatment"):
         _treatment_details(console, result["treatment"], citations)
     if result["warnings"]:
@@ -345,5 +346,9 @@ def _number(value: float | None, unit: str) -> str:
 
 
 def _score(score: dict[str, Any]) -> str:
-    keys = ("score", "points", "risk_group", "median_os")
-    return ", ".join(f"{k} {score[k]}" for k in keys if score.get(k) is not None) or "see --format json"
+    """A prognostic score, or its range and the risk groups still possible."""
+    if score.get("summary"):
+        return str(score["summary"])
+    value = f"score {score['score']}" if score.get("score") is not None else f"score between {score.get('min')} and {score.get('max')}"
+    group = score.get("risk_group") or " or ".join(score.get("possible_risk_groups") or []) or "undetermined"
+    return f"{value}; risk group {group}"

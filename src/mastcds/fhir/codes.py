@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mastcds.rules.references import cite
+
 # ---------------------------------------------------------------- code systems
 # FHIR R4 §4.3.2 "Code systems", https://hl7.org/fhir/R4/terminologies-systems.html
 LOINC = "http://loinc.org"
@@ -93,36 +95,53 @@ class Code:
         return False
 
 
-_ECOSYSTEM = "/work/shared/design/ecosystem.md §2"
-_GENOMICS_IG = "HL7 Genomics Reporting IG 3.0.0, input/fsh (https://github.com/HL7/genomics-reporting, tag 3.0.0)"
-_VITALS = "FHIR R4 vital signs value set, https://hl7.org/fhir/R4/valueset-observation-vitalsignresult.html"
-_CDC_ICD10CM = "ICD-10-CM April 2026 (CDC), checked with simple-icd-10-cm 1.5.0"
-_EHDSI = "EU eHDSI value sets, https://github.com/hl7-eu/EHDSI-Terminology-package"
-_WHO_ATC = "WHO ATC/DDD index, https://www.whocc.no/atc_ddd_index/?code="
+def _source(key: str, detail: str) -> str:
+    """A code's source: its publisher's document in the bibliography (mastcds.rules.references) and where it was checked."""
+    return cite(key, where=detail).text
+
+
+_GENOMICS_IG = _source("hl7_genomics_ig", "input/fsh at tag 3.0.0")
+_VITALS = _source("hl7_fhir_r4", "vital signs value set (observation-vitalsignresult)")
+_CDC_ICD10CM = _source("icd10cm", "checked with simple-icd-10-cm 1.5.0")
+_EHDSI = _source("ehdsi_mvc", "eHDSI value sets")
+_WHO_ICD10 = _source("who_icd10", "2019 version")
+_WHO_ATC = "WHO Collaborating Centre for Drug Statistics Methodology, ATC/DDD Index, code "
+_LOINC = "LOINC (Regenstrief Institute) "
+_SNOMED = "SNOMED CT (SNOMED International) "
 
 # ---------------------------------------------------------------- laboratory (LOINC)
 # Key = the case schema's lab test name (mastcds-case/1 lab_results[].test).
 LAB_TESTS: dict[str, Code] = {
     "tryptase": Code(LOINC, "21582-2", "Tryptase [Mass/volume] in Serum or Plasma",
-                     "Mayo Clinic Labs TRYPT, https://mml.testcatalog.org/show/TRYPT; ARUP 0099173"),
+                     _LOINC + "21582-2, in use at Mayo Clinic Laboratories (test TRYPT) and ARUP Laboratories (0099173)"),
     "ige_total": Code(LOINC, "19113-0", "IgE [Units/volume] in Serum or Plasma",
-                      "Mayo IGE, https://nyuhslab.testcatalog.org/show/IGE; ARUP 0050345"),
+                      _LOINC + "19113-0, in use in the Mayo Clinic Laboratories catalogue (test IGE) and at ARUP Laboratories (0050345)"),
     "hemoglobin": Code(LOINC, "718-7", "Hemoglobin [Mass/volume] in Blood",
-                       "LOINC CBC panel, https://loinc.org/58410-2/"),
+                       _source("loinc", "718-7, member of the CBC panel 58410-2")),
     "platelets": Code(LOINC, "777-3", "Platelets [#/volume] in Blood by Automated count",
-                      "https://loinc.org/777-3/"),
+                      _source("loinc", "777-3")),
     "neutrophils": Code(LOINC, "751-8", "Neutrophils [#/volume] in Blood by Automated count",
-                        f"{_ECOSYSTEM} (Taiwan MOHW TWHA IG value set)", "secondary"),
+                        _LOINC + "751-8 as bound in the Taiwan MOHW TWHA implementation guide value set", "secondary"),
     "alkaline_phosphatase": Code(LOINC, "6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma",
-                                 "Mayo ALP, https://mml.testcatalog.org/show/ALP"),
+                                 _LOINC + "6768-6, in use at Mayo Clinic Laboratories (test ALP)"),
     "albumin": Code(LOINC, "1751-7", "Albumin [Mass/volume] in Serum or Plasma",
-                    "public lab code tables (several independent repositories, via find_string)", "secondary"),
+                    _LOINC + "1751-7 in public laboratory code tables (several independent code bases)", "secondary"),
     "beta2_microglobulin": Code(LOINC, "1952-1", "Beta-2-Microglobulin [Mass/volume] in Serum or Plasma",
-                                "Mayo B2M, https://mml.testcatalog.org/show/B2M"),
+                                _LOINC + "1952-1, in use at Mayo Clinic Laboratories (test B2M)"),
     "kit_d816v_vaf": Code(LOINC, "81258-6", "Sample variant allelic frequency [NFr]", _GENOMICS_IG),
     "weight": Code(LOINC, "29463-7", "Body weight", _VITALS),
     "ldh": Code(LOINC, "2532-0", "Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma",
-                "public lab code tables (two independent repositories, via find_string)", "secondary"),
+                _LOINC + "2532-0 in public laboratory code tables (two independent code bases)", "secondary"),
+    "leukocytes": Code(LOINC, "6690-2", "Leukocytes [#/volume] in Blood by Automated count", _LOINC + "6690-2"),
+    "eosinophils": Code(LOINC, "711-2", "Eosinophils [#/volume] in Blood by Automated count", _LOINC + "711-2"),
+    "monocytes": Code(LOINC, "742-7", "Monocytes [#/volume] in Blood by Automated count", _LOINC + "742-7"),
+    # No LOINC code for these per-creatinine urinary mediators was verified: mastcds local codes
+    "urine_n_methylhistamine": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-n-methylhistamine",
+                                    "N-methylhistamine/creatinine in urine", "mastcds local code"),
+    "urine_11b_pgf2a": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-11b-pgf2a",
+                            "11beta-prostaglandin F2alpha (or 2,3-dinor-11beta-PGF2alpha)/creatinine in urine", "mastcds local code"),
+    "urine_lte4": Code(f"{MASTCDS_CANONICAL}/CodeSystem/observation", "urine-lte4",
+                       "Leukotriene E4/creatinine in urine", "mastcds local code"),
 }
 
 # UCUM code written for a value already in the case's canonical unit
@@ -139,6 +158,12 @@ CANONICAL_UCUM: dict[str, str] = {
     "kit_d816v_vaf": "%",
     "weight": "kg",
     "ldh": "U/L",
+    "leukocytes": "10*9/L",
+    "eosinophils": "10*9/L",
+    "monocytes": "10*9/L",
+    "urine_n_methylhistamine": "ug/g{creat}",
+    "urine_11b_pgf2a": "ng/g{creat}",
+    "urine_lte4": "pg/mg{creat}",
 }
 
 SYSTOLIC_BP = Code(LOINC, "8480-6", "Systolic blood pressure", _VITALS)
@@ -152,18 +177,18 @@ AMINO_ACID_CHANGE = Code(LOINC, "48005-3", "Amino acid change (pHGVS)", _GENOMIC
 GENOMIC_SOURCE_CLASS = Code(LOINC, "48002-0", "Genomic source class [Type]", _GENOMICS_IG)
 SOMATIC = Code(LOINC, "LA6684-0", "Somatic", _GENOMICS_IG)
 PRESENT = Code(LOINC, "LA9633-4", "Present", _GENOMICS_IG)
-ABSENT = Code(LOINC, "LA9634-2", "Absent", "public FSH examples and value sets (via find_string)", "secondary")
-KIT_GENE = Code(HGNC, "HGNC:6342", "KIT", "several independent public files (via find_string)", "secondary")
+ABSENT = Code(LOINC, "LA9634-2", "Absent", _LOINC + "LA9634-2 in public FSH examples and value sets", "secondary")
+KIT_GENE = Code(HGNC, "HGNC:6342", "KIT", "HGNC:6342 (HUGO Gene Nomenclature Committee) in several independent public files", "secondary")
 KIT_D816V_PROTEIN_CHANGE = "p.Asp816Val"  # HGVS for D816V; also accepted: "p.D816V"
 
 # Where the KIT test was done (case molecular.kit_d816v_sample) -> Specimen.type
 SPECIMEN_TYPES: dict[str, Code] = {
     "bone_marrow": Code(SNOMED, "119359002", "Bone marrow specimen",
-                        "public specimen value sets (several, via find_string)", "secondary"),
+                        _SNOMED + "in several public specimen value sets", "secondary"),
     "peripheral_blood": Code(SNOMED, "119297000", "Blood specimen",
-                             "public specimen value sets (several, via find_string)", "secondary"),
+                             _SNOMED + "in several public specimen value sets", "secondary"),
     "skin": Code(SNOMED, "119325001", "Skin (tissue) specimen",
-                 "HL7 v2 specimen-type tables and public value sets (via find_string)", "secondary"),
+                 _SNOMED + "in HL7 v2 specimen-type tables and public value sets", "secondary"),
     "other_extracutaneous": Code(MASTCDS_SPECIMEN, "other-extracutaneous",
                                  "Tissue specimen from an extracutaneous organ other than bone marrow",
                                  "mastcds local code: no single SNOMED CT concept"),
@@ -176,20 +201,20 @@ SPECIMEN_TYPES: dict[str, Code] = {
 # and stay in the case document.
 EPISODE_FINDINGS: dict[str, Code] = {
     "loss_of_consciousness": Code(SNOMED, "271594007", "Syncope",
-                                  "public value sets (Italian and US FSH, via find_string)", "secondary"),
+                                  _SNOMED + "in public value sets (Italian and US FSH)", "secondary"),
     "urticaria": Code(SNOMED, "126485001", "Urticaria",
-                      "AU Primary Care IG allergy examples; public value sets (via find_string)", "secondary"),
+                      _SNOMED + "in the AU Primary Care IG allergy examples and public value sets", "secondary"),
     "angioedema": Code(SNOMED, "41291007", "Angioedema",
-                       "public allergy reaction value sets (via find_string)", "secondary"),
+                       _SNOMED + "in public allergy reaction value sets", "secondary"),
     "pruritus": Code(SNOMED, "418290006", "Itching",
-                     "public allergy reaction value sets (via find_string)", "secondary"),
+                     _SNOMED + "in public allergy reaction value sets", "secondary"),
 }
 
 # ---------------------------------------------------------------- conditions
 ANAPHYLAXIS = Code(SNOMED, "39579001", "Anaphylaxis",
-                   "SNOMED template https://confluence.ihtsdotools.org/display/SCTEMPLATES/ ; eHDSI ReactionAllergy")
+                   _source("snomed_ct", "SNOMED International's template pages; eHDSI ReactionAllergy value set"))
 ANAPHYLAXIS_CAUSED_BY_SUBSTANCE = Code(SNOMED, "417516000", "Anaphylaxis caused by substance",
-                                       "same SNOMED template page")
+                                       _source("snomed_ct", "SNOMED International's template pages"))
 NON_ALLERGIC_ANAPHYLAXIS = Code(SNOMED, "35001004", "Non-allergic anaphylaxis", _EHDSI)
 ANAPHYLAXIS_ICD10CM = Code(ICD10CM, "T78.2XXA", "Anaphylactic shock, unspecified, initial encounter", _CDC_ICD10CM)
 HISTORY_OF_ANAPHYLAXIS = Code(ICD10CM, "Z87.892", "Personal history of anaphylaxis", _CDC_ICD10CM)
@@ -212,16 +237,16 @@ CATEGORY_CODES: dict[str, tuple[Code, ...]] = {
     "SM-AHN": (Code(ICD10CM, "D47.02", "Systemic mastocytosis", _CDC_ICD10CM),
                Code(ORPHA, "98849", "Systemic mastocytosis with an associated hematologic neoplasm", _EHDSI)),
     "ASM": (Code(ICD10CM, "C96.21", "Aggressive systemic mastocytosis", _CDC_ICD10CM),
-            Code(ICD10, "C96.2", "Malignant mast cell tumour", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ICD10, "C96.2", "Malignant mast cell tumour", _WHO_ICD10),
             Code(ORPHA, "98850", "Aggressive systemic mastocytosis", _EHDSI)),
     "MCL": (Code(ICD10CM, "C94.30", "Mast cell leukemia not having achieved remission", _CDC_ICD10CM),
-            Code(ICD10, "C94.3", "Mast cell leukaemia", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ICD10, "C94.3", "Mast cell leukaemia", _WHO_ICD10),
             Code(ORPHA, "98851", "Mast cell leukemia", _EHDSI)),
     "MCS": (Code(ICD10CM, "C96.22", "Mast cell sarcoma", _CDC_ICD10CM),
-            Code(ICD10, "C96.2", "Malignant mast cell tumour", f"WHO ICD-10 2019; {_ECOSYSTEM}"),
+            Code(ICD10, "C96.2", "Malignant mast cell tumour", _WHO_ICD10),
             Code(ORPHA, "66661", "Mast cell sarcoma", _EHDSI)),
     "CM": (Code(ICD10CM, "D47.01", "Cutaneous mastocytosis", _CDC_ICD10CM),
-           Code(ICD10, "Q82.2", "Mastocytosis", f"WHO ICD-10 2019; {_ECOSYSTEM}")),
+           Code(ICD10, "Q82.2", "Mastocytosis", _WHO_ICD10)),
 }
 CATEGORY_DISPLAY: dict[str, str] = {
     "ISM": "Indolent systemic mastocytosis",
@@ -302,9 +327,9 @@ DRUG_CODES: dict[str, tuple[Code, ...]] = {
     "omalizumab": (
         Code(ATC, "R03DX05", "omalizumab", _WHO_ATC + "R03DX05"),
         Code(RXNORM, "1657209", "omalizumab 150 MG Injection",
-             "NDC 50242-040-62 crosswalk, https://ndclist.com/ndc/50242-040/package/50242-040-62", "secondary"),
-        Code(RXNORM, "2058943", "1 ML omalizumab 150 MG/ML Prefilled Syringe", "same crosswalk", "secondary"),
-        Code(RXNORM, "1657212", "Xolair 150 MG Injection", "same crosswalk", "secondary"),
+             "RxNorm (National Library of Medicine) via the NDC 50242-040-62 crosswalk of a public NDC directory", "secondary"),
+        Code(RXNORM, "2058943", "1 ML omalizumab 150 MG/ML Prefilled Syringe", "RxNorm via the same NDC crosswalk", "secondary"),
+        Code(RXNORM, "1657212", "Xolair 150 MG Injection", "RxNorm via the same NDC crosswalk", "secondary"),
     ),
     "h1_antihistamine": (Code(ATC, "R06A", "Antihistamines for systemic use", _WHO_ATC + "R06A", "secondary"),),
     "h2_antihistamine": (Code(ATC, "A02BA", "H2-receptor antagonists", _WHO_ATC + "A02BA", "secondary"),),

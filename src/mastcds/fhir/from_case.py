@@ -32,6 +32,12 @@ _LAB_FIELDS = {
     "alkaline_phosphatase": "alkaline_phosphatase_u_l",
     "albumin": "albumin_g_l",
     "beta2_microglobulin": "beta2_microglobulin_mg_l",
+    "leukocytes": "leukocytes_10e9_l",
+    "eosinophils": "eosinophils_10e9_l",
+    "monocytes": "monocytes_10e9_l",
+    "urine_n_methylhistamine": "urine_n_methylhistamine_ug_g_creatinine",
+    "urine_11b_pgf2a": "urine_11b_pgf2a_ng_g_creatinine",
+    "urine_lte4": "urine_lte4_pg_mg_creatinine",
 }
 _UCUM_SPELLING = (("µ", "u"), ("μ", "u"), ("mcg", "ug"), ("^", "*"), ("IU", "[IU]"))
 _LAB_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}

@@ -61,6 +61,12 @@ _LAB_FIELDS = {
     "alkaline_phosphatase": "alkaline_phosphatase_u_l",
     "albumin": "albumin_g_l",
     "beta2_microglobulin": "beta2_microglobulin_mg_l",
+    "leukocytes": "leukocytes_10e9_l",
+    "eosinophils": "eosinophils_10e9_l",
+    "monocytes": "monocytes_10e9_l",
+    "urine_n_methylhistamine": "urine_n_methylhistamine_ug_g_creatinine",
+    "urine_11b_pgf2a": "urine_11b_pgf2a_ng_g_creatinine",
+    "urine_lte4": "urine_lte4_pg_mg_creatinine",
 }
 _SYSTOLIC_RANGE = (0.0, 300.0)  # mastcds-case/1 episodes[].systolic_bp_mmhg
 _DOSE_RANGE = (0.0, 100000.0)  # mastcds-case/1 treatments[].dose_mg

@@ -25,6 +25,7 @@ from mastcds.report.reading import EDITION_TITLES, STATUS_WORDS, bottom_line_tex
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
+from mastcds.rules.references import references_by_source
 from mastcds.rules.treatment.response import (
     SIGNIFICANCE_ONE_SIDED,
     ResponseSummary,
@@ -278,6 +279,7 @@ def render_report_html(
         "status_colours": palette.STATUS,
     }
     context["sources"] = sources.items
+    context["source_links"] = references_by_source(evaluation, response.as_dict())
     return template_environment().get_template("report.html.j2").render(**context)
 
 

@@ -69,7 +69,9 @@ SOURCES = {
     "minor_tryptase": f"{_SUMMARY}: serum tryptase persistently > 20 ng/mL (raw; ICC HaT adjustment not verified)",
     "b1": f"{_BC_TABLE}: > 30% of marrow cellularity by mast cell aggregates and serum tryptase > 200 ng/mL",
     "b2": f"{_BC_TABLE}: cytopenia (not meeting C-finding limits) or -cytosis, reactive causes excluded, no other "
-    "myeloid neoplasm; ICC's numeric limits were not verified, the recorded judgement is used",
+    "myeloid neoplasm; no limits given there, so the counts are read with the limits of the ICC's myeloid neoplasms "
+    "(Arber et al., Blood 2022;140:1200-28: MDS cytopenia, MDS/MPN thrombocytosis and leukocytosis, CMML monocytosis, "
+    "hypereosinophilia)",
     "b3": f"{_BC_TABLE}: hepatomegaly without impaired liver function, splenomegaly without hypersplenism, and/or "
     "lymphadenopathy > 1 cm",
     "c1": f"ICC: C-findings unchanged from WHO 2016 (secondary); {_BC_TABLE}: Hb < 10 g/dL, platelets < 100 G/L, "
@@ -78,8 +80,8 @@ SOURCES = {
     "hypertension (http://bloodref.com/myeloid/mpd/systemic-mastocytosis-diagnosis)",
     "c3": "ICC: C-findings unchanged (secondary); palpable splenomegaly with hypersplenism "
     "(http://bloodref.com/myeloid/mpd/systemic-mastocytosis-diagnosis)",
-    "c4": "ICC: C-findings unchanged (secondary); large osteolytic lesion(s), no size given "
-    "(http://bloodref.com/myeloid/mpd/systemic-mastocytosis-diagnosis); unknown unless absent or with a fracture",
+    "c4": "ICC: C-findings unchanged from WHO 2016 (secondary); large osteolytic lesion(s), with or without a "
+    "pathological fracture, no size given: the clinician judges 'large'",
     "c5": "ICC: C-findings unchanged (secondary); malabsorption with weight loss from gut mast cell infiltrates",
     "mcl": "ICC MCL: >= 20% immature/atypical mast cells (https://www.biocloudy.com/literatureDetail/NzI2ODU0MQ==)",
     "ahn": "ICC SM-AMN: myeloid associated neoplasms only "
@@ -113,6 +115,7 @@ RULES = EditionRules(
     b1_infiltration=B1_INFILTRATION,
     b1_tryptase=B1_TRYPTASE,
     b1_vaf=None,
+    b2_blood_counts=True,
     b1_all_required=True,
     b3_lymph_node=B3_LYMPH_NODE,
     c4_osteolysis=None,
@@ -121,7 +124,15 @@ RULES = EditionRules(
     bmm_tryptase=None,
     ahn_code=SM_AMN,
     ahn_lineages=frozenset({MYELOID}),
-    unread_fields=frozenset({"kit_d816v_vaf_percent", "tpsab1_extra_alpha_copies"}),
+    unread_fields=frozenset(
+        {
+            "kit_d816v_vaf_percent",
+            "kit_marrow_vaf_percent",
+            "kit_blood_vaf_percent",
+            "tpsab1_extra_alpha_copies",
+            "dysplasia_or_myeloproliferation",
+        }
+    ),
     notes=_notes,
 )
 

@@ -51,6 +51,14 @@ B3_LYMPH_NODE = Threshold(">", 0, "cm")
 # one Blood table prints "> 20%", docs/criteria-reference.md 7.5).
 MCL_SMEAR = Threshold(">=", 20, "%")
 
+# The immunophenotype criterion: "CD25 and/or CD2" in the Blood-journal table of WHO 2016 and in Valent et al.
+# 2017 (read here: kept); some reproductions print "CD25, with or without CD2", under which CD2 alone would not
+# count. The WHO 2016 text itself could not be read to settle it, so the reason says so when CD2 alone decides.
+CD2_ALONE_NOTE = (
+    "CD2 without CD25 decides this criterion: WHO 2016 as read here says 'CD25 and/or CD2', but some "
+    "reproductions print 'CD25, with or without CD2', under which CD2 alone would not count"
+)
+
 SOURCES = {
     "major": f"{_TABLE}: multifocal dense infiltrates of mast cells (>= 15 in aggregates) in bone marrow and/or other "
     "extracutaneous organ(s)",
@@ -70,7 +78,7 @@ SOURCES = {
     "c2": f"{_BC_TABLE}: palpable hepatomegaly with impaired liver function, ascites and/or portal hypertension",
     "c3": f"{_BC_TABLE}: palpable splenomegaly with hypersplenism",
     "c4": f"{_BC_TABLE}: skeletal involvement with large osteolytic lesion(s), with or without pathological fracture "
-    "(no size; exact 2016 wording unverified)",
+    "(no size given: the clinician judges 'large')",
     "c5": f"{_BC_TABLE}: malabsorption with weight loss due to gastrointestinal mast cell infiltrates",
     "mcl": "WHO 2016 MCL: >= 20% mast cells in aspirate smears (http://ash-sap.org/view-large/7105691)",
     "ahn": "WHO 2016 SM-AHN: associated haematological neoplasm of a distinct WHO entity, usually myeloid, rarely "
@@ -103,6 +111,7 @@ RULES = EditionRules(
     b1_infiltration=B1_INFILTRATION,
     b1_tryptase=B1_TRYPTASE,
     b1_vaf=None,
+    b2_blood_counts=False,
     b1_all_required=True,
     b3_lymph_node=B3_LYMPH_NODE,
     c4_osteolysis=None,
@@ -111,7 +120,23 @@ RULES = EditionRules(
     bmm_tryptase=None,
     ahn_code=SM_AHN,
     ahn_lineages=frozenset({MYELOID, LYMPHOID}),
-    unread_fields=frozenset({"cd30", "immature_atypical_morphology", "kit_d816v_vaf_percent", "tpsab1_extra_alpha_copies"}),
+    unread_fields=frozenset(
+        {
+            "cd30",
+            "immature_atypical_morphology",
+            "kit_d816v_vaf_percent",
+            "kit_marrow_vaf_percent",
+            "kit_blood_vaf_percent",
+            "tpsab1_extra_alpha_copies",
+            "cytopenia_or_cytosis",
+            "cytopenia_or_cytosis_reactive_cause_excluded",
+            "leukocytes_10e9_l",
+            "eosinophils_10e9_l",
+            "monocytes_10e9_l",
+            "sex",
+        }
+    ),
+    cd2_alone_note=CD2_ALONE_NOTE,
     notes=_notes,
 )
 

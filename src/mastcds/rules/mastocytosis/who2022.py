@@ -117,6 +117,7 @@ RULES = EditionRules(
     b1_infiltration=B1_INFILTRATION,
     b1_tryptase=B1_TRYPTASE,
     b1_vaf=B1_KIT_VAF,
+    b2_blood_counts=False,
     b1_all_required=False,
     b3_lymph_node=B3_LYMPH_NODE,
     c4_osteolysis=C4_OSTEOLYSIS,
@@ -125,7 +126,7 @@ RULES = EditionRules(
     bmm_tryptase=BMM_TRYPTASE,
     ahn_code=SM_AHN,
     ahn_lineages=frozenset({MYELOID, LYMPHOID}),
-    unread_fields=frozenset({"immature_atypical_morphology"}),
+    unread_fields=frozenset({"immature_atypical_morphology", "large_osteolysis", "cytopenia_or_cytosis", "cytopenia_or_cytosis_reactive_cause_excluded", "leukocytes_10e9_l", "eosinophils_10e9_l", "monocytes_10e9_l", "sex"}),
     notes=_notes,
 )
 

@@ -43,6 +43,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from mastcds.rules.references import cite, reference_dicts
+
 if TYPE_CHECKING:  # the model is read by attribute only, so rules import no adapter
     from mastcds.case import Case
 
@@ -51,7 +53,7 @@ DAYS_PER_YEAR = 365.25
 
 SIGNIFICANCE_ONE_SIDED = Fraction(1, 20)
 """Conventional 5% level for "the rate fell beyond chance" (one-sided, exact conditional test;
-R ``stats::poisson.test`` two-sample form, https://search.r-project.org/R/refmans/stats/html/poisson.test.html).
+R ``stats::poisson.test`` two-sample form).
 A fraction, so that the judgement at the boundary is exact."""
 
 CONFIDENCE = 0.95
@@ -64,13 +66,13 @@ episode and cannot prevent one, so its before/after rates say nothing about its 
 ON_DEMAND_INTERVALS = frozenset({"prn"})
 """``interval`` values of the case schema meaning "when needed" (case.schema.json, treatments.interval)."""
 
-SOURCE = (
-    "exact Poisson interval: Garwood, Biometrika 1936;28:437-42; exact conditional test of two "
-    "Poisson rates (binomial given the total): Przyborowski & Wilenski, Biometrika 1940;31:313-23, "
-    "as in R stats::poisson.test (https://search.r-project.org/R/refmans/stats/html/poisson.test.html) "
-    "and statsmodels test_poisson_2indep method 'exact-cond' "
-    "(https://www.statsmodels.org/stable/generated/statsmodels.stats.rates.test_poisson_2indep.html)"
+CITATION = cite(
+    "garwood1936", "przyborowski1940",
+    where="exact Poisson interval (Garwood) and exact conditional test of two Poisson rates, binomial given the "
+          "total (Przyborowski & Wilenski), as in R stats::poisson.test and statsmodels test_poisson_2indep "
+          "method 'exact-cond'",
 )
+SOURCE = CITATION.text
 
 METHOD = (
     "Episodes per year = episodes / (days / 365.25), with the exact Poisson 95% interval. "
@@ -309,6 +311,7 @@ class ResponseSummary:
     warnings: tuple[str, ...]
     method: str = METHOD
     source: str = SOURCE
+    references: tuple[str, ...] = CITATION.keys
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -321,6 +324,7 @@ class ResponseSummary:
             "warnings": list(self.warnings),
             "method": self.method,
             "source": self.source,
+            "references": reference_dicts(self.references),
         }
 
 

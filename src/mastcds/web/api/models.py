@@ -136,11 +136,24 @@ class AuditOut(BaseModel):
     detail: str
 
 
+class ReferenceOut(BaseModel):
+    """One cited work (docs/evaluation-contract.md REFERENCE): its citation and a link a clinician can follow."""
+
+    key: str
+    citation: str
+    doi: str | None
+    pmid: str | None
+    url: str | None
+    secondary: bool
+    verified_against: str | None
+
+
 class RemaItemOut(BaseModel):
     id: str
     status: Literal["met", "not_met", "unknown"]
     reason: str
     source: str
+    references: list[ReferenceOut] = []
 
 
 class RemaOut(BaseModel):
