@@ -62,7 +62,8 @@ def render_plan_html(
         "plan": plan,
         "name": (name or "").strip()[:100],
         "paper": "A4" if paper == "a4" else "letter",
-        "bottom_lines": bottom_lines(evaluation),
+        # one line when the engine's summary stands for editions that all say the same
+        "bottom_lines": [] if evaluation.get("summary") and len({line for _, line in bottom_lines(evaluation)}) == 1 else bottom_lines(evaluation),
         "summary": evaluation.get("summary"),
         "case_id": case.id or "",
         "made_on": today.isoformat(),
