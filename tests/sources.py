@@ -54,12 +54,6 @@ def repository_citations(text: str) -> list[str]:
     return [match.group(0) for match in REPOSITORY_FILE.finditer(text)]
 
 
-# Sections built by modules the lead is rewriting (rules/mastocytosis/ except cutaneous.py,
-# rules/mediators/mcas.py and tryptase.py): their sources still cite mirrors until that rewrite lands.
-LEAD_OWNED = re.compile(r"^(guidelines\.|mcas\.|tryptase\.episodes\[)")
-LEAD_REASON = "lead rewires rules/mastocytosis, mediators/mcas.py and mediators/tryptase.py (issue 15 §4)"
-
-
 def strings(value: object, path: str = "") -> list[tuple[str, str]]:
     """Every string in a JSON-like value with its path (``guidelines.who2022.criteria[0].source``)."""
     found: list[tuple[str, str]] = []
@@ -80,32 +74,6 @@ def problems(text: str) -> list[str]:
     return bad_urls(text) + repository_citations(text)
 
 
-def findings(value: object) -> tuple[list[str], list[str]]:
-    """(problems outside the lead's sections, problems inside them), each as ``path: problem``."""
-    others, lead = [], []
-    for path, text in strings(value):
-        for problem in problems(text):
-            (lead if LEAD_OWNED.match(path) else others).append(f"{path}: {problem}")
-    return others, lead
-
-
-def bad_hosts(text: str) -> set[str]:
-    return {(urlsplit(url).hostname or "").lower() for url in bad_urls(text)}
-
-
-def lead_owned_problems(evaluation: object) -> tuple[set[str], set[str]]:
-    """The off-list hosts and repository citations that come from the lead's sections of an evaluation."""
-    hosts: set[str] = set()
-    files: set[str] = set()
-    for path, text in strings(evaluation):
-        if LEAD_OWNED.match(path):
-            hosts |= bad_hosts(text)
-            files |= set(repository_citations(text))
-    return hosts, files
-
-
-def unexplained(text: str, evaluation: object) -> list[str]:
-    """Problems in a rendered page that do not come from the lead's sections of the evaluation it shows."""
-    hosts, files = lead_owned_problems(evaluation)
-    return sorted({host for host in bad_hosts(text) if host not in hosts}
-                  | {name for name in repository_citations(text) if name not in files})
+def findings(value: object) -> list[str]:
+    """Every problem in a JSON-like value, as ``path: problem``."""
+    return [f"{path}: {problem}" for path, text in strings(value) for problem in problems(text)]

@@ -3,11 +3,6 @@
 Every URL in the evaluation JSON (the seed case and every scenario file), the
 CLI text and the HTML report must point to a host of ``tests.sources.ALLOWED_HOSTS``,
 and nothing may cite ``docs/…md``, a ``.py`` file, ``/work/`` or a seed file.
-
-The sections built by the modules the lead is rewriting (``guidelines``,
-``mcas``, the tryptase rises) still cite mirrors: the tests of those sections are
-``xfail(strict=True)``, so they turn red the day the rewrite makes them pass and
-the mark must go. Everything else must pass now.
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ from mastcds.report.html import render_report_html
 from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
 from mastcds.rules.dosing.omalizumab import omalizumab_csu_dose, omalizumab_dose
 from mastcds.rules.prognosis.mars import mars
-from tests.sources import LEAD_REASON, findings, problems, unexplained
+from tests.sources import findings, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "examples" / "seed-case.json"
@@ -85,21 +80,13 @@ def test_every_scenario_file_is_read() -> None:
 
 
 @pytest.mark.parametrize("evaluation", CASE_OUTPUTS)
-def test_evaluation_json_cites_no_mirror_outside_the_lead_sections(evaluation: dict[str, Any]) -> None:
-    others, _ = findings(evaluation)
-    assert not others
-
-
-@pytest.mark.xfail(strict=True, reason=LEAD_REASON)
-@pytest.mark.parametrize("evaluation", CASE_OUTPUTS)
-def test_evaluation_json_of_the_lead_sections_cites_no_mirror(evaluation: dict[str, Any]) -> None:
-    _, lead = findings(evaluation)
-    assert not lead
+def test_evaluation_json_cites_no_mirror(evaluation: dict[str, Any]) -> None:
+    assert not findings(evaluation)
 
 
 @pytest.mark.parametrize("output", _dosing_outputs())
 def test_dose_and_score_json_cites_no_mirror(output: dict[str, Any]) -> None:
-    assert findings(output) == ([], [])
+    assert findings(output) == []
     assert output["references"] and all(ref["url"] is None or ref["url"].startswith("https://") for ref in output["references"])
 
 
@@ -123,11 +110,6 @@ def _cli_text(*args: str) -> str:
     return done.stdout
 
 
-def test_cli_text_shows_nothing_off_the_list_but_the_lead_sections() -> None:
-    assert not unexplained(_cli_text(), evaluate(SEED))
-
-
-@pytest.mark.xfail(strict=True, reason=LEAD_REASON)
 def test_cli_text_shows_nothing_off_the_list() -> None:
     assert not problems(_cli_text())
 
@@ -136,22 +118,16 @@ def _report() -> str:
     return render_report_html(load_case(SEED), evaluate(SEED))
 
 
-def test_report_shows_nothing_off_the_list_but_the_lead_sections() -> None:
-    html = _report()
-    assert not unexplained(html, evaluate(SEED))
-    assert '<a href="https://doi.org/10.1016/j.jaci.2015.08.034">' in html  # a source printed with its link
-
-
-@pytest.mark.xfail(strict=True, reason=LEAD_REASON)
 def test_report_shows_nothing_off_the_list() -> None:
-    assert not problems(_report())
+    html = _report()
+    assert not problems(html)
+    assert '<a href="https://doi.org/10.1016/j.jaci.2015.08.034">' in html  # a source printed with its link
 
 
 def test_the_checks_fail_on_what_they_look_for() -> None:
     assert problems("see https://www.rarediseaseadvisor.com/x and docs/criteria-reference.md 7.1")
     assert problems("read in /work/shared/design/ecosystem.md") and problems("rules/who2022.py")
     assert not problems("Khoury JD et al. Leukemia 2022;36:1703-19. https://doi.org/10.1038/s41375-022-01613-1")
-    assert findings({"rema": {"items": [{"source": "http://ash-sap.org/view-large/1"}]}})[0]
-    assert findings({"guidelines": {"who2022": {"source": "http://ash-sap.org/view-large/1"}}})[1]
-    assert unexplained("http://bloodref.com/x", {"guidelines": {"x": "http://bloodref.com/y"}}) == []
-    assert unexplained("http://bloodref.com/x", {"rema": {"x": "http://bloodref.com/y"}}) == ["bloodref.com"]
+    assert findings({"rema": {"items": [{"source": "http://ash-sap.org/view-large/1"}]}})
+    assert findings({"guidelines": {"who2022": {"source": "http://ash-sap.org/view-large/1"}}})
+    assert not findings({"guidelines": {"who2022": {"source": "Khoury JD et al. https://doi.org/10.1038/x"}}})

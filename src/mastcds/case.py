@@ -19,7 +19,8 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
 
 from mastcds.rules.mastocytosis.common import (
     ATYPICAL_MORPHOLOGY_MINOR,
@@ -42,6 +43,59 @@ def _json_integer(value: Any) -> Any:
 Number = Annotated[float, Field(strict=True)]
 DatePattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 PartialDate = Annotated[StrictStr, Field(pattern=DatePattern)]
+
+
+# Free text is text that every store keeps and every output encodes: PostgreSQL holds no U+0000
+# in text, and a lone UTF-16 surrogate (JSON's "\ud800") has no UTF-8 form, so each later page,
+# report or export of it would fail. The schema states the same rule as TEXT_PATTERN; pydantic
+# refuses the surrogates itself wherever a length is checked (error type "string_unicode").
+TEXT_PATTERN = "^[^\\u0000\\ud800-\\udfff]*$"
+NUL_MESSAGE = "text must not contain the NUL character (U+0000)"
+SURROGATE_MESSAGE = "text must not contain a lone UTF-16 surrogate (U+D800-U+DFFF): it has no UTF-8 form"
+
+# Lengths no real record reaches (and, where the store keeps a typed column, its width).
+SHORT_MAX_LENGTH = 64
+NAME_MAX_LENGTH = 128
+UNIT_MAX_LENGTH = 32
+TEXT_MAX_LENGTH = 2_000
+NOTES_MAX_LENGTH = 20_000
+# Lists no real patient's record reaches: an episode a week for twenty years, a lab result a
+# week for a hundred years, a new treatment course every month for sixteen years. A case is
+# evaluated, drawn and stored whole on every call, so these also bound what a caller can make
+# the server do (a 7.5 MB case of 420,000 episodes took 119 s and answered 1.8 GB).
+MAX_EPISODES = 1_000
+MAX_LAB_RESULTS = 5_000
+MAX_TREATMENTS = 200
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored and shown (the free-text rule above), or None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL_MESSAGE if found.group() == "\x00" else SURROGATE_MESSAGE
+
+
+def _storable(text: str) -> str:
+    problem = unstorable_text(text)
+    if problem is not None:
+        raise PydanticCustomError("unstorable_text", problem)
+    return text
+
+
+def _text(max_length: int) -> Any:
+    """Free text of at most ``max_length`` characters that every store and output can carry."""
+    return Annotated[StrictStr, Field(max_length=max_length), AfterValidator(_storable)]
+
+
+ShortText = _text(SHORT_MAX_LENGTH)
+NameText = _text(NAME_MAX_LENGTH)
+UnitText = _text(UNIT_MAX_LENGTH)
+FreeText = _text(TEXT_MAX_LENGTH)
+NotesText = _text(NOTES_MAX_LENGTH)
 
 
 def _bounded(low: float, high: float) -> Any:
@@ -104,7 +158,7 @@ class BoneMarrow(_Section):
 
 
 class OtherExtracutaneousOrgan(_Section):
-    organ: StrictStr | None = None
+    organ: NameText | None = None
     multifocal_dense_infiltrates: StrictBool | None = None
     atypical_morphology_over_25_percent: StrictBool | None = None
     cd25_cd2_cd30: StrictBool | None = None
@@ -141,7 +195,7 @@ class Molecular(_Section):
     kit_d816v_lesional_skin: KitResult | None = None
     kit_d816v_lesional_skin_vaf_percent: _bounded(0, 100) = None
     kit_d816v_other_extracutaneous: KitResult | None = None
-    other_activating_kit_mutation: StrictStr | None = None
+    other_activating_kit_mutation: NameText | None = None
     other_activating_kit_mutation_sample: KitSample | None = None
     tpsab1_extra_alpha_copies: _bounded_int(0, 10) = None
     srsf2_asxl1_runx1_mutated: StrictBool | None = None
@@ -195,7 +249,7 @@ class Organs(_Section):
     pathologic_fracture: StrictBool | None = None
     osteoporosis: StrictBool | None = None
     malabsorption_with_weight_loss: StrictBool | None = None
-    other_organ_damage: StrictStr | None = None
+    other_organ_damage: FreeText | None = None
 
 
 class MediatorSymptoms(_Section):
@@ -227,10 +281,10 @@ Trigger = Literal[
 
 
 class Episode(_Section):
-    id: StrictStr = None  # absent is allowed, null is not
+    id: ShortText = None  # absent is allowed, null is not
     date: PartialDate | None = None
     trigger: Trigger | None = None
-    trigger_detail: StrictStr | None = None
+    trigger_detail: FreeText | None = None
     onset_minutes: _bounded(0, 10080) = None
     systolic_bp_mmhg: _bounded(0, 300) = None
     baseline_systolic_bp_mmhg: _bounded(40, 300) = None
@@ -281,10 +335,10 @@ LabTest = Literal[
 class LabResult(_Section):
     test: LabTest
     value: Number
-    unit: StrictStr
+    unit: UnitText
     date: PartialDate
     context: Literal["baseline", "acute", "unknown"] | None = None
-    episode_id: StrictStr | None = None
+    episode_id: ShortText | None = None
 
     @property
     def canonical_unit(self) -> str:
@@ -297,12 +351,12 @@ class LabResult(_Section):
 
 
 class Treatment(_Section):
-    drug: StrictStr
+    drug: NameText
     dose_mg: _bounded(0, 100000) = None
-    interval: StrictStr | None = None
+    interval: ShortText | None = None
     start_date: PartialDate
     end_date: PartialDate | None = None
-    indication: StrictStr | None = None
+    indication: FreeText | None = None
 
 
 class Case(_Section):
@@ -310,23 +364,23 @@ class Case(_Section):
 
     # absent is allowed, null is not (the schema gives these no null type)
     schema_: Literal["mastcds-case/1"] = Field(default=None, alias="schema")
-    id: StrictStr = None
-    notes: StrictStr = None
+    id: ShortText = None
+    notes: NotesText = None
     evaluation_date: PartialDate = None
     patient: Patient
     skin: Skin = Skin()
     bone_marrow: BoneMarrow = BoneMarrow()
     other_extracutaneous_organ: OtherExtracutaneousOrgan = None
-    associated_hematologic_neoplasm: StrictStr | None = None
+    associated_hematologic_neoplasm: NameText | None = None
     associated_hematologic_neoplasm_lineage: Literal["myeloid", "lymphoid"] | None = None
     molecular: Molecular = Molecular()
     labs: Labs = Labs()
     organs: Organs = Organs()
     mediator_symptoms: MediatorSymptoms = MediatorSymptoms()
     allergy_workup: AllergyWorkup = AllergyWorkup()
-    episodes: list[Episode] = Field(default_factory=list)
-    lab_results: list[LabResult] = Field(default_factory=list)
-    treatments: list[Treatment] = Field(default_factory=list)
+    episodes: list[Episode] = Field(default_factory=list, max_length=MAX_EPISODES)
+    lab_results: list[LabResult] = Field(default_factory=list, max_length=MAX_LAB_RESULTS)
+    treatments: list[Treatment] = Field(default_factory=list, max_length=MAX_TREATMENTS)
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
@@ -347,10 +401,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        shown = json.dumps(self.value, ensure_ascii=False, default=str)
+        shown = printable_text(json.dumps(self.value, ensure_ascii=False, default=str))
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return f"{self.path or '(document)'}: {self.message} (got {shown})"
+
+
+def printable_text(text: str) -> str:
+    """``text`` with any lone surrogate written as an escape, so that a message quoting refused input can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class CaseError(ValueError):
@@ -378,6 +437,7 @@ def _path(loc: tuple[Any, ...]) -> str:
 _PYDANTIC_MESSAGES = {
     "extra_forbidden": "unknown field; the case schema (mastcds-case/1) does not define it",
     "missing": "required field is missing",
+    "string_unicode": SURROGATE_MESSAGE,
 }
 
 
@@ -657,18 +717,14 @@ def load_case(document: Any) -> Case:
     return case
 
 
-def _reject_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
-
-
 def load_case_text(text: str) -> Case:
-    """A checked :class:`Case` from JSON text."""
+    """A checked :class:`Case` from JSON text (strict JSON: see :mod:`mastcds.json_input`)."""
+    from mastcds.json_input import JsonInputError, parse_json
+
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        raise CaseError(
-            [Problem("", text[:40], f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")]
-        ) from None
+        document = parse_json(text)
+    except JsonInputError as error:
+        raise CaseError(error.problems) from None
     return load_case(document)
 
 

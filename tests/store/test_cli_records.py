@@ -14,6 +14,7 @@ from mastcds.cli import app
 from mastcds.cli.records import _field_types, parse_value
 from mastcds.store import service
 from mastcds.store.database import Store
+from mastcds.store.settings import acting_user
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILE = ROOT / "examples" / "seed-case.json"
@@ -68,7 +69,7 @@ def test_a_patient_from_first_entry_to_history(run: Any) -> None:
     listed = json.loads(run("patient", "list", "--format", "json").stdout)
     assert [(p["key"], p["version"], p["lab_results"], p["treatments"]) for p in listed] == [("p1", 8, 1, 1)]
     audit = json.loads(run("audit", "--patient", "p1", "--format", "json").stdout)
-    assert {a["actor"] for a in audit} == {"cli-user"}
+    assert {a["actor"] for a in audit} == {acting_user("cli-user")}
 
 
 def test_import_export_of_a_case_file(run: Any, tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(web: Web) -> None:
 
 
 def test_account_changes_are_audited(web: Web) -> None:
-    web.api("admin").post("/api/v1/users", json={"username": "audited", "password": "p" * 15, "role": "viewer"})
+    web.api("admin").post("/api/v1/users", json={"username": "audited", "password": "plum kite orbit 47", "role": "viewer"})
     details = [e.detail for e in audit_entries(web.store, actor=f"{USERS['admin']} (token admin tests)", limit=50)]
     assert "user audited created (viewer)" in details
 

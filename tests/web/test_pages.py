@@ -34,6 +34,7 @@ GET_PAGES: dict[str, tuple[str, ...]] = {
     "/admin/users": ADMIN,
     "/admin/audit": ADMIN,
     "/admin/audit.csv": ADMIN,
+    "/admin/users/{username}/tokens": ADMIN,
     "/account": ANY,
     "/": ANY,
 }
@@ -46,6 +47,7 @@ POST_FORMS: dict[str, tuple[str, ...]] = {
     "/evaluate": READ,
     "/admin/users": ADMIN,
     "/admin/users/{username}": ADMIN,
+    "/admin/users/{username}/tokens/{token_id}/revoke": ADMIN,
     "/account/tokens": ANY,
     "/account/tokens/{token_id}/revoke": ANY,
     "/account/password": ANY,
@@ -107,8 +109,8 @@ def test_every_form_refuses_a_missing_or_forged_csrf_token(web: Web, patient_key
     before = service.show_patient(web.store, patient_key, actor="tests").version
     users_before = web.api("admin").get("/api/v1/users").json()
     for token in (None, "", "0" * 64, other):
-        data = {"username": "csrf-victim", "password": "p" * 20, "role": "viewer", "name": "t", "action": "save",
-                "current": PASSWORD, "new": "q" * 20, "repeat": "q" * 20}
+        data = {"username": "csrf-victim", "password": "plum kite orbit 47", "role": "viewer", "name": "t", "action": "save",
+                "current": PASSWORD, "new": "quiet lantern 58 fig", "repeat": "quiet lantern 58 fig"}
         if token is not None:
             data["csrf_token"] = token
         response = client.post(url, data=data)
@@ -394,8 +396,8 @@ def test_unsaved_evaluation_stores_nothing(web: Web) -> None:
 def test_admin_creates_changes_and_deactivates_users(web: Web) -> None:
     admin_client = web.browser("admin")
     token = csrf_from(admin_client.get("/admin/users").text)
-    assert admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia", "password": "n" * 15, "role": "viewer"}).status_code == 303
-    short = admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia2", "password": "n" * 14, "role": "viewer"})
+    assert admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia", "password": "north anvil 93 pear", "role": "viewer"}).status_code == 303
+    short = admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia2", "password": "north anvil 93", "role": "viewer"})
     assert short.status_code == 422 and "15-1024 characters" in short.text
     assert admin_client.post("/admin/users/nadia", data={"csrf_token": token, "role": "clinician"}).status_code == 303
     assert admin_client.post("/admin/users/nadia", data={"csrf_token": token, "active": "false"}).status_code == 303
@@ -431,14 +433,14 @@ def test_changing_the_password_logs_out_and_needs_the_current_one(web: Web, fres
     token = csrf_from(client.get("/login").text)
     client.post("/login", data={"csrf_token": token, "username": "pat", "password": PASSWORD})
     token = csrf_from(client.get("/account").text)
-    wrong = client.post("/account/password", data={"csrf_token": token, "current": "nope", "new": "n" * 15, "repeat": "n" * 15})
+    wrong = client.post("/account/password", data={"csrf_token": token, "current": "nope", "new": "north anvil 93 pear", "repeat": "north anvil 93 pear"})
     assert wrong.status_code == 422 and "wrong password" in wrong.text
-    differ = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "n" * 15, "repeat": "m" * 15})
+    differ = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "north anvil 93 pear", "repeat": "north anvil 93 plum"})
     assert differ.status_code == 422 and "differ" in differ.text
-    done = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "n" * 15, "repeat": "n" * 15})
+    done = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "north anvil 93 pear", "repeat": "north anvil 93 pear"})
     assert done.headers["location"] == "/login"
     assert client.get("/account").status_code == 303  # the session ended with the change
-    assert accounts.authenticate(web.store, "pat", "n" * 15) is not None
+    assert accounts.authenticate(web.store, "pat", "north anvil 93 pear") is not None
 
 
 def test_logging_in_again_ends_the_previous_session(web: Web) -> None:

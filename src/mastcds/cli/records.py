@@ -31,6 +31,7 @@ from mastcds.case import Case, CaseError, Episode, LabResult, Problem, Treatment
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
 from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail, stderr
+from mastcds.json_input import JsonInputError, parse_json
 
 if TYPE_CHECKING:
     from mastcds.store.database import Store
@@ -110,9 +111,11 @@ def open_store_for_cli(db: str | None) -> "Store":
 
 
 def acting_user(user: str | None) -> str:
+    """Who is acting (:func:`mastcds.store.settings.acting_user`), or exit 2 for an implausible name."""
     from mastcds.store.settings import acting_user as _acting_user
 
-    return _acting_user(user)
+    with store_errors():
+        return _acting_user(user)
 
 
 # ---------------------------------------------------------------- parsing FIELD=VALUE
@@ -156,8 +159,8 @@ def parse_value(text: str, accepted: set[Any]) -> Any:
         return int(number) if number.is_integer() and int in accepted else number
     if accepted - {str, type(None)}:
         try:
-            return json.loads(text)  # a whole section given as a JSON object
-        except ValueError:
+            return parse_json(text)  # a whole section given as a JSON object
+        except JsonInputError:
             return text
     return text
 
@@ -786,14 +789,16 @@ def export(
     store = open_store_for_cli(db)
     with store_errors(), _progress_bar("exporting") as progress:
         task = progress.add_task("export", total=None)
-        keys = export_registry(
+        result = export_registry(
             store,
             all_to,
             actor=acting_user(user),
             include_identifiers=identifiers,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    stdout.print(f"{len(keys)} patient(s) exported to {all_to}")
+    stdout.print(f"{len(result.keys)} patient(s) exported to {all_to}")
+    if result.skipped:  # the others are written; a script must still learn that the export is not whole
+        fail(result.skipped)
 
 
 @app.command("import")

@@ -16,18 +16,23 @@ from typing import Any
 
 from mastcds.case import Case, Episode, LabResult, date_key, date_key_latest
 from mastcds.rules.anaphylaxis import niaid2006 as anaphylaxis_niaid2006
-from mastcds.rules.anaphylaxis import wao2020 as anaphylaxis_wao2020
-from mastcds.rules.mediators import mcas as mcas_rules
 from mastcds.rules.anaphylaxis import severity_brown2004
+from mastcds.rules.anaphylaxis import wao2020 as anaphylaxis_wao2020
 from mastcds.rules.anaphylaxis.findings import EpisodeFindings
-from mastcds.rules.mediators.hat import HAT_CITATION, hat_adjusted_tryptase
-from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
 from mastcds.rules.anaphylaxis.rema import CUTOFF_SOURCE as REMA_CUTOFF_SOURCE
 from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score, rema_summary
-from mastcds.rules.references import reference_dicts
-from mastcds.rules.mediators.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
+from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
+from mastcds.rules.mediators import mcas as mcas_rules
+from mastcds.rules.mediators.hat import HAT_CITATION, hat_adjusted_tryptase
+from mastcds.rules.mediators.tryptase import (
+    NIH_RATIO_THRESHOLD,
+    event_threshold_ng_ml,
+    nih_ratio,
+    rise_meets_20_plus_2,
+)
 from mastcds.rules.mediators.urinary import MEDIATORS as URINARY_MEDIATORS
 from mastcds.rules.mediators.urinary import urinary_rise
+from mastcds.rules.references import reference_dicts
 
 # ---------------------------------------------------------------- identities
 
@@ -256,6 +261,7 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
                 "minutes_after_onset": minutes,
                 "reason": rise.reason,
                 "source": rise.source,
+                "references": reference_dicts(rise.references),
                 "nih_ratio": ratio,
                 "nih_ratio_above_1_685": None if ratio is None else ratio > NIH_RATIO_THRESHOLD,
             }
@@ -516,4 +522,5 @@ def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: Episod
         "clonal_mast_cells": clonal.as_dict(),
         "variant_reason": kind.reason,
         "variant_source": kind.source,
+        "variant_references": reference_dicts(kind.references),
     }

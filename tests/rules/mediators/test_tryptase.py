@@ -157,7 +157,8 @@ def test_missing_values_reasons_word_for_word(acute: float | None, baseline: flo
     for minutes in (None, 60, 300):
         result = rise_meets_20_plus_2(acute, baseline, minutes)
         assert (result.id, result.status, result.reason) == ("tryptase.20_plus_2", UNKNOWN, reason)
-        assert result.source.startswith("MCAS consensus criterion B, 20% + 2 formula")
+        assert result.source.startswith("MCAS consensus criterion B, the 20% + 2 formula")
+        assert result.references == ("valent2019_20plus2", "leuk_lymphoma2020")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ def test_the_ratio_is_butterfields_lowest_observed() -> None:
 def test_a_rise_is_a_ratio_of_at_least_1_3_over_the_baseline(mediator: str, acute: float, expected) -> None:
     result = urinary_rise(mediator, acute, 100)
     assert result.status is expected
-    assert "Butterfield" in result.source and "consensus sets no limit" in result.reason
+    assert "2023" in result.source and result.references == ("leuk_lymphoma2020", "butterfield2023")
+    assert "consensus sets no limit" in result.reason
 
 
 @pytest.mark.parametrize(("acute", "baseline"), [(None, 100), (130, None), (None, None)])

@@ -34,13 +34,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from mastcds.rules.logic import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    Status,
+    all_of,
+    any_of,
+    fmt,
+    from_bool,
+)
 from mastcds.rules.mastocytosis import cutaneous
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Status, all_of, any_of, fmt, from_bool
 from mastcds.rules.mastocytosis.findings import (
     FINDING_RANGES,
     NO_SKIN_LESIONS,
     SMFindings,
 )
+from mastcds.rules.references import Citation
 
 # ------------------------------------------------------------------ categories
 
@@ -132,7 +142,7 @@ _COMPARATORS: dict[str, Callable[[float, float], bool]] = {
 MAJOR_AGGREGATE_MAST_CELLS = 15
 ATYPICAL_MORPHOLOGY_MINOR = Threshold(">", 25, "%")
 # Mast cell leukaemia is leukaemic when mast cells are >= 10% of the blood leukocytes, aleukaemic below
-# (WHO 2016 and 2022 alike; Blood 2013;121:2393 Table 2, https://pmc.ncbi.nlm.nih.gov/articles/PMC3612852/table/T2).
+# (WHO 2022, khoury2022 as reproduced in li2023 Table 2; WHO 2016 alike).
 MCL_LEUKAEMIC = Threshold(">=", 10, "% of leukocytes")
 
 
@@ -220,10 +230,8 @@ def lineage_options(f: SMFindings) -> tuple[str, ...]:
 # ----------------------------------------------------------------- editions
 
 
-# C1 cytopenias, the same in every edition: Hb < 10 g/dL, platelets < 100 x10^9/L,
-# neutrophils < 1 x10^9/L (WHO 2016/2022: https://pmc.ncbi.nlm.nih.gov/articles/PMC10133845/table/T5 ;
-# WHO 2008 wording http://bloodref.com/myeloid/mpd/systemic-mastocytosis-diagnosis ; ICC "C-findings
-# unchanged", secondary: https://www.rarediseaseadvisor.com/news/sm-news-briefs/new-consensus-classification-published-systemic-mastocytosis-types-diagnosis/).
+# C1 cytopenias, the same in every edition: Hb < 10 g/dL, platelets < 100 x10^9/L, neutrophils < 1 x10^9/L
+# (WHO 2022 and ICC: blood_res2023 Table 5; WHO 2016: valent2017_blood Table 1).
 CYTOPENIA_LIMITS: Mapping[str, Threshold] = {
     "hemoglobin_g_dl": Threshold("<", 10, "g/dL"),
     "platelets_10e9_l": Threshold("<", 100, "x10^9/L"),
@@ -237,8 +245,8 @@ class EditionRules:
 
     key: str
     title: str
-    source: str
-    sources: Mapping[str, str]
+    source: Citation
+    sources: Mapping[str, Citation]
     major_alone_suffices: bool
     major_note: str | None
     any_activating_kit: bool  # False: only codon-816 mutations count (WHO 2016)
@@ -413,7 +421,7 @@ def other_kit_values(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bo
 
 
 # ICC 2022 B-finding 2 names no limits for its "cytopenia (not meeting criteria for C-findings) or -cytosis"
-# (Leguit et al. 2023; Blood Res 2023;58:S96 Table 5, https://pmc.ncbi.nlm.nih.gov/articles/PMC10133845/table/T5).
+# (leguit2023, as reproduced in blood_res2023 Table 5).
 # mastcds reads the counts with the limits the same ICC paper uses for myeloid neoplasms (Arber et al., Blood
 # 2022;140:1200-28): cytopenia as for MDS, Hb < 13 g/dL (men) / < 12 g/dL (women), platelets < 150 x10^9/L,
 # neutrophils < 1.8 x10^9/L; thrombocytosis >= 450 and leukocytosis >= 13 x10^9/L (MDS/MPN, NOS, Table 18);

@@ -8,12 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mastcds.rules.mediators.hat import hat_adjusted_tryptase
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, all_of, fmt, from_bool
+from mastcds.rules.logic import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    Criterion,
+    Status,
+    all_of,
+    fmt,
+    from_bool,
+)
 from mastcds.rules.mastocytosis.common import (
     ATYPICAL_MORPHOLOGY_MINOR,
     CYTOPENIA_LIMITS,
-    MCL_LEUKAEMIC,
     ICC_ANAEMIA_G_DL,
     ICC_EOSINOPHILIA,
     ICC_LEUKOCYTOSIS,
@@ -26,6 +33,7 @@ from mastcds.rules.mastocytosis.common import (
     LINEAGE_NONE,
     MAJOR_AGGREGATE_MAST_CELLS,
     MCL,
+    MCL_LEUKAEMIC,
     MYELOID,
     UNCLASSIFIED,
     Atoms,
@@ -53,7 +61,8 @@ from mastcds.rules.mastocytosis.common import (
 from mastcds.rules.mastocytosis.findings import NO_SKIN_LESIONS, SMFindings
 from mastcds.rules.mastocytosis.next_tests import NextTest, consistent, next_tests
 from mastcds.rules.mastocytosis.summary import category_summary, sm_sentence
-
+from mastcds.rules.mediators.hat import hat_adjusted_tryptase
+from mastcds.rules.references import reference_dicts
 
 _SAMPLE_WORDS = {
     "bone_marrow": "bone marrow",
@@ -191,7 +200,7 @@ _SOURCE_KEYS = {
 
 def _shared(reasons: Mapping[str, tuple[Status, str]], criterion: str, rules: EditionRules, note: str | None = None) -> Criterion:
     status, text = reasons[criterion]
-    return Criterion(criterion, status, f"{text}; {note}" if note else text, rules.sources[_SOURCE_KEYS[criterion]])
+    return Criterion(criterion, status, f"{text}; {note}" if note else text, *rules.sources[_SOURCE_KEYS[criterion]])
 
 
 def _kit_sample_text(f: SMFindings, sample: str) -> str | None:
@@ -224,7 +233,7 @@ def _kit(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
         else:
             parts.append(f"other activating KIT mutation {mutation} in {_SAMPLE_WORDS[other_kit_sample(f) or '']}")
     status = status_of(kit for kit, _, _ in a.kit)
-    return Criterion("minor_kit", status, "; ".join(parts), rules.sources["minor_kit"])
+    return Criterion("minor_kit", status, "; ".join(parts), *rules.sources["minor_kit"])
 
 
 def _immunophenotype(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -243,7 +252,7 @@ def _immunophenotype(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     if rules.cd2_alone_note and f.cd2 and not f.cd25 and marrow_immunophenotype_status(f, rules) is MET:
         text += f"; {rules.cd2_alone_note}"
     return Criterion(
-        "minor_immunophenotype", status_of(m for m, _ in a.immunophenotype), text, rules.sources["minor_immunophenotype"]
+        "minor_immunophenotype", status_of(m for m, _ in a.immunophenotype), text, *rules.sources["minor_immunophenotype"]
     )
 
 
@@ -275,7 +284,7 @@ def _tryptase(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     elif lineage == UNCLASSIFIED:
         parts.append("the associated neoplasm's lineage is not recognised; if myeloid, this criterion does not count")
     status = status_of(minor for minor, _, _, _ in a.tryptase)
-    return Criterion("minor_tryptase", status, "; ".join(parts), rules.sources["minor_tryptase"])
+    return Criterion("minor_tryptase", status, "; ".join(parts), *rules.sources["minor_tryptase"])
 
 
 def _b1(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -301,7 +310,7 @@ def _b1(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
         for _, tryptase_high, _, _ in a.tryptase
         for _, vaf_high, _ in a.kit
     )
-    return Criterion("b1_mast_cell_burden", status, "needs " + joiner.join(routes), rules.sources["b1"])
+    return Criterion("b1_mast_cell_burden", status, "needs " + joiner.join(routes), *rules.sources["b1"])
 
 
 def _blood_count_text(f: SMFindings) -> str:
@@ -337,7 +346,7 @@ def _b2(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
             "no dysplasia or myeloproliferation",
             "dysplasia/myeloproliferation not assessed",
         )
-    return Criterion("b2_other_lineages", status_of(a.b2), text, rules.sources["b2"])
+    return Criterion("b2_other_lineages", status_of(a.b2), text, *rules.sources["b2"])
 
 
 def _b3(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -351,7 +360,7 @@ def _b3(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     limit = f"limit {rules.b3_lymph_node.text()}" if rules.b3_lymph_node.value else "any size: no limit stated"
     node = f"largest lymph node {fmt(f.lymphadenopathy_max_cm, 'cm')} ({limit})"
     status = status_of(organ_b3 or node_route for organ_b3, _ in a.organs for node_route in a.lymph_node)
-    return Criterion("b3_organomegaly", status, "; ".join([liver, spleen, node]), rules.sources["b3"])
+    return Criterion("b3_organomegaly", status, "; ".join([liver, spleen, node]), *rules.sources["b3"])
 
 
 def _c4(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -364,7 +373,7 @@ def _c4(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
         text += "; " + _said(f.large_osteolysis, "judged large", "judged not large", "") + f" ({rules.title} names no size)"
     elif status_of(a.bone) is UNKNOWN:
         text += f" ({rules.title} names no size: whether the osteolysis is 'large' is a clinical judgement)"
-    return Criterion("c4_bone", status_of(a.bone), text, rules.sources["c4"])
+    return Criterion("c4_bone", status_of(a.bone), text, *rules.sources["c4"])
 
 
 def _mcl(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -380,7 +389,7 @@ def _mcl(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
             "no immature/atypical mast cells (ICC counts only those)",
             "immature morphology not recorded (ICC counts only immature/atypical mast cells)",
         )
-    return Criterion("mcl_smear", status_of(a.mcl), text, rules.sources["mcl"])
+    return Criterion("mcl_smear", status_of(a.mcl), text, *rules.sources["mcl"])
 
 
 def _ahn(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
@@ -396,7 +405,7 @@ def _ahn(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
         text = f"associated {lineage} neoplasm recorded"
     text += f" ({rules.ahn_code} counts {counted} neoplasms)"
     status = status_of(ahn for _, _, _, ahn in a.tryptase)
-    return Criterion("associated_neoplasm", status, text, rules.sources["ahn"])
+    return Criterion("associated_neoplasm", status, text, *rules.sources["ahn"])
 
 
 def _bmm(f: SMFindings, rules: EditionRules, a: Atoms, b_findings: list[Criterion], limit: Threshold) -> Criterion:
@@ -424,7 +433,7 @@ def _bmm(f: SMFindings, rules: EditionRules, a: Atoms, b_findings: list[Criterio
         + f"; B-findings: {'none' if no_b is MET else 'present' if no_b is NOT_MET else 'not all assessed'}"
         + f"; basal tryptase {fmt(f.baseline_tryptase_ng_ml, 'ng/mL')} (limit {limit.text()}, raw value)"
     )
-    return Criterion("bmm_conditions", all_of(marrow, lesions, no_b, tryptase), text, rules.sources["bmm"])
+    return Criterion("bmm_conditions", all_of(marrow, lesions, no_b, tryptase), text, *rules.sources["bmm"])
 
 
 # ------------------------------------------------------------------ result
@@ -433,9 +442,15 @@ def _bmm(f: SMFindings, rules: EditionRules, a: Atoms, b_findings: list[Criterio
 _STATUS_TEXT = {status: status.value for status in Status}
 
 
-def criterion_dict(c: Criterion) -> dict[str, str]:
+def criterion_dict(c: Criterion) -> dict[str, Any]:
     """The contract's CRITERION, as ``Criterion.as_dict`` gives it, without the enum lookup per call."""
-    return {"id": c.id, "status": _STATUS_TEXT[c.status], "reason": c.reason, "source": c.source}
+    return {
+        "id": c.id,
+        "status": _STATUS_TEXT[c.status],
+        "reason": c.reason,
+        "source": c.source,
+        "references": reference_dicts(c.references),
+    }
 
 
 @dataclass(frozen=True)
@@ -445,6 +460,7 @@ class GuidelineResult:
     edition: str
     title: str
     source: str
+    references: tuple[str, ...]
     sm_criteria: Status
     possible_categories: tuple[str, ...]
     criteria: tuple[Criterion, ...]
@@ -468,6 +484,7 @@ class GuidelineResult:
             "edition": self.edition,
             "title": self.title,
             "source": self.source,
+            "references": reference_dicts(self.references),
             "summary": self.summary,
             "sm_criteria": _STATUS_TEXT[self.sm_criteria],
             "category": self.category,
@@ -505,7 +522,8 @@ def evaluate_guideline(f: SMFindings, rules: EditionRules, shared: Mapping[str, 
     return GuidelineResult(
         edition=rules.key,
         title=rules.title,
-        source=rules.source,
+        source=rules.source.text,
+        references=rules.source.keys,
         sm_criteria=status_of(sm_values),
         possible_categories=possible,
         criteria=(

@@ -5,10 +5,9 @@ systemic mast cell activation in >= 2 organ systems; B, an event-related
 rise of serum tryptase by the 20% + 2 formula, the preferred marker, or of
 another mast cell mediator (see ``urinary``); C, response to drugs that
 stabilise mast cells or block their mediators.
-Valent et al., consensus table reproduced at
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2 ; variants at
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T3/ and
-https://pmc.ncbi.nlm.nih.gov/articles/PMC3224511/table/T4 .
+The EU/US consensus (Valent et al. 2012, ``valent2012``), as tabulated in
+Leuk Lymphoma 2020 (``leuk_lymphoma2020``): criteria in Table 2, variants in
+Table 3 (and Valent 2012, Table 4).
 
 Variants. Primary (clonal) MCAS has clonal mast cells: with SM, with CM, or
 monoclonal (MMAS, clonal markers with neither SM nor CM). Secondary MCAS has
@@ -34,12 +33,14 @@ from mastcds.rules.logic import (
     from_bool,
     negate,
 )
+from mastcds.rules.references import cite
 
-SOURCE = "EU/US consensus on MCAS (Valent et al.; https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2)"
-SOURCE_VARIANTS = (
-    "MCAS variants (https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T3/ ; "
-    "https://pmc.ncbi.nlm.nih.gov/articles/PMC3224511/table/T4)"
-)
+_CONSENSUS = ("leuk_lymphoma2020", "valent2012")
+CRITERION_A = cite(*_CONSENSUS, where="EU/US consensus on MCAS, criterion A (Table 2)")
+CRITERION_B = cite(*_CONSENSUS, where="EU/US consensus on MCAS, criterion B and footnote a (Table 2)")
+CRITERION_C = cite(*_CONSENSUS, where="EU/US consensus on MCAS, criterion C (Table 2)")
+VARIANTS_CITATION = cite(*_CONSENSUS, where="MCAS variants (Table 3; Valent 2012 Table 4)")
+SOURCE_VARIANTS = VARIANTS_CITATION.text
 
 # Criterion A: "systemic" means involving at least two organ systems among
 # cutaneous, cardiovascular, gastrointestinal and (pulmonary/)respiratory,
@@ -91,6 +92,7 @@ class McasVariant:
     possible_variants: list[str]
     reason: str
     source: str = SOURCE_VARIANTS
+    references: tuple[str, ...] = VARIANTS_CITATION.keys
 
 
 def criterion_a(symptoms: MediatorSymptoms) -> Criterion:
@@ -109,7 +111,7 @@ def criterion_a(symptoms: MediatorSymptoms) -> Criterion:
         words += f" ({', '.join(present)})"
     if high > low:
         words += f"; not recorded: {', '.join(unknown)}"
-    return Criterion("mcas.a_systemic_symptoms", status, words + f"; at least {MIN_ORGAN_SYSTEMS} needed.", SOURCE + ", criterion A")
+    return Criterion("mcas.a_systemic_symptoms", status, words + f"; at least {MIN_ORGAN_SYSTEMS} needed.", *CRITERION_A)
 
 
 _URINE_NAMES = ("N-methylhistamine", "11beta-PGF2alpha", "LTE4")
@@ -119,23 +121,22 @@ def criterion_b(episodes: Sequence[EpisodeMediators]) -> Criterion:
     """A rise of tryptase (20% + 2) or of a urinary mediator in any episode settles B; B is excluded only when
     every episode was tested for every mediator and none rose (the consensus accepts the other mediators,
     footnote a of its Table 2, so a tryptase without a rise alone does not exclude it)."""
-    source = SOURCE + ", criterion B and footnote a"
     tryptase = [e.episode_id for e in episodes if e.tryptase is MET]
     urine = [
         f"{name} in episode {e.episode_id}" for e in episodes for name, s in zip(_URINE_NAMES, e.urine) if s is MET
     ]
     if tryptase or urine:
         shown = ([f"tryptase above 20% + 2 in episode(s) {', '.join(tryptase)}"] if tryptase else []) + urine
-        return Criterion("mcas.b_tryptase_rise", MET, "Event-related rise: " + "; ".join(shown) + ".", source)
+        return Criterion("mcas.b_tryptase_rise", MET, "Event-related rise: " + "; ".join(shown) + ".", *CRITERION_B)
     if not episodes:
-        return Criterion("mcas.b_tryptase_rise", UNKNOWN, "No episode recorded, so no event-related mediator.", source)
+        return Criterion("mcas.b_tryptase_rise", UNKNOWN, "No episode recorded, so no event-related mediator.", *CRITERION_B)
     if all(e.status() is NOT_MET for e in episodes):
         return Criterion(
             "mcas.b_tryptase_rise",
             NOT_MET,
             "Every episode's tryptase (drawn within 1 to 4 h) and urinary N-methylhistamine, 11beta-PGF2alpha and "
             "LTE4 were assessed, and none rose.",
-            source,
+            *CRITERION_B,
         )
     open_tryptase = [e.episode_id for e in episodes if e.tryptase is UNKNOWN]
     untested = sorted({name for e in episodes for name, s in zip(_URINE_NAMES, e.urine) if s is UNKNOWN})
@@ -149,7 +150,7 @@ def criterion_b(episodes: Sequence[EpisodeMediators]) -> Criterion:
         parts.append("no tryptase rise")
     if untested:
         parts.append(f"not measured after every episode: urinary {', '.join(untested)}, which may show the rise")
-    return Criterion("mcas.b_tryptase_rise", UNKNOWN, "; ".join(parts) + ".", source)
+    return Criterion("mcas.b_tryptase_rise", UNKNOWN, "; ".join(parts) + ".", *CRITERION_B)
 
 
 def criterion_c(responds_to_mediator_therapy: bool | None) -> Criterion:
@@ -158,7 +159,7 @@ def criterion_c(responds_to_mediator_therapy: bool | None) -> Criterion:
         False: "Symptoms do not respond to mediator-targeting therapy.",
         None: "Response to mediator-targeting therapy not recorded.",
     }[responds_to_mediator_therapy]
-    return Criterion("mcas.c_treatment_response", from_bool(responds_to_mediator_therapy), words, SOURCE + ", criterion C")
+    return Criterion("mcas.c_treatment_response", from_bool(responds_to_mediator_therapy), words, *CRITERION_C)
 
 
 def mcas_status(criteria: Sequence[Criterion]) -> Status:
@@ -185,7 +186,7 @@ def clonal_mast_cells(c: ClonalityFindings) -> Criterion:
     if c.kit_mutation_in_lesional_skin:
         shown.append("KIT mutation in lesional skin")
     if shown:
-        return Criterion("mcas.clonal_mast_cells", MET, "Clonal mast cells: " + "; ".join(shown) + ".", SOURCE_VARIANTS)
+        return Criterion("mcas.clonal_mast_cells", MET, "Clonal mast cells: " + "; ".join(shown) + ".", *VARIANTS_CITATION)
     marrow_negative = c.kit_marrow == "not_detected" or (c.kit_d816v == "not_detected" and c.kit_d816v_sample == "bone_marrow")
     excluded = marrow_negative and c.bone_marrow_cd25 is False
     if excluded:
@@ -193,14 +194,14 @@ def clonal_mast_cells(c: ClonalityFindings) -> Criterion:
             "mcas.clonal_mast_cells",
             NOT_MET,
             "KIT D816V not detected in bone marrow and marrow mast cells CD25-negative.",
-            SOURCE_VARIANTS,
+            *VARIANTS_CITATION,
         )
     return Criterion(
         "mcas.clonal_mast_cells",
         UNKNOWN,
         "Clonality not shown and not excluded: a bone marrow KIT D816V test and CD25 staining are both needed to exclude it "
         "(a negative blood test does not).",
-        SOURCE_VARIANTS,
+        *VARIANTS_CITATION,
     )
 
 

@@ -1,15 +1,12 @@
 """The event tryptase rule "20% + 2": acute tryptase > 1.2 x baseline + 2 ng/mL.
 
-One combined threshold with a strict ">" (consensus criterion B of MCAS;
-Valent et al., Int Arch Allergy Immunol 2019;180:44-51,
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850 ; consensus table
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2 ; WAO J biomarker table
-https://waojournal.biomedcentral.com/articles/10.1186/s40413-016-0094-3/tables/4).
-The NIH paper writes ">=": a value exactly at the threshold is not met here,
-and the reason says so.
+One combined threshold with a strict ">" (consensus criterion B of MCAS: Valent et al., Int Arch Allergy
+Immunol 2019;180:44-51, ``valent2019_20plus2``; the consensus table, Leuk Lymphoma 2020 Table 2,
+``leuk_lymphoma2020``). The NIH paper writes ">=": a value exactly at the threshold is not met here, and the
+reason says so.
 
 Timing. The consensus draws the acute sample 1 to 4 hours after the onset of
-symptoms (criterion B, Leuk Lymphoma 2019 Table 2). A rise counts wherever it
+symptoms (criterion B, Table 2). A rise counts wherever it
 was drawn: a sample outside the window can prove a rise but not disprove one.
 A sample that shows no rise excludes the criterion only when drawn inside the
 window; drawn earlier, later or at an unrecorded time it leaves it unknown.
@@ -20,18 +17,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, fmt
+from mastcds.rules.references import cite
 
-SOURCE = (
-    "MCAS consensus criterion B, 20% + 2 formula (Valent et al., Int Arch Allergy Immunol 2019;180:44-51; "
-    "https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850)"
+CITATION = cite(
+    "valent2019_20plus2", "leuk_lymphoma2020",
+    where="MCAS consensus criterion B, the 20% + 2 formula; acute sample 1-4 h after onset (Table 2)",
 )
+SOURCE = CITATION.text
 
 # acute > EVENT_FACTOR x baseline + EVENT_ADDEND_NG_ML (PMC7115850; PMC7115828 Table 2)
 EVENT_FACTOR = 1.2
 EVENT_ADDEND_NG_ML = 2.0
 
 # The acute sample is "collected 1-4 hours after onset of symptoms": consensus criterion B of the EU/US group,
-# Leuk Lymphoma 2019 (published 2020);61(5):1075-83, Table 2 (https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2).
+# Leuk Lymphoma 2020;61:1075-83, Table 2 (leuk_lymphoma2020).
 ACUTE_WINDOW_START_MINUTES = 60.0
 ACUTE_WINDOW_END_MINUTES = 240.0
 
@@ -81,7 +80,7 @@ _CRITERION_ID = "tryptase.20_plus_2"
 
 
 def _not_assessable(missing: str) -> Criterion:
-    return Criterion(_CRITERION_ID, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", SOURCE)
+    return Criterion(_CRITERION_ID, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", *CITATION)
 
 
 # Without both values there is nothing to compare: the same three answers every time (a Criterion is immutable)
@@ -135,4 +134,4 @@ def rise_meets_20_plus_2(
             f" {timing[0].upper()}{timing[1:]}: a sample without a rise excludes the criterion only when drawn "
             f"within the window, so it stays open."
         )
-    return Criterion(_CRITERION_ID, verdict, words, SOURCE)
+    return Criterion(_CRITERION_ID, verdict, words, *CITATION)

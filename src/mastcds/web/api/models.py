@@ -127,6 +127,14 @@ class UserPatch(BaseModel):
     password: str | None = Field(default=None, min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None = Field(description="null while the token is live")
+
+
 class AuditOut(BaseModel):
     id: int
     at: datetime
