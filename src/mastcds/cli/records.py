@@ -845,4 +845,4 @@ def audit(
         _print_json([asdict(e) for e in entries])
         return
     rows = [[_minute(e.at), e.actor, e.action, e.patient_key or "", e.detail] for e in entries]
-    stdout.print(record_table(["when (UTC)", "user", "action", "patient", "what"], rows, whole=(0, 3), wrap=(4,)))
+    stdout.print(record_table(["when (UTC)", "user", "action", "patient", "what"], rows, whole=(0, 3), wrap=(1, 4)))

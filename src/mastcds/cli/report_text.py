@@ -210,7 +210,16 @@ def _next_tests(console: Console, result: dict[str, Any]) -> None:
         console.print(line)
 
 
-def _bibliography(console: Console, citations: Citations) -> None:
+SECONDARY = " [secondary source"
+
+
+def _short(source: str) -> str:
+    """A source without its verification note (what the secondary source is), which --details prints whole."""
+    head, sep, _ = source.partition(SECONDARY)
+    return f"{head}{SECONDARY}]" if sep else source
+
+
+def _bibliography(console: Console, citations: Citations, *, details: bool = True) -> None:
     if not citations.items:
         return
     _heading(console, "Sources")
@@ -218,7 +227,7 @@ def _bibliography(console: Console, citations: Citations) -> None:
     grid.add_column(justify="right", no_wrap=True)
     grid.add_column(ratio=1, overflow="fold")
     for number, source in enumerate(citations.items, start=1):
-        grid.add_row(f"[{number}]", Text(source, style="dim"))
+        grid.add_row(f"[{number}]", Text(source if details else _short(source), style="dim"))
     console.print(grid)
 
 
@@ -331,14 +340,15 @@ def print_evaluation(console: Console, result: dict[str, Any], *, details: bool 
     _next_tests(console, result)
     if details:
         _details(console, result, citations)
-    elif result["warnings"]:
-        count = len(result["warnings"])
-        console.print(Text(f"{count} warning{'s' if count != 1 else ''} and every criterion with its reason: --details", style="yellow"))
     about = f"case {result['case_id'] or '(no id)'}"
     if result.get("evaluation_date"):
         about += f" ({result['evaluation_date']})"
-    console.print(Text(f"{about} · mastcds {result['engine_version']} · decision support only", style="dim"))
-    _bibliography(console, citations)
+    about += f" · mastcds {result['engine_version']}"
+    if not details and result["warnings"]:
+        count = len(result["warnings"])
+        about = f"{count} warning{'s' if count != 1 else ''}, every criterion: --details · {about}"
+    console.print(Text(about, style="yellow" if not details and result["warnings"] else "dim"))
+    _bibliography(console, citations, details=details)
 
 
 def _number(value: float | None, unit: str) -> str:
