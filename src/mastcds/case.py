@@ -11,6 +11,7 @@ episode that exists.
 from __future__ import annotations
 
 import calendar
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -505,6 +506,11 @@ def date_key(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
+def after_today(text: str, today: datetime.date) -> bool:
+    """Whether a (partial) date lies wholly after ``today``: 2027 on 2026-12-07 does, 2026-12 does not."""
+    return datetime.date(*date_key(text)) > today
+
+
 def date_key_latest(text: str) -> tuple[int, int, int]:
     """A partial date's latest possible day (2011 → 2011-12-31)."""
     parts = list(map(int, text.split("-")))
@@ -564,6 +570,42 @@ def _semantic_problems(case: Case) -> list[Problem]:
             problems.append(Problem(f"treatments[{i}].end_date", end, f"end date is before the start date {start}"))
     contradictions(case, problems)
     return problems
+
+
+@cache
+def _date_layout(model: type[BaseModel]) -> tuple[tuple[str, str, Any], ...]:
+    """The model's fields that hold dates, sections or lists of items: (name, kind, model)."""
+    layout = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        annotation = info.annotation
+        if DatePattern in f"{annotation!r} {info.metadata!r}":
+            layout.append((key, "date", None))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            layout.append((key, "section", annotation))
+        elif getattr(annotation, "__origin__", None) is list and issubclass(annotation.__args__[0], BaseModel):
+            layout.append((key, "list", annotation.__args__[0]))
+    return tuple(layout)
+
+
+def _raw_date_problems(document: Any, model: type[BaseModel] = Case, path: str = "") -> list[Problem]:
+    """Calendar problems of a document the schema refused, so that both are reported in one pass."""
+    problems: list[Problem] = []
+    if not isinstance(document, dict):
+        return problems
+    for key, kind, inner in _date_layout(model):
+        value, where = document.get(key), f"{path}{key}"
+        if kind == "date" and isinstance(value, str) and _DATE.match(value):
+            _check_date(problems, value, where)
+        elif kind == "section":
+            problems += _raw_date_problems(value, inner, f"{where}.")
+        elif kind == "list" and isinstance(value, list):
+            for index, item in enumerate(value):
+                problems += _raw_date_problems(item, inner, f"{where}[{index}].")
+    return problems
+
+
+_DATE = re.compile(DatePattern)
 
 
 def contradictions(case: Case, problems: list[Problem]) -> None:
@@ -656,13 +698,19 @@ def contradictions(case: Case, problems: list[Problem]) -> None:
 
 
 def load_case(document: Any) -> Case:
-    """A checked :class:`Case` from a parsed JSON document, or :class:`CaseError`."""
+    """A checked :class:`Case` from a parsed JSON document, or :class:`CaseError`.
+
+    When the schema refuses the document, its impossible dates are reported
+    with the schema's problems, not after those are fixed.
+    """
     if not isinstance(document, dict):
         raise CaseError([Problem("", type(document).__name__, "a case must be a JSON object")])
     try:
         case = Case.model_validate(document)
     except ValidationError as error:
-        raise CaseError(_problems_from_validation(error)) from None
+        problems = _problems_from_validation(error)
+        seen = {p.path for p in problems}
+        raise CaseError(problems + [p for p in _raw_date_problems(document) if p.path not in seen]) from None
     problems = _semantic_problems(case)
     if problems:
         raise CaseError(problems)

@@ -95,6 +95,22 @@ LAB_SPECS: dict[str, LabSpec] = {
     "urine_lte4": _per_creatinine("pg/mg creatinine", {"pg/mg": 1.0, "ng/g": 1.0, "ug/g": 1000.0}, 0, 1000000),
 }
 
+# Each test as a clinician writes it, for pages and reports (the keys are the
+# case schema's names, which stay as they are).
+LAB_TEST_LABELS: dict[str, str] = {
+    "tryptase": "tryptase",
+    "ige_total": "total IgE",
+    "hemoglobin": "haemoglobin",
+    "platelets": "platelets",
+    "neutrophils": "neutrophils",
+    "alkaline_phosphatase": "alkaline phosphatase",
+    "albumin": "albumin",
+    "beta2_microglobulin": "β2-microglobulin",
+    "kit_d816v_vaf": "KIT D816V VAF",
+    "weight": "body weight",
+    "ldh": "LDH",
+}
+
 # Platelets and neutrophils share "g/l" (giga per litre) with a mass unit; the
 # mass reading is never meant for a cell count, so it is kept only for counts.
 

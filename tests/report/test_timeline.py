@@ -111,7 +111,7 @@ def test_episodes_without_id_are_matched_by_position_and_undated_ones_named() ->
     figure = timeline_figure(case, evaluation)
     heights = sorted(round(float(y)) for _, y in episode_markers(panels(figure)[0]))
     assert heights == [1, 3]
-    assert "Not shown (no date): episodes episodes[1]" in texts(figure)
+    assert "Episodes without a date, not shown: episode 2" in texts(figure)
 
 
 def test_empty_case_draws_placeholders() -> None:
@@ -183,3 +183,36 @@ def test_any_valid_case_draws(document: dict[str, Any]) -> None:
     figure = timeline_figure(case, evaluate(document))
     assert len(figure.axes) == 3
     ElementTree.fromstring(save_figure_bytes(figure, "svg"))  # well-formed whatever the free text
+
+
+def _label_boxes(figure: Figure) -> list[Any]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in figure.findobj(lambda artist: artist.get_gid() == "value-label")]
+
+
+def test_value_labels_are_never_drawn_over_each_other() -> None:
+    import itertools
+
+    crowded = [(51.2, "2011-09-20"), (52.0, "2011-09-25"), (49.9, "2011-10-01"), (50.4, "2011-10-03")]
+    document = {
+        "patient": {}, "evaluation_date": "2011-10",
+        "episodes": [{"id": f"e{i}", "date": f"2011-10-0{i}", "loss_of_consciousness": True} for i in range(1, 5)],
+        "lab_results": [{"test": "tryptase", "value": v, "unit": "ng/mL", "date": d, "context": "baseline"} for v, d in crowded],
+    }
+    boxes = _label_boxes(timeline_figure(load_case(document), evaluate(document)))
+    assert len(boxes) == 8
+    assert not [pair for pair in itertools.combinations(boxes, 2) if pair[0].overlaps(pair[1])]
+
+
+def test_an_ongoing_treatment_started_on_the_as_of_date_draws_a_visible_bar() -> None:
+    from matplotlib.patches import Rectangle
+
+    document = {"patient": {}, "evaluation_date": "2011-09", "treatments": [{"drug": "omalizumab", "start_date": "2011-09"}],
+                "episodes": [{"date": "2010-01"}]}
+    figure = timeline_figure(load_case(document), evaluate(document), as_of="2011-09")
+    bars = [p for p in panels(figure)[2].patches if isinstance(p, Rectangle)]
+    assert bars and all(bar.get_width() > 0 for bar in bars)

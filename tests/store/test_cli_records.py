@@ -108,7 +108,7 @@ def test_stored_evaluations_are_shown_exactly(run: Any) -> None:
     full = json.loads(run("evaluation", "show", str(stored.id), "--with-case").stdout)
     assert full["case_document"] == SEED and full["engine_version"] == "t" and full["patient_version"] == 1
     listed = run("patient", "evaluations", SEED["id"]).stdout
-    assert "who2022: ISM" in listed
+    assert "WHO 2022 ISM" in listed
     run("evaluation", "show", "999", code=2)
 
 
@@ -118,7 +118,7 @@ def test_stored_evaluations_are_shown_exactly(run: Any) -> None:
         (["lab", "add", "nobody", "--test", "tryptase", "--value", "5", "--unit", "ng/mL", "--date", "2020"], 'patient: no patient with this key (see `mastcds patient list`) (got "nobody")'),
         (["lab", "add", "p1", "--test", "tryptase", "--value", "5", "--unit", "mmol/L", "--date", "2020"], 'lab_result.unit: unit not accepted for tryptase; accepted: ng/ml, ug/l (got "mmol/L")'),
         (["lab", "add", "p1", "--test", "platelets", "--value", "9000", "--unit", "10^9/L", "--date", "2020"], "lab_result.value: platelets must lie in 0-5000 10^9/L (got 9000.0)"),
-        (["treatment", "add", "p1", "--drug", "x", "--start", "2020-05", "--end", "2020-04"], 'treatment.end_date: end date is before the start date 2020-05 (got "2020-04")'),
+        (["treatment", "add", "p1", "--drug", "x", "--force", "--start", "2020-05", "--end", "2020-04"], 'treatment.end_date: end date is before the start date 2020-05 (got "2020-04")'),
         (["patient", "set", "p1", "patient.sex=other"], "patient.sex: not an accepted value"),
         (["patient", "set", "p1", "nonsense"], "nonsense: expected FIELD=VALUE"),
         (["episode", "add", "p1", "--present", "hives"], "episode sign 'hives': not a sign; accepted: loss_of_consciousness"),

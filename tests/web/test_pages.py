@@ -43,6 +43,7 @@ POST_FORMS: dict[str, tuple[str, ...]] = {
     "/patients/new": WRITE,
     "/patients/{key}/edit": WRITE,
     "/patients/{key}/evaluations": WRITE,
+    "/patients/{key}/plan.pdf": READ,
     "/evaluate": READ,
     "/admin/users": ADMIN,
     "/admin/users/{username}": ADMIN,
@@ -308,7 +309,7 @@ def test_the_patient_page_shows_verdicts_timeline_and_treatment_response(web: We
     html = web.browser("viewer").get(f"/patients/{patient_key}").text
     for text in ("Current verdict per guideline", "WHO 2022", "ICC 2022", "WHO 2016", "ISM", "Treatment response", "omalizumab 300 mg q4w"):
         assert text in html
-    assert f'<img class="timeline" src="/patients/{patient_key}/timeline.svg"' in html
+    assert f'<img class="timeline" src="/patients/{patient_key}/timeline.svg?as_of=2011-09"' in html  # the evaluation date
     assert "Edit case" not in html  # a viewer gets no edit button
     svg = web.browser("viewer").get(f"/patients/{patient_key}/timeline.svg")
     assert svg.headers["content-type"] == "image/svg+xml" and svg.content.lstrip().startswith(b"<?xml")
@@ -362,7 +363,8 @@ def test_storing_an_evaluation_shows_it_as_given(web: Web, patient_key: str) -> 
 def test_downloads(web: Web, patient_key: str) -> None:
     client = web.browser("viewer")
     report = client.get(f"/patients/{patient_key}/report.html")
-    assert report.headers["content-disposition"] == f'attachment; filename="mastcds-report-{patient_key}.html"'
+    # the HTML report opens in the browser; the PDF is a file to keep
+    assert report.headers["content-disposition"] == f'inline; filename="mastcds-report-{patient_key}.html"'
     assert "<html" in report.text
     case = client.get(f"/patients/{patient_key}/case.json")
     assert case.json()["id"] == patient_key
@@ -448,3 +450,69 @@ def test_logging_in_again_ends_the_previous_session(web: Web) -> None:
     client.post("/login", data={"csrf_token": token, "username": USERS["clinician"], "password": PASSWORD})
     assert client.cookies.get("mastcds_session") != first
     assert TestClient(web.app, follow_redirects=False, cookies={"mastcds_session": first}).get("/patients").status_code == 303
+
+
+def test_an_admin_without_clinicians_is_told_how_to_create_one(tmp_path: Any, cheap_hashing: None) -> None:
+    from mastcds.store.database import Store
+    from mastcds.web import accounts
+    from mastcds.web.app import create_app
+    from mastcds.web.cds_auth import CdsSettings
+    from mastcds.web.settings import WebSettings
+    from tests.web.conftest import SECRET_KEY
+
+    store = Store(f"sqlite:///{tmp_path / 'first.db'}")
+    with store.writing() as db:
+        accounts.create_user(db, "root", PASSWORD, "admin")
+    app = create_app(WebSettings(database_url=store.url, secret_key=SECRET_KEY), store, CdsSettings())
+    client = TestClient(app, follow_redirects=True)
+    token = csrf_from(client.get("/login").text)
+    first = client.post("/login", data={"csrf_token": token, "username": "root", "password": PASSWORD})
+    assert "Next step: create a clinician" in first.text and "--role clinician" in first.text and "15 characters" in first.text
+    with store.writing() as db:
+        accounts.create_user(db, "carla", PASSWORD, "clinician")
+    assert "Next step: create a clinician" not in client.get("/admin/users").text
+    store.close()
+
+
+def test_the_treatment_response_is_as_of_the_evaluation_date_unless_asked(web: Web, patient_key: str) -> None:
+    client = web.browser("viewer")
+    default = client.get(f"/patients/{patient_key}").text
+    assert 'name="as_of" value="2011-09"' in default and "As of 2011-09-15." in default
+    asked = client.get(f"/patients/{patient_key}", params={"as_of": "2012-12-31"}).text
+    assert 'value="2012-12-31"' in asked and "As of 2012-12-31" in asked and "report.pdf?as_of=2012-12-31" in asked
+    for bad, message in (("2012-02-30", "day must be"), ("soon", "expected a date"), ("2001", "before the case")):
+        page = client.get(f"/patients/{patient_key}", params={"as_of": bad})
+        assert page.status_code == 200 and message in page.text and 'value="2011-09"' in page.text
+    assert client.get(f"/patients/{patient_key}/timeline.svg", params={"as_of": "soon"}).status_code == 422
+
+
+def test_the_bottom_line_comes_first_with_the_separating_test_under_it(web: Web, patient_key: str) -> None:
+    from mastcds import evaluate
+
+    result = evaluate(seed_case())
+    test = result["guidelines"]["who2022"]["next_tests"][0]["test"]
+    for path in (f"/patients/{patient_key}", f"/patients/{patient_key}/evaluation"):
+        html = web.browser("viewer").get(path).text
+        main = html[html.index("<main"):]
+        first_card = main[main.index('<section class="card"'):]
+        assert first_card.startswith('<section class="card" id="bottom-line">'), path
+        bottom = first_card[: first_card.index("</section>")]
+        assert "WHO 2022" in bottom and "Separating test" in bottom and _escaped(test) in bottom
+        for edition in result["guidelines"].values():
+            if edition.get("summary"):
+                assert _escaped(edition["summary"]) in bottom
+
+
+def test_the_action_plan_button_gives_a_pdf_audited_as_an_export(web: Web, patient_key: str) -> None:
+    from mastcds.store.audit import audit_entries
+
+    client = web.browser("viewer")
+    page = client.get(f"/patients/{patient_key}").text
+    assert f'action="/patients/{patient_key}/plan.pdf"' in page and "Action plan (PDF)" in page
+    response = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "name": "Jane Example", "paper": "letter"})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response.headers["content-disposition"].startswith("attachment")
+    exports = [e for e in audit_entries(web.store, patient_key=patient_key) if e.action == "export"]
+    assert exports and "action plan" in exports[0].detail and all("Jane" not in e.detail for e in exports)
+    refused = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "paper": "a3"})
+    assert refused.status_code == 422

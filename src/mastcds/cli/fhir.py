@@ -8,18 +8,17 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from mastcds.case import CaseError, load_case, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 
 if TYPE_CHECKING:
     from mastcds.fhir.to_case import FhirImport
     from mastcds.store.database import Store
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 fhir_app = typer.Typer(help="FHIR R4: import a Bundle as a case, export a case (and its evaluation) as a Bundle.",
                        no_args_is_help=True)
 app.add_typer(fhir_app, name="fhir")
@@ -35,15 +34,13 @@ def _json_or_fail(text: str, source: str) -> Any:
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Store]:
+def _store(db: str | None, *, replace_hint: bool = False) -> Iterator[Store]:
     """The patient store named by ``--db``; a refusal of the store exits 2 with one line per problem."""
-    from mastcds.store.database import Store
-    from mastcds.store.errors import StoreError
+    from mastcds.cli.records import open_store_for_cli, store_errors
 
-    try:
-        yield Store(db)
-    except StoreError as error:
-        fail(error.problems)
+    store = open_store_for_cli(db)
+    with store_errors(replace_hint=replace_hint):
+        yield store
 
 
 def _actor(user: str | None) -> str:
@@ -122,7 +119,7 @@ def import_bundle(
     if save:
         from mastcds.store.service import import_case
 
-        with _store(db) as store:
+        with _store(db, replace_hint=True) as store:
             key = import_case(store, result.case, actor=_actor(user), replace=replace, reason="FHIR import")
         result.case["id"] = key
         stderr.print(f"saved as patient {key}", markup=False)

@@ -11,14 +11,13 @@ import sys
 from enum import Enum
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
+from mastcds.cli.tables import record_table
 from mastcds.cli.records import DB_OPTION, USER_OPTION, acting_user, open_store_for_cli, store_errors
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 user_app = typer.Typer(help="Accounts of the web application: add, list, API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
@@ -130,10 +129,8 @@ def user_list(db: str = DB_OPTION) -> None:
     store = open_store_for_cli(db)
     with store_errors(), store.reading() as session:
         users = [(u.username, u.role, u.active, u.created_at) for u in accounts.list_users(session)]
-    table = Table("user", "role", "status", "created (UTC)")
-    for username, role, active, created in users:
-        table.add_row(username, role, "active" if active else "deactivated", created.strftime("%Y-%m-%d %H:%M"))
-    stdout.print(table if users else "no users yet: `mastcds user add NAME --role admin` creates the first")
+    rows = [[name, role, "active" if active else "deactivated", created.strftime("%Y-%m-%d %H:%M")] for name, role, active, created in users]
+    stdout.print(record_table(["user", "role", "status", "created (UTC)"], rows, whole=(0, 3)) if users else "no users yet: `mastcds user add NAME --role admin` creates the first")
 
 
 @user_app.command("token")

@@ -230,6 +230,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
     copies = case.molecular.tpsab1_extra_alpha_copies
     if baseline is not None and baseline_date is not None:
         _warn_baseline_near_episode(case, baseline_date, warnings, shared.ids)
+    if baseline is not None and source == "labs.baseline_tryptase_ng_ml":
+        _warn_summary_disagrees(case, baseline, warnings)
     # the same for every episode; worked out only when there is one (it refuses a negative baseline)
     threshold = event_threshold_ng_ml(baseline) if baseline is not None and case.episodes else None
     rows = []
@@ -280,6 +282,34 @@ def _linked_acute_values(case: Case, episode_id: str) -> list[float]:
         for lab in case.lab_results
         if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id == episode_id
     ]
+
+
+BASELINE_AGREEMENT_NG_ML = 0.05
+"""Half the last digit a tryptase result is reported to (0.1 ng/mL): a larger difference is a disagreement."""
+
+
+def _warn_summary_disagrees(case: Case, baseline: float, warnings: list[str]) -> None:
+    """The current baseline value (labs) against a dated baseline result of the same period.
+
+    The period is the evaluation date's; with none, the latest dated baseline
+    result stands for "now". The current value wins by the documented
+    precedence, so a disagreement would otherwise pass unseen.
+    """
+    dated = [lab for lab in case.lab_results if lab.test == "tryptase" and lab.context == "baseline"]
+    if not dated:
+        return
+    if case.evaluation_date is not None:
+        first, last = _day_bounds(case.evaluation_date)
+        same = [lab for lab in dated if _day_bounds(lab.date)[0] <= last and first <= _day_bounds(lab.date)[1]]
+    else:
+        latest = max(date_key(lab.date) for lab in dated)
+        same = [lab for lab in dated if date_key(lab.date) == latest]
+    for lab in same:
+        if round(abs(lab.canonical_value - baseline), 9) > BASELINE_AGREEMENT_NG_ML:  # rounded: 10.05 - 10 is 0.0500...07
+            warnings.append(
+                f"The current baseline tryptase ({fmt(baseline, 'ng/mL')}) differs from the baseline tryptase result "
+                f"dated {lab.date} ({fmt(lab.canonical_value, 'ng/mL')}); the current value is used: check which is right."
+            )
 
 
 def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[str], ids: tuple[str, ...]) -> None:

@@ -29,6 +29,7 @@ matplotlib.use("Agg")  # headless: no display on servers and CI
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
@@ -49,6 +50,12 @@ SEVERITY_LEVEL = {None: 0, "mild": 1, "moderate": 2, "severe": 3}
 SEVERITY_NAME = {None: "grade undetermined", "mild": "mild", "moderate": "moderate", "severe": "severe"}
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 PNG_DPI = 200
+VALUE_LABEL = "value-label"
+"""The gid of every label drawn beside a point: they are moved apart so that none covers another."""
+LABEL_STEP_PT = 8.0
+"""How far a label moves up, in points, each time it would cover one placed before it."""
+OPEN_BAR_MIN_FRACTION = 0.012
+"""An ongoing treatment's bar is at least this share of the time axis wide: one started on the as-of date stays visible."""
 MAX_LABELLED_POINTS = 60
 """Beyond this many episodes (or tryptase values) in a panel their labels overlap into an unreadable
 band and cost most of the drawing time; the points are drawn unlabelled and the report's tables list them."""
@@ -127,7 +134,8 @@ def _draw_episodes(ax: Axes, points: list[_EpisodePoint]) -> list[Any]:
         if point.icu:
             icu.append((x, y))
         if len(points) <= MAX_LABELLED_POINTS:
-            ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center", fontsize=FONT_PT - 1.5)
+            ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center",
+                        fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
     if inexact:
         xs, ys, left, right = zip(*inexact)
         ax.errorbar(xs, ys, xerr=[left, right], fmt="none", ecolor=palette.GREY, elinewidth=0.8, capsize=2, zorder=2)
@@ -215,7 +223,8 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
         ax.plot(xs, ys, linestyle="-" if context == "baseline" else "none", linewidth=1.0, marker=marker, markersize=5,
                 color=colour, markeredgecolor=palette.BLACK, markeredgewidth=0.5, zorder=3)
         for x, y, p in zip(xs, ys, chosen) if len(points) <= MAX_LABELLED_POINTS else ():
-            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=FONT_PT - 1.5)
+            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center",
+                        fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
         handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor=palette.BLACK, markeredgewidth=0.5,
                               linestyle="-" if context == "baseline" else "none", label=name))
     if undated_baseline is not None:
@@ -242,7 +251,7 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
     return handles
 
 
-def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date) -> list[Any]:
+def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date, min_open_width: float) -> list[Any]:
     handles: list[Any] = []
     rows = sorted(zip(case.treatments, response.treatments), key=lambda pair: period(pair[0].start_date).placed)
     bars: list[tuple[float, float, float, str]] = []
@@ -253,11 +262,14 @@ def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: dat
         start = period(treatment.start_date)
         end = period(treatment.end_date) if treatment.end_date else None
         right = end.placed if end else max(as_of, start.placed)
+        width = _d(right) - _d(start.placed)
+        if end is None:  # ongoing: never a bar of no width, even when it started on the as-of date
+            width = max(width, min_open_width)
         colour = palette.RESCUE_TREATMENT if summary.on_demand else palette.TREATMENT
-        bars.append((y, _d(right) - _d(start.placed), _d(start.placed), colour))
+        bars.append((y, width, _d(start.placed), colour))
         inexact += [(_d(when.placed), y, *_span(when)) for when in (start, end) if when is not None and not when.exact]
         if end is None:
-            ongoing.setdefault(colour, []).append((_d(right), y))
+            ongoing.setdefault(colour, []).append((_d(start.placed) + width, y))
     if bars:
         ys, widths, lefts, colours = zip(*bars)
         ax.barh(ys, widths, left=lefts, height=0.55, color=colours, edgecolor=palette.BLACK, linewidth=0.4, zorder=2)
@@ -352,7 +364,7 @@ def timeline_figure(
         ax_treatments = figure.add_subplot(grid[2], sharex=ax_episodes)
         handles = _draw_episodes(ax_episodes, points)
         handles += _draw_tryptase(ax_tryptase, case, points, half_width_days=max(6.0, (last - first).days / 60))
-        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last)
+        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last, OPEN_BAR_MIN_FRACTION * (last - first).days)
         _draw_landmarks((ax_episodes, ax_tryptase, ax_treatments), landmarks, (last - first).days)
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         ax_treatments.xaxis.set_major_locator(locator)
@@ -365,8 +377,31 @@ def timeline_figure(
         figure.suptitle(f"{title}: episodes, tryptase and treatments", fontsize=FONT_PT + 2, fontweight="bold")
         figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=FONT_PT - 1, frameon=False)
         if undated:
-            figure.text(0.01, 0.003, printable(f"Not shown (no date): episodes {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+            figure.text(0.01, 0.003, printable(f"Episodes without a date, not shown: {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+        _separate_labels(figure)
     return figure
+
+
+def _separate_labels(figure: Figure) -> None:
+    """Move each point's label up until it covers no label placed before it (left to right, bottom up).
+
+    Measured on the laid-out figure, so it holds for any dates and values;
+    a label that moves keeps pointing at its own point by its position above it.
+    """
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays out the constrained axes: the extents below are final
+    renderer = canvas.get_renderer()
+    labels = [a for a in figure.findobj(lambda artist: artist.get_gid() == VALUE_LABEL)]
+    placed: list[Any] = []
+    for label in sorted(labels, key=lambda a: (a.get_window_extent(renderer).x0, a.get_window_extent(renderer).y0)):
+        dx, dy = label.xyann
+        for _ in range(len(labels)):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            dy += LABEL_STEP_PT
+            label.xyann = (dx, dy)
+        placed.append(label.get_window_extent(renderer))
 
 
 def save_timeline(

@@ -137,7 +137,7 @@ def _write(
 
 def _new_patient(session: Session, key: str) -> Patient:
     if session.scalars(select(Patient.id).where(Patient.key == key)).first() is not None:
-        raise PatientExists.one("key", key, "a patient with this key exists already (import with replace to overwrite)")
+        raise PatientExists.one("key", key, "a patient with this key exists already")
     patient = Patient(key=key, version=0)
     session.add(patient)
     try:
@@ -239,7 +239,7 @@ def import_into(
     key = _checked_key(key or case.id or new_patient_key())
     existing = session.scalars(select(Patient).where(Patient.key == key).with_for_update()).one_or_none()
     if existing is not None and not replace:
-        raise PatientExists.one("key", key, "a patient with this key exists already (import with replace to overwrite)")
+        raise PatientExists.one("key", key, "a patient with this key exists already")
     if existing is None:
         patient, state, action, summary = _new_patient(session, key), None, "create", "patient created"
     else:

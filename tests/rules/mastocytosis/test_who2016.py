@@ -170,3 +170,12 @@ def test_immunophenotype_test_cannot_undo_an_organ_record_that_may_be_cd30_alone
     assert result.possible_categories == ("CM", "ISM")
     (phenotype,) = [t for t in result.next_tests if t.test.startswith("CD25, CD2 and CD30")]
     assert phenotype.why.endswith("Its result could rule out CM.")
+
+
+def test_b3_names_no_size_limit_rather_than_a_limit_of_zero() -> None:
+    # WHO 2016 states no size for lymphadenopathy; "limit > 0 cm" read as a typing error in the report
+    from mastcds import evaluate
+
+    result = evaluate({"patient": {}, "organs": {"lymphadenopathy_max_cm": 2.1}})
+    b3 = next(c for c in result["guidelines"]["who2016"]["b_findings"] if c["id"].endswith("b3_organomegaly"))
+    assert "> 0 cm" not in b3["reason"] and "no limit stated" in b3["reason"]

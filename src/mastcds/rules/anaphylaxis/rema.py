@@ -30,6 +30,8 @@ ITEM_SOURCE = cite("alvarez_twose2010_rema", where="REMA score item points")
 SOURCE = ITEM_SOURCE.text
 CUTOFF_SOURCE = cite("mcmurray2024", where="REMA score >= 2: clonal disease likely")
 
+POPULATION = "Only for patients without skin lesions of mastocytosis: REMA was derived in them (Álvarez-Twose 2010)."
+
 REMA_CLONAL_CUTOFF = 2  # score >= 2: clonal disease likely (McMurray, Blood 2024, Fig 5)
 
 MALE_POINTS = 1

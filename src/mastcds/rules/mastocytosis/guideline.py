@@ -356,7 +356,9 @@ def _b3(f: SMFindings, rules: EditionRules, a: Atoms) -> Criterion:
     spleen = _said(f.splenomegaly, "splenomegaly", "no splenomegaly", "spleen size not recorded")
     if f.splenomegaly:
         spleen += _said(f.hypersplenism, " with hypersplenism (C3, not B3)", " without hypersplenism", ", hypersplenism not assessed")
-    node = f"largest lymph node {fmt(f.lymphadenopathy_max_cm, 'cm')} (limit {rules.b3_lymph_node.text()})"
+    # WHO 2016 names no size (B3_LYMPH_NODE > 0 cm): "limit > 0 cm" would read as a typing error
+    limit = f"limit {rules.b3_lymph_node.text()}" if rules.b3_lymph_node.value else "any size: no limit stated"
+    node = f"largest lymph node {fmt(f.lymphadenopathy_max_cm, 'cm')} ({limit})"
     status = status_of(organ_b3 or node_route for organ_b3, _ in a.organs for node_route in a.lymph_node)
     return Criterion("b3_organomegaly", status, "; ".join([liver, spleen, node]), *rules.sources["b3"])
 

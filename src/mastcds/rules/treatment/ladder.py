@@ -76,8 +76,24 @@ def _with_citations(value: Any) -> Any:
 @lru_cache(maxsize=4096)  # bounded: names come from case documents
 def drug_class(drug: str) -> str:
     """The schema's drug class for a recorded drug name (generic names such as cetirizine map to their class)."""
-    name = drug.strip().lower().replace(" ", "_").replace("-", "_")
+    name = normalised_drug_name(drug)
     return ladder()["aliases"].get(name, name)
+
+
+@cache
+def known_drug_names() -> frozenset[str]:
+    """Every drug name the ladder reads: its classes and options, and the generic and brand names mapped to them."""
+    data = ladder()
+    names = set(data["aliases"]) | set(data["aliases"].values())
+    names |= {option["drug"] for step in data["anti_mediator_steps"] for option in step["options"]}
+    names |= {option["drug"] for option in data["cytoreduction"]}
+    names.add(data["venom_immunotherapy"]["drug"])
+    return frozenset(names)
+
+
+def normalised_drug_name(drug: str) -> str:
+    """A drug name as the ladder spells it: lower case, words joined by underscores."""
+    return drug.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _copy_json(value: Any) -> Any:

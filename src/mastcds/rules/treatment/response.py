@@ -487,23 +487,33 @@ def _treatment_label(drug: str, dose_mg: float | None, interval: str | None) -> 
 
 
 def _dated_facts(case: Case) -> list[tuple[str, str]]:
+    """(what it is, in words a clinician reads, its date) for every dated fact of the case."""
     facts: list[tuple[str, str]] = []
     if case.evaluation_date:
-        facts.append(("evaluation_date", case.evaluation_date))
+        facts.append(("the evaluation date", case.evaluation_date))
     if case.bone_marrow.biopsy_date:
-        facts.append(("bone_marrow.biopsy_date", case.bone_marrow.biopsy_date))
-    facts += [(f"episodes[{i}].date", e.date) for i, e in enumerate(case.episodes) if e.date]
-    facts += [(f"lab_results[{i}].date", r.date) for i, r in enumerate(case.lab_results)]
-    for i, t in enumerate(case.treatments):
-        facts.append((f"treatments[{i}].start_date", t.start_date))
+        facts.append(("the bone-marrow biopsy", case.bone_marrow.biopsy_date))
+    facts += [(f"{episode_label(i, e.id)} (episode)", e.date) for i, e in enumerate(case.episodes) if e.date]
+    facts += [(f"a {r.test.replace('_', ' ')} result", r.date) for r in case.lab_results]
+    for t in case.treatments:
+        facts.append((f"the start of {t.drug.replace('_', ' ')}", t.start_date))
         if t.end_date:
-            facts.append((f"treatments[{i}].end_date", t.end_date))
+            facts.append((f"the end of {t.drug.replace('_', ' ')}", t.end_date))
     return facts
 
 
 def episode_label(index: int, episode_id: str | None) -> str:
-    """How an episode is named in warnings and tables: its id, or its place in the case."""
-    return episode_id if episode_id is not None else f"episodes[{index}]"
+    """How an episode is named in warnings and tables: its id, or its place in the case ("episode 3")."""
+    return episode_id if episode_id is not None else f"episode {index + 1}"
+
+
+def default_as_of(case: Case, today: date) -> str | date:
+    """The as-of date a page or report offers first: the case's evaluation date, else today.
+
+    Not the latest dated fact: a record's last entry says when it was last
+    written to, not until when the patient was followed.
+    """
+    return case.evaluation_date or today
 
 
 def treatment_response(
@@ -538,11 +548,11 @@ def treatment_response(
         return ResponseSummary(None, "no dated fact in the case", None, "no dated fact in the case", (), tuple(undated), tuple(notes.items))
     earliest_path, earliest = min(facts, key=lambda fact: fact[1].placed)
     history_start = earliest.placed
-    history_basis = f"the earliest dated fact, {earliest_path} = {earliest.text}"
+    history_basis = f"the earliest dated fact: {earliest_path}, {earliest.text}"
     if as_of is None:
         latest_path, latest = max(facts, key=lambda fact: fact[1].placed)
         as_of_day = latest.placed
-        as_of_basis = f"the latest dated fact, {latest_path} = {latest.text}"
+        as_of_basis = f"the latest dated fact: {latest_path}, {latest.text}"
     elif isinstance(as_of, date):
         as_of_day, as_of_basis = as_of, "given"
     else:

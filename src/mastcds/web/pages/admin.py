@@ -21,7 +21,9 @@ AUDIT_PAGE_SIZES = (100, 500, 2000)
 def _users_page(request: Request, problems: list[str] | None = None, created: str | None = None, status: int = 200) -> Response:
     with get_store(request).reading() as db:
         users = [(u.username, u.role, u.active, u.created_at) for u in accounts.list_users(db)]
-    return render(request, "admin_users.html", {"users": users, "roles": ROLES, "problems": problems or [], "created": created}, status)
+    clinicians = any(role == "clinician" and active for _, role, active, _ in users)
+    context = {"users": users, "roles": ROLES, "problems": problems or [], "created": created, "clinicians": clinicians}
+    return render(request, "admin_users.html", context, status)
 
 
 @router.get("/admin/users")

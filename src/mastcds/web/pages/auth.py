@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mastcds.store.audit import MAX_DETAIL_LENGTH, record_access
 from mastcds.web import accounts
 from mastcds.web.auth import ADMIN, PageUser, get_settings, get_store
 from mastcds.web.csrf import SESSION_COOKIE
@@ -29,6 +31,16 @@ def _local(target: str | None) -> str | None:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+# The user name as tried stands for the actor (it may be mistyped, or a guess);
+# it is cut short and made printable: the audit log refuses anything else.
+AUDITED_NAME_LENGTH = 64
+
+
+def _audit_failed_login(store: Any, username: str, client: str) -> None:
+    tried = "".join(ch if ch.isprintable() else "?" for ch in username[:AUDITED_NAME_LENGTH]).strip() or "(no user name)"
+    record_access(store, actor=tried, action="login", detail=f"failed login from {client}"[:MAX_DETAIL_LENGTH])
 
 
 @router.get("/login", include_in_schema=False)
@@ -57,6 +69,7 @@ def login(request: Request, form: CheckedForm) -> Response:
     if account is None:
         throttle.failed(username, client, device)
         security_log.warning("login failed for user name %r from %s", username[:64], _client(request))
+        _audit_failed_login(store, username, _client(request))
         return render(request, "login.html", {**context, "error": "Wrong user name or password."}, status=401)
     with store.writing() as db:
         previous = request.cookies.get(SESSION_COOKIE)
