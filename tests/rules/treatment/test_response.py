@@ -320,6 +320,16 @@ def test_the_offered_as_of_is_the_evaluation_date_else_today() -> None:
     assert default_as_of(case_with([], []), today) == today
 
 
+def test_today_before_the_whole_history_gives_way_to_the_latest_fact() -> None:
+    """Facts dated ahead of today would end the rates before they start (a server error once)."""
+    ahead = [{"date": "2027-01-10"}, {"date": "2027-05"}]
+    today = date(2026, 12, 7)
+    assert default_as_of(case_with(ahead, []), today) == "2027-05"
+    assert treatment_response(case_with(ahead, []), as_of="2027-05").as_of == date(2027, 5, 16)
+    assert default_as_of(case_with([{"date": "2026-12-07"}], []), today) == today
+    assert default_as_of(case_with([{"date": "2026-12-08"}], []), today) == "2026-12-08"
+
+
 def test_no_basis_or_warning_names_a_field_path() -> None:
     case = case_with(
         [{"date": "2020-01-10"}, {}],

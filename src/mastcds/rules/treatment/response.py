@@ -511,9 +511,16 @@ def default_as_of(case: Case, today: date) -> str | date:
     """The as-of date a page or report offers first: the case's evaluation date, else today.
 
     Not the latest dated fact: a record's last entry says when it was last
-    written to, not until when the patient was followed.
+    written to, not until when the patient was followed. A case whose every
+    dated fact lies after today (dates entered ahead) gets its latest dated
+    fact instead: rates cannot end before the history starts.
     """
-    return case.evaluation_date or today
+    if case.evaluation_date:
+        return case.evaluation_date
+    facts = [(period(text), text) for _, text in _dated_facts(case)]
+    if facts and today < min(placed.placed for placed, _ in facts):
+        return max(facts, key=lambda fact: fact[0].placed)[1]
+    return today
 
 
 def treatment_response(
