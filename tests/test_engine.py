@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 from typer.testing import CliRunner
@@ -64,11 +66,27 @@ def test_seed_case_is_ism_once_the_smear_is_below_20_percent() -> None:
         assert result["guidelines"][edition]["possible_categories"] == ["ISM"]
 
 
+def test_prognosis_weighs_every_category_still_possible() -> None:
+    """Regression: only a determinate category reached the prognosis section, so 'ISM or MCL' got no MARS."""
+    result = evaluate(SEED)
+    prognosis = result["prognosis"]
+    assert prognosis["mars"]["applies"] == "only if advanced SM is confirmed (possible: MCL)"
+    assert any(w.startswith("MARS shown because MCL is still possible") for w in result["warnings"])
+    assert prognosis["ipsm"] is None and set(prognosis["not_computed"]) == {"ipsm", "maps"}
+    document = json.loads(json.dumps(SEED))
+    document["bone_marrow"]["aspirate_mast_cells_percent"] = 5  # ISM in every edition: MARS does not apply
+    settled = evaluate(document)["prognosis"]
+    assert settled["mars"] is None and settled["not_computed"]["mars"].endswith("category ISM")
+
+
 def test_text_report_of_the_seed_case() -> None:
     done = CliRunner().invoke(app, ["evaluate", str(SEED_PATH)], env={"COLUMNS": "240"})
     assert done.exit_code == 0, done.output
-    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score: 7", "outside the label table"):
+    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score 7", "outside the", "MARS"):
         assert fragment in done.output
+    details = CliRunner().invoke(app, ["evaluate", "--details", str(SEED_PATH)], env={"COLUMNS": "240"}).output
+    for fragment in ("Prognosis IPSM not computed: IPSM (Sperr WR et al.", "Prognosis MAPS not computed: MAPS (Pardanani A"):
+        assert fragment in details
 
 
 def test_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
@@ -101,6 +119,13 @@ def check_contract(result: dict) -> None:
             assert guideline["category"] == guideline["possible_categories"][0]
         for item in guideline["criteria"] + guideline["b_findings"] + guideline["c_findings"]:
             assert item["status"] in STATUSES and item["reason"] and item["source"]
+    prognosis = result["prognosis"]
+    advanced = {"ASM", "SM-AHN", "SM-AMN", "MCL"}
+    possible = {c for edition in EDITIONS for c in result["guidelines"][edition]["possible_categories"]}
+    assert (prognosis["mars"] is not None) == bool(possible & advanced)  # shown whenever advanced SM is possible
+    assert ("mars" in prognosis["not_computed"]) == (prognosis["mars"] is None)
+    assert prognosis["ipsm"] is None and {"ipsm", "maps"} <= set(prognosis["not_computed"])
+    assert all(why and "://" not in why for why in prognosis["not_computed"].values())
     rema = result["rema"]
     assert rema["min"] <= rema["max"]
     assert (rema["score"] is not None) == (rema["min"] == rema["max"])
@@ -133,3 +158,43 @@ def test_evaluate_a_stored_patient_and_keep_the_evaluation(tmp_path: Path) -> No
     assert unknown.returncode == 2 and "nobody" in unknown.stderr
     both = run_cli("evaluate", str(SEED_PATH), "--patient", "x", "--db", db)
     assert both.returncode == 2
+
+
+# ------------------------------------------------------------- the bottom line (issue 15 §3)
+
+SEED_BOTTOM_LINE = (
+    "Systemic mastocytosis (all three editions: WHO 2022, ICC 2022 and WHO 2016). Every recorded finding fits "
+    "indolent systemic mastocytosis (ISM). Mast cell leukaemia (MCL) is only possible, not shown: it is ruled out "
+    "only by a bone marrow aspirate smear (mast cell count and morphology), which is not recorded."
+)
+
+
+def test_the_seed_case_reads_as_indolent_sm_with_mcl_only_possible() -> None:
+    result = evaluate(SEED)
+    assert result["summary"] == SEED_BOTTOM_LINE
+    for edition in EDITIONS:
+        assert result["guidelines"][edition]["summary"].startswith("SM criteria met. Every recorded finding fits")
+    assert result["rema"]["summary"].startswith("REMA score 7 (2 or more") and "Caveat" in result["rema"]["summary"]
+    assert result["mcas"]["summary"].startswith("Mast cell activation syndrome open: B (")
+    assert result["omalizumab"]["summary"].startswith("Omalizumab: no label dose; IgE 25 IU/mL, weight 106 kg")
+
+
+def _scenario_cases() -> list[Any]:
+    """Every case of every scenario file (as the scenario tests build them), and the seed case."""
+    from tests.test_user_visible_sources import CASE_OUTPUTS
+
+    return CASE_OUTPUTS
+
+
+@pytest.mark.parametrize("result", _scenario_cases())
+def test_every_scenario_summary_names_exactly_the_possible_categories(result: dict[str, Any]) -> None:
+    from mastcds.rules.mastocytosis.summary import NAMES
+
+    possible = set()
+    for edition in EDITIONS:
+        guideline = result["guidelines"][edition]
+        named = {code for code, name in NAMES.items() if name.lower() in guideline["summary"].lower()}
+        assert named == set(guideline["possible_categories"]), edition
+        possible |= named
+    top = {code for code, name in NAMES.items() if name.lower() in result["summary"].lower()}
+    assert top == possible

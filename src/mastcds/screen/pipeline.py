@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mastcds.atomic_file import make_private, open_private
 from mastcds.screen.records import build_records
 from mastcds.screen.rules import RULES, priority, screen_record
 
@@ -112,10 +113,11 @@ def write_worklist(rows: list[dict], out: Path) -> None:
         with duckdb.connect() as con:
             con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
     elif out.suffix == ".csv":
-        with partial.open("w", newline="", encoding="utf-8") as handle:
+        with open(open_private(partial, exclusive=False), "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
             writer.writerow(WORKLIST_COLUMNS)
             writer.writerows(zip(*columns, strict=True))
     else:
         raise ValueError(f"worklist must end in .csv or .parquet, got {out.name!r}")
+    make_private(partial)  # patient ids: the owner's alone, whatever the umask (DuckDB writes its own file)
     partial.replace(out)

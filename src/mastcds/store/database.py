@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
+from mastcds.atomic_file import create_private_file, private_directory
 from mastcds.store.errors import DatabaseUnavailable
 from mastcds.store.settings import database_url, shown_url
 
@@ -51,7 +52,10 @@ _RELAXED_OPTION = "mastcds_relaxed"
 def _sqlite_engine(url: str, keep_connection: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # patient data: a new database is its owner's alone, whatever the umask, and SQLite gives
+        # its -wal and -shm files the database file's permissions
+        private_directory(Path(database).parent)
+        create_private_file(database)
     # One connection per checkout: nothing stays open between operations, so a
     # killed process leaves no pooled state behind and tests can delete files.
     # keep_connection: one connection for the engine's whole life, for a store used by one thread (see above).

@@ -30,6 +30,15 @@ def unrecorded(**changes: Any) -> EpisodeFindings:
     return EpisodeFindings(**changes)
 
 
+def _coherent(values: dict[str, Any]) -> dict[str, Any]:
+    """Wheeze/bronchospasm recorded apart is part of the joined respiratory finding (as the glue reads them)."""
+    if values.get("wheeze_bronchospasm"):
+        values["dyspnoea_wheeze_bronchospasm"] = True
+    elif values.get("dyspnoea_wheeze_bronchospasm") is False:
+        values["wheeze_bronchospasm"] = False
+    return values
+
+
 SBP = st.one_of(st.sampled_from([0.0, 60.0, 69.0, 70.0, 71.0, 79.0, 80.0, 88.0, 89.0, 90.0, 91.0, 120.0, 300.0]), st.floats(0, 300))
 USUAL_SBP = st.one_of(st.sampled_from([40.0, 100.0, 120.0, 150.0, 200.0, 300.0]), st.floats(40, 300))
 AGE = st.one_of(st.sampled_from([0.0, 0.05, 0.5, 1.0, 5.0, 9.5, 10.0, 10.5, 11.0, 17.0, 40.0]), st.floats(0, 120))
@@ -49,7 +58,7 @@ def partial_findings(draw: st.DrawFn) -> EpisodeFindings:
         systolic_bp_mmhg=maybe(SBP),
         baseline_systolic_bp_mmhg=maybe(USUAL_SBP),
     )
-    return EpisodeFindings(**values)
+    return EpisodeFindings(**_coherent(values))
 
 
 @st.composite
@@ -66,4 +75,6 @@ def completion(draw: st.DrawFn, f: EpisodeFindings) -> EpisodeFindings:
         changes["systolic_bp_mmhg"] = draw(SBP)
     if f.baseline_systolic_bp_mmhg is None:
         changes["baseline_systolic_bp_mmhg"] = draw(USUAL_SBP)
+    joined = {name: changes.get(name, getattr(f, name)) for name in ("dyspnoea_wheeze_bronchospasm", "wheeze_bronchospasm")}
+    changes.update({name: value for name, value in _coherent(joined).items() if getattr(f, name) is None})
     return replace(f, **changes)

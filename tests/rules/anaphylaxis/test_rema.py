@@ -125,7 +125,9 @@ def test_range_is_exactly_the_span_of_the_completions(sex, skin, syncope, trypta
 
 
 SOURCE_TEXT = (
-    "REMA score (Álvarez-Twose et al., J Allergy Clin Immunol 2010;125:1269-78; points as commonly quoted, unverified)"
+    "REMA score item points: Álvarez-Twose I et al. J Allergy Clin Immunol 2010;125:1269-78. PMID:20434205 "
+    "[secondary source: verified against the point values as commonly quoted (the paper's table was not read; "
+    "the predictors are in its abstract)]"
 )
 
 
@@ -173,7 +175,7 @@ SOURCE_TEXT = (
 def test_item_reasons_word_for_word(args: tuple, items: list) -> None:
     result = rema_score(*args)
     assert [(item.id, item.status.value, item.reason) for item in result.items] == items
-    assert all(item.source == SOURCE_TEXT for item in result.items)
+    assert all(item.source == SOURCE_TEXT and item.references == ("alvarez_twose2010_rema",) for item in result.items)
 
 
 def test_results_do_not_share_their_item_lists() -> None:

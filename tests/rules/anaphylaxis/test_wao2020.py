@@ -107,8 +107,25 @@ def test_no_trigger_identified_excludes_criterion_2() -> None:
 
 
 def test_dyspnoea_field_does_not_prove_bronchospasm() -> None:
-    result = wao.criterion_2(quiet(trigger="food", dyspnoea_wheeze_bronchospasm=True))
+    result = wao.criterion_2(quiet(trigger="food", dyspnoea_wheeze_bronchospasm=True, wheeze_bronchospasm=None))
     assert result.status is UNKNOWN and "joins dyspnoea" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("joined", "apart", "expected"),
+    [
+        (True, True, MET),  # wheeze/bronchospasm recorded apart: WAO criterion 2 names it
+        (True, False, NOT_MET),  # dyspnoea alone is not bronchospasm
+        (None, True, MET),
+        (None, False, NOT_MET),
+        (False, None, NOT_MET),
+        (True, None, UNKNOWN),
+        (None, None, UNKNOWN),
+    ],
+)
+def test_bronchospasm_recorded_apart_decides_criterion_2(joined, apart, expected) -> None:
+    f = quiet(trigger="food", dyspnoea_wheeze_bronchospasm=joined, wheeze_bronchospasm=apart)
+    assert wao.criterion_2(f).status is expected
 
 
 def test_three_values_overall() -> None:

@@ -65,13 +65,24 @@ def test_lineage_of_the_associated_neoplasm(name, lineage) -> None:
 
 
 def test_unknown_lineage_keeps_both_possible_and_unknown_presence_all_three() -> None:
-    assert lineage_options("odd name") == (MYELOID, LYMPHOID)
-    assert lineage_options(None) == ("none", MYELOID, LYMPHOID)
-    assert lineage_options("none") == ("none",)
+    assert lineage_options(SMFindings(associated_hematologic_neoplasm="odd name")) == (MYELOID, LYMPHOID)
+    assert lineage_options(SMFindings()) == ("none", MYELOID, LYMPHOID)
+    assert lineage_options(SMFindings(associated_hematologic_neoplasm="none")) == ("none",)
+
+
+@pytest.mark.parametrize("lineage", [MYELOID, LYMPHOID])
+def test_a_recorded_lineage_settles_an_unrecognised_name(lineage) -> None:
+    f = SMFindings(associated_hematologic_neoplasm="odd name", associated_hematologic_neoplasm_lineage=lineage)
+    assert lineage_options(f) == (lineage,)
+    # a recognised name says its lineage (load_case refuses a recorded lineage that contradicts it)
+    assert lineage_options(SMFindings(associated_hematologic_neoplasm="CLL", associated_hematologic_neoplasm_lineage="myeloid")) == (
+        LYMPHOID,
+    )
 
 
 VAF10 = Threshold(">=", 10, "%")
-ALL = ((F, F), (T, F), (T, T))
+# (D816V outside the skin, B1 VAF met, D816V in the marrow)
+ALL = ((F, F, F), (T, F, T), (T, T, T))
 
 
 @pytest.mark.parametrize(
@@ -79,14 +90,14 @@ ALL = ((F, F), (T, F), (T, T))
     [
         (None, None, None, ALL),
         (None, "bone_marrow", None, ALL),
-        ("detected", "bone_marrow", 0.5, ((T, F),)),
-        ("detected", "bone_marrow", 10, ((T, T),)),
-        ("detected", "bone_marrow", None, ((T, F), (T, T))),
-        ("not_detected", "bone_marrow", None, ((F, F),)),
-        ("detected", "peripheral_blood", 12, ((T, T),)),
-        ("detected", "peripheral_blood", 3, ((T, F), (T, T))),  # the marrow may carry more
+        ("detected", "bone_marrow", 0.5, ((T, F, T),)),
+        ("detected", "bone_marrow", 10, ((T, T, T),)),
+        ("detected", "bone_marrow", None, ((T, F, T), (T, T, T))),
+        ("not_detected", "bone_marrow", None, ((F, F, F),)),
+        ("detected", "peripheral_blood", 12, ((T, T, T),)),  # the marrow holds at least what the blood does
+        ("detected", "peripheral_blood", 3, ((T, F, T), (T, T, T))),  # and may hold more
         ("not_detected", "peripheral_blood", None, ALL),  # does not exclude the marrow
-        ("detected", "other_extracutaneous", 30, ((T, F), (T, T))),  # an organ's VAF is not the B1 VAF
+        ("detected", "other_extracutaneous", 30, ((T, F, F), (T, F, T), (T, T, T))),  # an organ's VAF is not the B1 VAF
         ("not_detected", "other_extracutaneous", None, ALL),
         ("detected", "skin", 30, ALL),  # skin does not count for SM
         ("detected", None, None, ALL),
@@ -96,11 +107,40 @@ ALL = ((F, F), (T, F), (T, T))
 def test_kit_d816v_options_by_sample(result, sample, vaf, options) -> None:
     f = SMFindings(kit_d816v=result, kit_d816v_sample=sample, kit_d816v_vaf_percent=vaf)
     assert kit_d816v_options(f, VAF10) == options
-    assert kit_d816v_options(f, None) == tuple(sorted({(present, F) for present, _ in options}))
+    assert kit_d816v_options(f, None) == tuple(sorted({(present, F, marrow) for present, _, marrow in options}))
+    if sample in ("bone_marrow", "peripheral_blood"):  # the same result in its own fields reads the same
+        prefix = {"bone_marrow": "kit_marrow", "peripheral_blood": "kit_blood"}[sample]
+        per_sample = SMFindings(**{prefix: result, f"{prefix}_vaf_percent": vaf})
+        assert kit_d816v_options(per_sample, VAF10) == options
+
+
+@pytest.mark.parametrize(
+    ("marrow", "blood", "options"),
+    [
+        # both tested: each result is taken as found, even a positive blood with a negative marrow
+        (("not_detected", None), ("detected", 2), ((T, F, F),)),
+        (("detected", 0.5), ("detected", 12), ((T, T, T),)),  # WHO 2022 B1 reads the higher of marrow and blood
+        (("detected", 12), ("not_detected", None), ((T, T, T),)),
+        (("detected", 3), ("detected", 1), ((T, F, T),)),
+    ],
+)
+def test_kit_d816v_options_with_marrow_and_blood(marrow, blood, options) -> None:
+    f = SMFindings(kit_marrow=marrow[0], kit_marrow_vaf_percent=marrow[1], kit_blood=blood[0], kit_blood_vaf_percent=blood[1])
+    assert kit_d816v_options(f, VAF10) == options
+
+
+def test_an_untested_organ_of_a_recorded_biopsy_may_carry_the_mutation() -> None:
+    negative_marrow = dict(kit_marrow="not_detected", kit_blood="not_detected")
+    assert kit_d816v_options(SMFindings(**negative_marrow), VAF10) == ((F, F, F),)
+    assert kit_d816v_options(SMFindings(**negative_marrow, other_organ_biopsied=True), VAF10) == ((F, F, F), (T, F, F))
+    tested = SMFindings(**negative_marrow, other_organ_biopsied=True, kit_other_organ="not_detected")
+    assert kit_d816v_options(tested, VAF10) == ((F, F, F),)
 
 
 RULES = sm_who2022.RULES
-BASE = dict(sm=T, mcl=F, ahn=F, c_findings=0, b_findings=0, no_skin_lesions=F, bmm_tryptase=F, sarcoma=F, mis=F)
+BASE = dict(
+    sm=T, mcl=F, ahn=F, c_findings=0, b_findings=0, no_skin_lesions=F, bmm_tryptase=F, marrow_involved=T, sarcoma=F, mis=F
+)
 
 
 @pytest.mark.parametrize(
@@ -118,6 +158,7 @@ BASE = dict(sm=T, mcl=F, ahn=F, c_findings=0, b_findings=0, no_skin_lesions=F, b
         ({"mcl": T, "ahn": T, "c_findings": 1}, "MCL", "MCL"),
         ({"sarcoma": T, "b_findings": 2}, "SSM", "SSM"),  # a sarcoma with SM is not MCS
         ({"no_skin_lesions": T, "bmm_tryptase": T}, "BMM", "ISM"),
+        ({"no_skin_lesions": T, "bmm_tryptase": T, "marrow_involved": F}, "ISM", "ISM"),  # SM shown only outside the marrow
         ({"no_skin_lesions": T, "bmm_tryptase": T, "b_findings": 1}, "ISM", "ISM"),
         ({"no_skin_lesions": T, "bmm_tryptase": F}, "ISM", "ISM"),
         ({"no_skin_lesions": F, "bmm_tryptase": T}, "ISM", "ISM"),
@@ -163,12 +204,20 @@ def test_cytopenia_limits() -> None:
     }
 
 
+# Findings named differently from their schema field
+SCHEMA_NAMES = {
+    "kit_marrow_vaf_percent": "kit_d816v_bone_marrow_vaf_percent",
+    "kit_blood_vaf_percent": "kit_d816v_peripheral_blood_vaf_percent",
+}
+
+
 def test_finding_ranges_are_the_schema_ranges() -> None:
     schema = case_schema()["properties"]
     sections = ("bone_marrow", "molecular", "labs", "organs")
     for name, (low, high) in FINDING_RANGES.items():
-        (section,) = [s for s in sections if name in schema[s]["properties"]]
-        spec = schema[section]["properties"][name]
+        field_name = SCHEMA_NAMES.get(name, name)
+        (section,) = [s for s in sections if field_name in schema[s]["properties"]]
+        spec = schema[section]["properties"][field_name]
         assert (spec["minimum"], spec["maximum"]) == (low, high), name
 
 
@@ -177,8 +226,12 @@ def test_atoms_are_wired_consistently() -> None:
     names = {f.name for f in fields(SMFindings)}
     read = set().union(*ATOM_FIELDS.values())
     assert read <= names
-    # the atoms read disjoint findings: that is what makes their options independent
-    assert sum(len(v) for v in ATOM_FIELDS.values()) == len(read)
+    # The atoms read disjoint findings, which makes their options independent, with one exception: C1 and
+    # ICC's B2 both read the blood counts. A C1 makes ASM whatever B2 is, and without a C1 every count may
+    # still take any value, so the two are independent where it matters (the brute force checks it).
+    shared = ATOM_FIELDS["cytopenia"] & ATOM_FIELDS["b2"]
+    assert shared == {"hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l"}
+    assert sum(len(v) for v in ATOM_FIELDS.values()) == len(read) + len(shared)
 
 
 def test_ordered_goes_from_least_to_most_advanced() -> None:
@@ -190,6 +243,7 @@ def test_ordered_goes_from_least_to_most_advanced() -> None:
     [
         (SMFindings(other_organ_damage="renal failure, patient J. Doe"), "other organ damage"),
         (SMFindings(kit_d816v="detected"), "sample of the KIT D816V test"),
+        (SMFindings(associated_hematologic_neoplasm="odd", associated_hematologic_neoplasm_lineage="myeloid", kit_d816v="detected"), "sample"),
         (SMFindings(kit_d816v="not_detected", kit_d816v_sample="bone_marrow", kit_d816v_vaf_percent=3), "'not detected' is used"),
         (SMFindings(kit_d816v_vaf_percent=3), "without the test result"),
         (SMFindings(other_activating_kit_mutation="K509I"), "other KIT mutation"),

@@ -22,18 +22,20 @@ from mastcds.rules.mastocytosis import who2016 as sm_who2016
 from mastcds.rules.mastocytosis import who2022 as sm_who2022
 from mastcds.rules.logic import MET, NOT_MET, from_bool
 from mastcds.rules.mastocytosis.common import (
+    CYTOPENIA_LIMITS,
     MYELOID,
     EditionRules,
     atoms,
+    blood_count_abnormality_status,
     bone_status,
     category_of,
     classify,
-    cytopenia_status,
-    immunophenotype_status,
     lineage_options,
-    major_status,
+    marrow_immunophenotype_status,
+    marrow_major_status,
+    marrow_morphology_status,
     mcl_status,
-    morphology_status,
+    other_immunophenotype_status,
     values,
 )
 from mastcds.rules.mastocytosis.guideline import evaluate_guideline
@@ -51,10 +53,18 @@ NUMBERS = {
     "infiltration_percent": [5, 10, 29.9, 30, 30.1, 60],
     "aspirate_mast_cells_percent": [0, 2, 5, 5, 19.9, 20, 20.1],
     "kit_d816v_vaf_percent": [0.1, 0.5, 0.5, 9.9, 10, 10.1],
+    "kit_marrow_vaf_percent": [0.1, 0.5, 0.5, 9.9, 10, 10.1],
+    "kit_blood_vaf_percent": [0.01, 0.1, 0.1, 9.9, 10, 10.1],
     "baseline_tryptase_ng_ml": [3, 19.9, 20, 20.1, 40, 50.9, 60.5, 124.9, 125, 125.1, 199.9, 200, 200.1, 400],
-    "hemoglobin_g_dl": [14, 14, 13, 9.9, 10, 10.1],
-    "platelets_10e9_l": [250, 250, 180, 99.9, 100, 100.1],
-    "neutrophils_10e9_l": [4, 4, 3, 0.99, 1, 1.01],
+    "hemoglobin_g_dl": [14, 14, 13, 12.9, 12.5, 12, 11.9, 9.9, 10, 10.1],
+    "platelets_10e9_l": [250, 250, 180, 149.9, 150, 450, 99.9, 100, 100.1],
+    "neutrophils_10e9_l": [4, 4, 3, 1.79, 1.8, 0.99, 1, 1.01],
+    "leukocytes_10e9_l": [7, 7, 5, 12.9, 13, 2],
+    "eosinophils_10e9_l": [0.2, 0.2, 1.49, 1.5],
+    "monocytes_10e9_l": [0.3, 0.3, 0.49, 0.5, 0.7],
+    "circulating_mast_cells_percent": [0, 0, 5, 10],
+    "largest_aggregate_mast_cells": [40, 40, 14, 15, 16, 0],
+    "spindle_atypical_mast_cells_percent": [60, 60, 25, 25.1, 10],
     "lymphadenopathy_max_cm": [0, 0, 0.5, 1, 1.1, 1.9, 2, 2.1],
     "osteolysis_max_cm": [0, 0, 0, 1, 1.9, 2, 2.1],
 }
@@ -70,9 +80,15 @@ CHOICES = {
         "mastocytoma",
     ],
     "associated_hematologic_neoplasm": ["none"] * 6 + ["MDS", "CLL", "MCL", "something else"],
+    "associated_hematologic_neoplasm_lineage": ["myeloid", "lymphoid"],
     "kit_d816v": ["detected", "not_detected"],
     "kit_d816v_sample": ["bone_marrow", "bone_marrow", "peripheral_blood", "other_extracutaneous", "skin"],
+    "kit_marrow": ["detected", "detected", "not_detected"],
+    "kit_blood": ["detected", "not_detected"],
+    "kit_other_organ": ["detected", "not_detected"],
     "other_activating_kit_mutation": ["none", "D816H", "K509I"],
+    "other_activating_kit_mutation_sample": ["bone_marrow", "peripheral_blood", "other_extracutaneous", "skin"],
+    "sex": ["male", "female"],
     "tpsab1_extra_alpha_copies": [0, 0, 1, 2, 3],
 }
 FREE_TEXT = {"other_organ", "other_organ_damage"}
@@ -81,6 +97,7 @@ OTHER_ORGAN_FIELDS = (
     "other_organ_atypical_morphology_over_25_percent",
     "other_organ_cd25_cd2_cd30",
     "destructive_sarcoma",
+    "kit_other_organ",
 )
 FINDING_NAMES = [f.name for f in fields(SMFindings) if f.name not in FREE_TEXT and f.name != "other_organ_biopsied"]
 
@@ -106,56 +123,82 @@ def findings(draw: st.DrawFn, max_unknown: int = len(FINDING_NAMES)) -> SMFindin
     biopsied = draw(st.booleans())
     if not biopsied:
         known.update(dict.fromkeys(OTHER_ORGAN_FIELDS))
+    # the single kit_d816v result of a sample and that sample's own fields say the same (load_case refuses otherwise)
+    for field in _legacy_sample_fields(known["kit_d816v_sample"]):
+        if known[field] is not None:
+            known[field] = known["kit_d816v_vaf_percent" if field.endswith("vaf_percent") else "kit_d816v"]
     return SMFindings(**known, other_organ_biopsied=biopsied)
+
+
+def _legacy_sample_fields(sample: str | None) -> tuple[str, ...]:
+    """The per-sample fields that the single kit_d816v result of ``sample`` also records."""
+    return {
+        "bone_marrow": ("kit_marrow", "kit_marrow_vaf_percent"),
+        "peripheral_blood": ("kit_blood", "kit_blood_vaf_percent"),
+        "other_extracutaneous": ("kit_other_organ",),
+    }.get(sample or "", ())
 
 
 # -------------------------------------------------------- the brute force
 
 VAF_CLASSES = ("negative", "low", "high")
-SAMPLES = ("bone_marrow", "peripheral_blood", "other_extracutaneous", "skin")
+SAMPLE_FIELDS = {"bone_marrow": ("kit_marrow", "kit_marrow_vaf_percent"), "peripheral_blood": ("kit_blood", "kit_blood_vaf_percent")}
 
 
-def _vaf_class(vaf: float, rules: EditionRules) -> str:
-    return "high" if rules.b1_vaf is not None and rules.b1_vaf.holds(vaf) else "low"
+def _recorded(f: SMFindings, sample: str) -> tuple[str | None, float | None]:
+    result_field, vaf_field = SAMPLE_FIELDS[sample]
+    result, vaf = getattr(f, result_field), getattr(f, vaf_field)
+    if f.kit_d816v_sample == sample:
+        result, vaf = (result or f.kit_d816v), (f.kit_d816v_vaf_percent if vaf is None else vaf)
+    return result, vaf
 
 
-def _observed(f: SMFindings, truth: str, rules: EditionRules) -> bool:
-    if f.kit_d816v == "not_detected":
+def _allows(record: tuple[str | None, float | None], truth: str, rules: EditionRules) -> bool:
+    result, vaf = record
+    if result is None:
+        return True
+    if result == "not_detected":
         return truth == "negative"
-    if f.kit_d816v_vaf_percent is None:
+    if vaf is None:
         return truth != "negative"
-    return truth == _vaf_class(f.kit_d816v_vaf_percent, rules)
+    return truth == ("high" if rules.b1_vaf is not None and rules.b1_vaf.holds(vaf) else "low")
 
 
-def kit_truths(f: SMFindings, rules: EditionRules) -> set[tuple[bool, bool]]:
-    """(D816V present outside the skin, B1 VAF met) over every state of marrow, blood and organ the record allows.
+def kit_truths(f: SMFindings, rules: EditionRules) -> set[tuple[bool, bool, bool]]:
+    """(D816V outside the skin, B1 VAF met, D816V in the marrow) over every state of marrow, blood and organ.
 
-    Blood never carries more mutation than marrow; an organ counts only if it was the sample tested.
+    A recorded result is what the sample holds; blood holds no more than the marrow where one of them was not
+    tested; the organ of a recorded biopsy may hold the mutation where it was not tested.
     """
+    marrow_record, blood_record = _recorded(f, "bone_marrow"), _recorded(f, "peripheral_blood")
+    organ = f.kit_other_organ or (f.kit_d816v if f.kit_d816v_sample == "other_extracutaneous" else None)
+    organ_states = [organ == "detected"] if organ else ([False, True] if f.other_organ_biopsied else [False])
     found = set()
-    samples = [f.kit_d816v_sample] if f.kit_d816v_sample else list(SAMPLES)
-    for sample in samples:
-        for marrow, blood in itertools.product(VAF_CLASSES, VAF_CLASSES):
-            if VAF_CLASSES.index(blood) > VAF_CLASSES.index(marrow):
-                continue
-            for organ in VAF_CLASSES if sample == "other_extracutaneous" else ("negative",):
-                tested = {"bone_marrow": marrow, "peripheral_blood": blood, "other_extracutaneous": organ}.get(sample)
-                if f.kit_d816v is not None and tested is not None and not _observed(f, tested, rules):
-                    continue
-                present = any(t != "negative" for t in (marrow, blood, organ))
-                high = rules.b1_vaf is not None and "high" in (marrow, blood)
-                found.add((present, high))
+    for marrow, blood in itertools.product(VAF_CLASSES, VAF_CLASSES):
+        if not (_allows(marrow_record, marrow, rules) and _allows(blood_record, blood, rules)):
+            continue
+        one_untested = marrow_record[0] is None or blood_record[0] is None
+        if one_untested and VAF_CLASSES.index(blood) > VAF_CLASSES.index(marrow):
+            continue
+        for in_organ in organ_states:
+            present = marrow != "negative" or blood != "negative" or in_organ
+            high = rules.b1_vaf is not None and "high" in (marrow, blood)
+            found.add((present, high, marrow != "negative"))
     return found
 
 
-def other_kit_route(f: SMFindings, rules: EditionRules) -> tuple[bool, ...]:
+def other_kit_route(f: SMFindings, rules: EditionRules) -> set[tuple[bool, bool]]:
+    """(another KIT mutation counts, found in the marrow)."""
     mutation = f.other_activating_kit_mutation
+    open_route = {(False, False), (True, False), (True, True)}
     if mutation is None:
-        return (False, True)
+        return open_route
     if mutation == "none" or (not rules.any_activating_kit and "816" not in mutation):
-        return (False,)
-    extracutaneous = f.kit_d816v_sample in ("bone_marrow", "peripheral_blood", "other_extracutaneous")
-    return (True,) if extracutaneous else (False, True)
+        return {(False, False)}
+    sample = f.other_activating_kit_mutation_sample or f.kit_d816v_sample
+    if sample in ("bone_marrow", "peripheral_blood", "other_extracutaneous"):
+        return {(True, sample == "bone_marrow")}
+    return open_route
 
 
 def tryptase_levels(f: SMFindings, rules: EditionRules) -> list[float]:
@@ -168,6 +211,41 @@ def tryptase_levels(f: SMFindings, rules: EditionRules) -> list[float]:
     return [0.0, 100000.0] + [limit + delta for limit in limits for delta in (-0.01, 0, 0.01)]
 
 
+COUNT_VALUES = {
+    "hemoglobin_g_dl": [9, 11, 12.5, 14],
+    "platelets_10e9_l": [90, 130, 250, 500],
+    "neutrophils_10e9_l": [0.8, 1.5, 4],
+    "leukocytes_10e9_l": [2, 7, 15],
+    "eosinophils_10e9_l": [0.2, 2],
+    "monocytes_10e9_l": [0.3, 0.6, 1.5],
+    "sex": ["male", "female"],
+}
+
+
+def blood_truths(f: SMFindings, rules: EditionRules) -> set[tuple[bool, bool]]:
+    """(C1, B2) over every filling of the unknown counts and judgements (they share the counts)."""
+    names = list(COUNT_VALUES)
+    found = set()
+    for filled in itertools.product(*(COUNT_VALUES[n] if getattr(f, n) is None else [getattr(f, n)] for n in names)):
+        g = replace(f, **dict(zip(names, filled)))
+        low_count = any(
+            limit.holds(getattr(g, name)) for name, limit in CYTOPENIA_LIMITS.items()
+        )
+        judgements = [f.cytopenia_caused_by_mast_cells] if f.cytopenia_caused_by_mast_cells is not None else [False, low_count]
+        if rules.b2_blood_counts:
+            abnormal = values(blood_count_abnormality_status(g))  # every count known here: one value
+            reactive = values(from_bool(f.cytopenia_or_cytosis_reactive_cause_excluded))
+            b2_values = {a and r for a in abnormal for r in reactive}
+        else:
+            b2_values = set(values(from_bool(f.dysplasia_or_myeloproliferation)))
+        found |= {(c1, b2) for c1 in judgements for b2 in b2_values}
+    return found
+
+
+def _marrow_and_other(marrow: tuple[bool, ...], other: tuple[bool, ...]) -> list[tuple[bool, bool]]:
+    return [(m or o, m) for m in marrow for o in other]
+
+
 def brute_force(f: SMFindings, rules: EditionRules) -> tuple[set[bool], set[str]]:
     """Every completion of the unknowns, each classified by the precedence; no shared aggregation."""
     scale = 1 + f.tpsab1_extra_alpha_copies if rules.hat_adjusted and f.tpsab1_extra_alpha_copies is not None else 1
@@ -178,16 +256,16 @@ def brute_force(f: SMFindings, rules: EditionRules) -> tuple[set[bool], set[str]
         "splenomegaly": both if f.splenomegaly is None else (f.splenomegaly,),
         "hypersplenism": both if f.hypersplenism is None else (f.hypersplenism,),
     }
+    organ = (lambda finding: values(from_bool(finding)) if f.other_organ_biopsied else (False,))
     lesions = [f.lesions] if f.lesions is not None else ["none", "maculopapular_unspecified"]
     independent = [
-        values(major_status(f)),
-        values(morphology_status(f)),
-        values(immunophenotype_status(f, rules)),
-        other_kit_route(f, rules),
+        _marrow_and_other(values(marrow_major_status(f)), organ(f.other_organ_multifocal_dense_infiltrates)),
+        _marrow_and_other(values(marrow_morphology_status(f)), organ(f.other_organ_atypical_morphology_over_25_percent)),
+        _marrow_and_other(values(marrow_immunophenotype_status(f, rules)), values(other_immunophenotype_status(f, rules))),
+        sorted(other_kit_route(f, rules)),
         values(rules.b1_infiltration.status(f.infiltration_percent)),
-        values(from_bool(f.dysplasia_or_myeloproliferation)),
         values(rules.b3_lymph_node.status(f.lymphadenopathy_max_cm)),
-        values(cytopenia_status(f)),
+        sorted(blood_truths(f, rules)),
         values(bone_status(f, rules)),
         values(from_bool(f.malabsorption_with_weight_loss)),
         values(mcl_status(f, rules)),
@@ -197,22 +275,22 @@ def brute_force(f: SMFindings, rules: EditionRules) -> tuple[set[bool], set[str]
     categories: set[str] = set()
     shared = itertools.product(
         tryptase_levels(f, rules),
-        lineage_options(f.associated_hematologic_neoplasm),
+        lineage_options(f),
         *per_finding.values(),
         sorted(kit_truths(f, rules)),
         lesions,
     )
-    for level, lineage, liver, dysfunction, spleen, hypersplenism, (d816v, vaf_high), lesion in shared:
+    for level, lineage, liver, dysfunction, spleen, hypersplenism, (d816v, vaf_high, d816v_marrow), lesion in shared:
         mis_values = values(
             cutaneous.mis_status(lesion, f.darier_sign, f.biopsy_mast_cell_infiltrates, f.kit_mutation_in_lesional_skin)
         )
-        for major, morph, pheno, other_kit, infiltration, b2, node, c1, c4, c5, mcl, sarcoma, mis in itertools.product(
+        for major, morph, pheno, other_kit, infiltration, node, (c1, b2), c4, c5, mcl, sarcoma, mis in itertools.product(
             *independent, mis_values
         ):
             tryptase_minor = rules.tryptase_minor.holds(level, scale) and lineage != MYELOID
-            minors = morph + pheno + (d816v or other_kit) + tryptase_minor
+            minors = morph[0] + pheno[0] + (d816v or other_kit[0]) + tryptase_minor
             needed = 0 if rules.major_alone_suffices else 1
-            sm = (major and minors >= needed) or minors >= 3
+            sm = (major[0] and minors >= needed) or minors >= 3
             tryptase_b1 = rules.b1_tryptase.holds(level, scale)
             b1 = (infiltration and tryptase_b1) if rules.b1_all_required else (infiltration or tryptase_b1 or vaf_high)
             b3 = (liver and not dysfunction) or (spleen and not hypersplenism) or node
@@ -228,6 +306,7 @@ def brute_force(f: SMFindings, rules: EditionRules) -> tuple[set[bool], set[str]
                     b_findings=b1 + b2 + b3,
                     no_skin_lesions=lesion == "none",
                     bmm_tryptase=rules.bmm_tryptase is not None and rules.bmm_tryptase.holds(level),
+                    marrow_involved=major[1] or morph[1] or pheno[1] or d816v_marrow or other_kit[1],
                     sarcoma=sarcoma,
                     mis=mis,
                 )
@@ -269,9 +348,16 @@ def refinements(draw: st.DrawFn) -> tuple[SMFindings, SMFindings]:
         if getattr(f, name) is None
         and name != "tpsab1_extra_alpha_copies"
         and (f.other_organ_biopsied or name not in OTHER_ORGAN_FIELDS)
+        and name not in _legacy_sample_fields(f.kit_d816v_sample)  # already recorded by the single result
+        and not (name in ("kit_d816v", "kit_d816v_vaf_percent", "kit_d816v_sample") and _recorded_apart(f))
         and draw(st.booleans())
     }
     return f, replace(f, **filled)
+
+
+def _recorded_apart(f: SMFindings) -> bool:
+    """Whether filling in the single kit_d816v result could contradict a sample's own fields."""
+    return any(getattr(f, name) is not None for name in ("kit_marrow", "kit_blood", "kit_other_organ", "kit_marrow_vaf_percent", "kit_blood_vaf_percent"))
 
 
 def _statuses(result) -> dict[str, str]:

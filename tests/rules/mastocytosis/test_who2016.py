@@ -100,11 +100,35 @@ def test_mcl_at_20_percent(smear, category) -> None:
 
 
 @pytest.mark.parametrize(
-    ("osteolysis", "fracture", "expected"),
-    [(0, False, NOT_MET), (4, True, MET), (4, False, UNKNOWN), (None, None, UNKNOWN), (None, True, MET)],
+    ("osteolysis", "fracture", "large", "expected"),
+    [
+        (0, False, None, NOT_MET),
+        (4, True, None, UNKNOWN),  # "large osteolytic lesions with or without pathological fracture": no size
+        (4, False, None, UNKNOWN),
+        (None, None, None, UNKNOWN),
+        (None, True, None, UNKNOWN),
+        (4, False, True, MET),
+        (4, True, False, NOT_MET),
+    ],
 )
-def test_c4_large_osteolysis_is_a_judgement(osteolysis, fracture, expected) -> None:
-    assert status("c4_bone", osteolysis_max_cm=osteolysis, pathologic_fracture=fracture) is expected
+def test_c4_large_osteolysis_is_a_judgement(osteolysis, fracture, large, expected) -> None:
+    changes = dict(osteolysis_max_cm=osteolysis, pathologic_fracture=fracture, large_osteolysis=large)
+    assert status("c4_bone", **changes) is expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "noted"),
+    [
+        ({"cd25": False, "cd2": True}, True),  # CD2 alone decides
+        ({"cd25": None, "cd2": True}, True),
+        ({"cd25": True, "cd2": True}, False),
+        ({"cd25": True, "cd2": False}, False),
+        ({"cd25": False, "cd2": False}, False),
+    ],
+)
+def test_the_reading_of_cd2_alone_is_said_where_it_decides(changes: dict, noted: bool) -> None:
+    (criterion,) = [c for c in verdict(**changes).criteria if c.id == "minor_immunophenotype"]
+    assert ("with or without CD2" in criterion.reason) is noted
 
 
 @pytest.mark.parametrize(
@@ -146,3 +170,12 @@ def test_immunophenotype_test_cannot_undo_an_organ_record_that_may_be_cd30_alone
     assert result.possible_categories == ("CM", "ISM")
     (phenotype,) = [t for t in result.next_tests if t.test.startswith("CD25, CD2 and CD30")]
     assert phenotype.why.endswith("Its result could rule out CM.")
+
+
+def test_b3_names_no_size_limit_rather_than_a_limit_of_zero() -> None:
+    # WHO 2016 states no size for lymphadenopathy; "limit > 0 cm" read as a typing error in the report
+    from mastcds import evaluate
+
+    result = evaluate({"patient": {}, "organs": {"lymphadenopathy_max_cm": 2.1}})
+    b3 = next(c for c in result["guidelines"]["who2016"]["b_findings"] if c["id"].endswith("b3_organomegaly"))
+    assert "> 0 cm" not in b3["reason"] and "no limit stated" in b3["reason"]

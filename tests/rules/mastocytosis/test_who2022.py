@@ -241,6 +241,73 @@ def test_bmm_needs_no_skin_lesions_no_b_finding_and_tryptase_below_125(changes: 
     assert verdict(**changes).category == category
 
 
+# SM proven in the colon (aggregates, atypical CD25+ mast cells, KIT D816V there) with a marrow negative on
+# every count: the criteria are met, but not in the marrow
+COLON_ONLY = {
+    **NO_SKIN,
+    "other_organ_biopsied": True,
+    "other_organ": "colon",
+    "other_organ_multifocal_dense_infiltrates": True,
+    "other_organ_atypical_morphology_over_25_percent": True,
+    "other_organ_cd25_cd2_cd30": True,
+    "destructive_sarcoma": False,
+    "kit_other_organ": "detected",
+    "multifocal_dense_infiltrates": False,
+    "atypical_morphology_over_25_percent": False,
+    "cd25": False,
+    "cd2": False,
+    "cd30": False,
+    "kit_d816v": "not_detected",
+    "kit_d816v_vaf_percent": None,
+    "baseline_tryptase_ng_ml": 15,
+}
+
+
+def test_regression_bmm_needs_the_bone_marrow_involved() -> None:
+    """Issue 15 §1.2: SM shown only in an extramedullary organ, with a negative marrow, is not BMM."""
+    result = verdict(**COLON_ONLY)
+    assert result.sm_criteria is MET
+    assert result.category == "ISM"
+    assert criterion_status(result, "bmm_conditions") is NOT_MET
+    (bmm,) = [c for c in result.variant_criteria if c.id == "bmm_conditions"]
+    assert "not BMM" in bmm.reason
+
+
+@pytest.mark.parametrize(
+    ("marrow", "category"),
+    [
+        ({"multifocal_dense_infiltrates": True}, "BMM"),
+        ({"atypical_morphology_over_25_percent": True}, "BMM"),
+        ({"spindle_atypical_mast_cells_percent": 30, "atypical_morphology_over_25_percent": None}, "BMM"),
+        ({"cd25": True}, "BMM"),
+        ({"kit_marrow": "detected", "kit_marrow_vaf_percent": 0.3}, "BMM"),
+        ({"largest_aggregate_mast_cells": 14}, "ISM"),
+    ],
+)
+def test_any_sm_finding_in_the_marrow_makes_it_involved(marrow: dict, category: str) -> None:
+    assert verdict(**{**COLON_ONLY, **marrow}).category == category
+
+
+def test_an_unexamined_marrow_keeps_bmm_and_ism_open_and_asks_for_it() -> None:
+    unexamined = {
+        **COLON_ONLY,
+        "multifocal_dense_infiltrates": None,
+        "atypical_morphology_over_25_percent": None,
+        "cd25": None,
+        "cd2": None,
+        "cd30": None,
+        "kit_d816v": None,
+    }
+    result = verdict(**unexamined)
+    assert result.possible_categories == ("BMM", "ISM")
+    assert any(t.test.startswith("KIT D816V in bone marrow") for t in result.next_tests)
+    # with the marrow KIT negative, its histology or immunophenotype decides
+    negative_kit = verdict(**unexamined, kit_marrow="not_detected")
+    assert negative_kit.possible_categories == ("BMM", "ISM")
+    tests = [t.test for t in negative_kit.next_tests]
+    assert any(t.startswith("Bone marrow biopsy") for t in tests) and any(t.startswith("CD25, CD2 and CD30") for t in tests)
+
+
 def test_bmm_raw_tryptase_decision_is_noted() -> None:
     notes = verdict(**NO_SKIN, baseline_tryptase_ng_ml=130, tpsab1_extra_alpha_copies=1).notes
     assert any("raw tryptase" in note for note in notes)
@@ -293,19 +360,17 @@ def test_once_sm_is_settled_the_kit_vaf_still_matters_for_b1() -> None:
 
 @pytest.mark.parametrize("blood_vaf", [9.9, 10, 15])
 def test_a_marrow_kit_test_cannot_undo_a_blood_vaf(blood_vaf: float) -> None:
-    # B1 reads the VAF in marrow or blood: after a marrow test the findings hold the higher of the two. Found by
-    # hypothesis (test_next_tests_are_exactly_those_whose_result_changes_the_set): without skin lesions, a marrow
-    # VAF of 0 replacing a blood VAF of 10% turned ISM into BMM, and the marrow test was wrongly a candidate
+    # B1 reads the VAF in marrow or blood, and each sample keeps its own result: a marrow result never replaces
+    # the blood's. Regression (found by hypothesis): a marrow VAF of 0 replacing a blood VAF of 10% turned ISM
+    # into BMM.
     from mastcds.rules.mastocytosis.next_tests import INVESTIGATIONS
 
     marrow = next(i for i in INVESTIGATIONS if i.test.startswith("KIT D816V in bone marrow"))
     f = replace(ISM, lesions="none", kit_d816v_sample="peripheral_blood", kit_d816v_vaf_percent=blood_vaf)
-    vafs = [outcome["kit_d816v_vaf_percent"] for outcome in marrow.outcomes(f, sm_who2022.RULES)]
-    assert vafs and min(vafs) == blood_vaf and len(set(vafs)) == len(vafs)
-    assert (max(vafs) >= 10) and ((min(vafs) < 10) is (blood_vaf < 10))
-    if blood_vaf >= 10:  # B1 settled by the blood: no marrow result changes the variant
-        assert {sm_who2022.evaluate(replace(f, **o)).category for o in marrow.outcomes(f, sm_who2022.RULES)} == {
-            verdict(lesions="none", kit_d816v_sample="peripheral_blood", kit_d816v_vaf_percent=blood_vaf).category}
+    outcomes = marrow.outcomes(f, sm_who2022.RULES)
+    assert outcomes and all(set(o) == {"kit_marrow", "kit_marrow_vaf_percent"} for o in outcomes)
+    b1 = {criterion_status(sm_who2022.evaluate(replace(f, **o)), "b1_mast_cell_burden") for o in outcomes}
+    assert b1 == ({MET} if blood_vaf >= 10 else {MET, NOT_MET})
 
 
 def test_genotyping_is_suggested_when_it_could_change_the_category() -> None:

@@ -23,7 +23,8 @@ from mastcds.rules.mediators.tryptase import (
 
 def test_constants_are_the_consensus_formula() -> None:
     assert (EVENT_FACTOR, EVENT_ADDEND_NG_ML) == (1.2, 2.0)
-    assert (ACUTE_WINDOW_START_MINUTES, ACUTE_WINDOW_END_MINUTES) == (30.0, 240.0)
+    # "collected 1-4 hours after onset of symptoms" (consensus criterion B, Leuk Lymphoma 2019 Table 2)
+    assert (ACUTE_WINDOW_START_MINUTES, ACUTE_WINDOW_END_MINUTES) == (60.0, 240.0)
     assert NIH_RATIO_THRESHOLD == 1.685
 
 
@@ -62,15 +63,18 @@ def test_it_is_one_combined_threshold_not_two_conditions() -> None:
     ("minutes", "positive", "negative"),
     [
         (0, MET, UNKNOWN),
-        (29, MET, UNKNOWN),
-        (29.99, MET, UNKNOWN),
-        (30, MET, NOT_MET),
+        (30, MET, UNKNOWN),
+        (40, MET, UNKNOWN),  # issue 15 §1.3: a sample at 40 min without a rise no longer excludes MCAS
+        (59.99, MET, UNKNOWN),
+        (60, MET, NOT_MET),
+        (60.01, MET, NOT_MET),
         (120, MET, NOT_MET),
+        (239.99, MET, NOT_MET),
         (240, MET, NOT_MET),
         (240.01, MET, UNKNOWN),
         (241, MET, UNKNOWN),
         (10080, MET, UNKNOWN),
-        (None, MET, NOT_MET),
+        (None, MET, UNKNOWN),  # drawn at an unrecorded time: only a rise counts
     ],
 )
 def test_timing_asymmetry(minutes: float | None, positive: object, negative: object) -> None:
@@ -83,10 +87,10 @@ def test_equality_outside_the_window_is_unknown() -> None:
 
 
 def test_reasons_name_the_timing() -> None:
-    assert "after 4 h" in rise_meets_20_plus_2(12, 10, 241).reason
-    assert "before the expected rise" in rise_meets_20_plus_2(12, 10, 29).reason
+    assert "after the consensus window of 1 to 4 h" in rise_meets_20_plus_2(12, 10, 241).reason
+    assert "before the consensus window of 1 to 4 h" in rise_meets_20_plus_2(12, 10, 59).reason
     assert "not recorded" in rise_meets_20_plus_2(12, 10).reason
-    assert "within 30 min to 4 h" in rise_meets_20_plus_2(12, 10, 30).reason
+    assert "within the consensus window of 1 to 4 h" in rise_meets_20_plus_2(12, 10, 60).reason
 
 
 @pytest.mark.parametrize(("acute", "baseline"), [(None, 10), (10, None), (None, None)])
@@ -153,7 +157,8 @@ def test_missing_values_reasons_word_for_word(acute: float | None, baseline: flo
     for minutes in (None, 60, 300):
         result = rise_meets_20_plus_2(acute, baseline, minutes)
         assert (result.id, result.status, result.reason) == ("tryptase.20_plus_2", UNKNOWN, reason)
-        assert result.source.startswith("MCAS consensus criterion B, 20% + 2 formula")
+        assert result.source.startswith("MCAS consensus criterion B, the 20% + 2 formula")
+        assert result.references == ("valent2019_20plus2", "leuk_lymphoma2020")
 
 
 @pytest.mark.parametrize(
@@ -161,19 +166,25 @@ def test_missing_values_reasons_word_for_word(acute: float | None, baseline: flo
     [
         (63.08, 50.9, 60, NOT_MET,
          "acute 63.08 ng/mL vs threshold 1.2 x 50.9 + 2 = 63.08 ng/mL: exactly at the threshold; the consensus requires "
-         "'>' (not met), the NIH wording '>=' would count it. Drawn 60 min after onset (within 30 min to 4 h)."),
+         "'>' (not met), the NIH wording '>=' would count it. Drawn 60 min after onset (within the consensus window "
+         "of 1 to 4 h)."),
         (80, 50.9, None, MET,
          "acute 80 ng/mL vs threshold 1.2 x 50.9 + 2 = 63.08 ng/mL: above. "
-         "Sampling time not recorded: the 30 min to 4 h window was not checked."),
+         "Sampling time not recorded: a rise still counts wherever it was drawn."),
+        (12, 10, None, UNKNOWN,
+         "acute 12 ng/mL vs threshold 1.2 x 10 + 2 = 14 ng/mL: not above. Sampling time not recorded: a sample "
+         "without a rise excludes the criterion only when drawn within the window, so it stays open."),
         (12, 10, 241, UNKNOWN,
-         "acute 12 ng/mL vs threshold 1.2 x 10 + 2 = 14 ng/mL: not above. "
-         "Drawn 241 min after onset (after 4 h): the peak may have been missed."),
+         "acute 12 ng/mL vs threshold 1.2 x 10 + 2 = 14 ng/mL: not above. Drawn 241 min after onset, after the "
+         "consensus window of 1 to 4 h: a sample without a rise excludes the criterion only when drawn within the "
+         "window, so it stays open."),
         (0.1, 0, 10, UNKNOWN,
-         "acute 0.1 ng/mL vs threshold 1.2 x 0 + 2 = 2 ng/mL: not above. "
-         "Drawn 10 min after onset (before 30 min): drawn before the expected rise."),
+         "acute 0.1 ng/mL vs threshold 1.2 x 0 + 2 = 2 ng/mL: not above. Drawn 10 min after onset, before the "
+         "consensus window of 1 to 4 h: a sample without a rise excludes the criterion only when drawn within the "
+         "window, so it stays open."),
         (1e22, 1e-7, 300, MET,
          "acute 10000000000000000000000 ng/mL vs threshold 1.2 x 0.0000001 + 2 = 2.00000012 ng/mL: above. "
-         "Drawn 300 min after onset (after 4 h): still high, so the rise is shown."),
+         "Drawn 300 min after onset, after the consensus window of 1 to 4 h: a rise still counts wherever it was drawn."),
     ],
 )
 def test_comparison_reasons_word_for_word(acute: float, baseline: float, minutes: float | None, status: object, reason: str) -> None:

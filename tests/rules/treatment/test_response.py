@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mastcds.case import load_case
 from mastcds.rules.treatment.response import (
     DAYS_PER_YEAR,
+    default_as_of,
     DatedEpisode,
     TreatmentCourse,
     _poisson_cdf,
@@ -291,8 +292,8 @@ def test_undated_episodes_are_listed_apart_and_not_counted() -> None:
         evaluation_date="2021-06-01",
     )
     summary = treatment_response(case)
-    assert summary.undated_episodes == ("b", "episodes[2]")
-    assert any("without a date" in w and "b, episodes[2]" in w for w in summary.warnings)
+    assert summary.undated_episodes == ("b", "episode 3")
+    assert any("without a date" in w and "b, episode 3" in w for w in summary.warnings)
     result = only(summary, "omalizumab")
     assert result.before.count + result.after.count == 1
 
@@ -305,12 +306,41 @@ def test_as_of_defaults_to_the_latest_dated_fact_and_can_be_given() -> None:
     )
     summary = treatment_response(case)
     assert summary.as_of == date(2021, 3, 16)
-    assert "lab_results[0].date = 2021-03" in summary.as_of_basis
+    assert summary.as_of_basis == "the latest dated fact: a tryptase result, 2021-03"  # words, not a field path
     assert summary.history_start == date(2020, 1, 10)
     given_ = treatment_response(case, as_of="2021-06-01")
     assert given_.as_of == date(2021, 6, 1)
     assert only(given_, "omalizumab").after.last_day == date(2021, 6, 1)
     assert treatment_response(case, as_of=date(2020, 12, 31)).as_of == date(2020, 12, 31)
+
+
+def test_the_offered_as_of_is_the_evaluation_date_else_today() -> None:
+    today = date(2026, 12, 7)
+    assert default_as_of(case_with([], [], evaluation_date="2011-09"), today) == "2011-09"
+    assert default_as_of(case_with([], []), today) == today
+
+
+def test_today_before_the_whole_history_gives_way_to_the_latest_fact() -> None:
+    """Facts dated ahead of today would end the rates before they start (a server error once)."""
+    ahead = [{"date": "2027-01-10"}, {"date": "2027-05"}]
+    today = date(2026, 12, 7)
+    assert default_as_of(case_with(ahead, []), today) == "2027-05"
+    assert treatment_response(case_with(ahead, []), as_of="2027-05").as_of == date(2027, 5, 16)
+    assert default_as_of(case_with([{"date": "2026-12-07"}], []), today) == today
+    assert default_as_of(case_with([{"date": "2026-12-08"}], []), today) == "2026-12-08"
+
+
+def test_no_basis_or_warning_names_a_field_path() -> None:
+    case = case_with(
+        [{"date": "2020-01-10"}, {}],
+        [{"drug": "omalizumab", "start_date": "2020-06-01", "end_date": "2021-01"}],
+        lab_results=[{"test": "tryptase", "value": 30, "unit": "ng/mL", "date": "2021-03"}],
+        evaluation_date="2021-06",
+    )
+    summary = treatment_response(case, before_window_days=30, after_window_days=900)
+    texts = [summary.as_of_basis, summary.history_basis, *summary.warnings]
+    texts += [w for t in summary.treatments for w in t.warnings]
+    assert not [t for t in texts if "[" in t or "_date" in t], texts
 
 
 def test_as_of_before_the_record_or_unreadable_is_refused() -> None:
@@ -349,7 +379,7 @@ def test_case_without_dates_or_treatments() -> None:
     summary = treatment_response(case_with([{}], []))
     assert summary.treatments == ()
     assert summary.as_of is None
-    assert summary.undated_episodes == ("episodes[0]",)
+    assert summary.undated_episodes == ("episode 1",)
 
 
 def test_seed_case_four_episodes_before_omalizumab_none_after() -> None:

@@ -53,7 +53,8 @@ class EpisodeFindings:
     angioedema: bool | None = None
     flushing: bool | None = None
     pruritus: bool | None = None
-    dyspnoea_wheeze_bronchospasm: bool | None = None
+    dyspnoea_wheeze_bronchospasm: bool | None = None  # dyspnoea, wheeze or bronchospasm, as one finding
+    wheeze_bronchospasm: bool | None = None  # wheeze or bronchospasm, when recorded apart from dyspnoea
     stridor_or_laryngeal_oedema: bool | None = None
     hypoxaemia: bool | None = None
     abdominal_pain_vomiting_diarrhoea: bool | None = None
@@ -163,6 +164,7 @@ _SIGN_NAMES = {
     "flushing": "flushing",
     "pruritus": "generalised itch",
     "dyspnoea_wheeze_bronchospasm": "dyspnoea/wheeze/bronchospasm",
+    "wheeze_bronchospasm": "wheeze/bronchospasm",
     "stridor_or_laryngeal_oedema": "stridor/laryngeal oedema",
     "hypoxaemia": "hypoxaemia",
     "loss_of_consciousness": "loss of consciousness",

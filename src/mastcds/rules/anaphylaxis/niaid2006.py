@@ -1,12 +1,11 @@
 """Anaphylaxis by the NIAID/FAAN 2006 criteria (three criteria, any one suffices).
 
 Sampson HA, et al. Second symposium on the definition and management of
-anaphylaxis. J Allergy Clin Immunol 2006;117:391-7. Criteria and reduced-BP
-table reproduced at
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7659525/table/ams2599-tbl-0001/ and
-https://www.graphyonline.com/archives/IJPNC/2015/IJPNC-107/index.php?page=table&num=1 ;
-"likely allergen or other trigger" wording at
-https://www.ccjm.org/highwire/markup/11309/expansion .
+anaphylaxis. J Allergy Clin Immunol 2006;117:391-7 (bibliography key
+``sampson2006``). The criteria and reduced-BP table were read as reproduced in
+Acute Med Surg (PMC7659525, Table 1) and in two other journals' copies (Int J
+Pediatr Neonatal Care 2015; Cleve Clin J Med, for the "likely allergen or other
+trigger" wording): the output marks these rules "secondary source".
 
 Acute onset ("minutes to several hours") is taken as given: a mastcds episode
 is an acute event, and the guideline sets no numeric limit to check.
@@ -32,15 +31,15 @@ from mastcds.rules.anaphylaxis.findings import (
     systolic_drop_over,
 )
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, all_of, any_of, at_least, fmt
+from mastcds.rules.references import cite
 
-SOURCE = "NIAID/FAAN 2006 (Sampson et al., J Allergy Clin Immunol 2006;117:391-7)"
-_TABLE = "https://pmc.ncbi.nlm.nih.gov/articles/PMC7659525/table/ams2599-tbl-0001/"
+CRITERION_SOURCES = {n: cite("sampson2006", where=f"NIAID/FAAN 2006 anaphylaxis criterion {n}") for n in (1, 2, 3)}
 
 # Reduced BP, NIAID/FAAN 2006: adults SBP < 90 mmHg or > 30% decrease from
 # baseline; infants and children: low age-specific SBP or > 30% decrease;
 # low SBP is < 70 mmHg from 1 month to 1 year, < 70 mmHg + (2 x age) from
 # 1 to 10 years, < 90 mmHg from 11 to 17 years. No value below 1 month.
-# https://pmc.ncbi.nlm.nih.gov/articles/PMC7659525/table/ams2599-tbl-0001/
+# (Acute Med Surg, PMC7659525, Table 1.)
 ADULT_SBP_LIMIT_MMHG = 90.0
 INFANT_SBP_LIMIT_MMHG = 70.0
 CHILD_SBP_BASE_MMHG = 70.0
@@ -51,9 +50,9 @@ ADOLESCENT_FROM_AGE_YEARS = 11.0
 SBP_DROP_FRACTION = Decimal("0.30")
 
 # The NIAID footnote extends "allergen" to other triggers: immunologic but
-# IgE-independent, or non-immunologic (direct) mast cell activation
-# (https://www.graphyonline.com/archives/IJPNC/2015/IJPNC-107/index.php?page=table&num=1 ;
-# "likely allergen or other trigger", https://www.ccjm.org/highwire/markup/11309/expansion).
+# IgE-independent, or non-immunologic (direct) mast cell activation (the
+# footnote as reproduced in Int J Pediatr Neonatal Care 2015; "likely allergen
+# or other trigger" as Cleve Clin J Med reproduces criterion 2).
 # So any recorded trigger counts as the exposure of criteria 2 and 3.
 
 
@@ -115,7 +114,7 @@ def criterion_1(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None
         "niaid2006.criterion_1",
         status,
         "Skin/mucosa with respiratory compromise or reduced BP/end-organ dysfunction. " + reason,
-        f"{SOURCE}, criterion 1; {_TABLE}",
+        *CRITERION_SOURCES[1],
     )
 
 
@@ -141,7 +140,7 @@ def criterion_2(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None
         "niaid2006.criterion_2",
         status,
         "Two or more organ systems after a likely allergen or other trigger. " + reason,
-        f"{SOURCE}, criterion 2; {_TABLE}",
+        *CRITERION_SOURCES[2],
     )
 
 
@@ -157,7 +156,7 @@ def criterion_3(f: EpisodeFindings, reduced_bp_result: tuple[Status, str] | None
         "niaid2006.criterion_3",
         status,
         "Reduced BP after a known allergen. " + reason,
-        f"{SOURCE}, criterion 3; {_TABLE}",
+        *CRITERION_SOURCES[3],
     )
 
 

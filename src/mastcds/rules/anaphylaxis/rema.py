@@ -2,13 +2,14 @@
 
 Álvarez-Twose I, et al. Clinical, biological, and molecular characteristics of
 clonal mast cell disorders presenting with systemic mast cell activation
-symptoms. J Allergy Clin Immunol 2010;125:1269-78 (http://identifiers.org/pubmed/20434205);
-validated by the same group in 2012 (Int Arch Allergy Immunol 2012;157:275-80).
+symptoms. J Allergy Clin Immunol 2010;125:1269-78 (bibliography key
+``alvarez_twose2010_rema``); validated by the same group in 2012 (Int Arch
+Allergy Immunol 2012;157:275-80, ``alvarez_twose2012_rema``).
 
 Verified in the 2010 abstract: the predictors (male sex; presyncope and/or
 syncope; absence of urticaria and angioedema; baseline tryptase > 25 µg/L).
 Verified elsewhere: the cut-off, score >= 2 (McMurray et al., Blood 2024,
-http://ashpublications.com/view-large/figure/12264556/BLOOD_BLD-2023-023347-gr5.jpg).
+Figure 5; ``mcmurray2024``).
 NOT verified against the paper's table (not retrievable): the points and the
 lower tryptase band (< 15 µg/L). They are the values commonly quoted
 (male +1, female -1; no urticaria/angioedema +1, present -2; presyncope or
@@ -22,8 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, fmt
+from mastcds.rules.references import cite
 
-SOURCE = "REMA score (Álvarez-Twose et al., J Allergy Clin Immunol 2010;125:1269-78; points as commonly quoted, unverified)"
+# The entry is marked secondary: its points are the commonly quoted values, not read in the paper.
+ITEM_SOURCE = cite("alvarez_twose2010_rema", where="REMA score item points")
+SOURCE = ITEM_SOURCE.text
+CUTOFF_SOURCE = cite("mcmurray2024", where="REMA score >= 2: clonal disease likely")
+
+POPULATION = "Only for patients without skin lesions of mastocytosis: REMA was derived in them (Álvarez-Twose 2010)."
 
 REMA_CLONAL_CUTOFF = 2  # score >= 2: clonal disease likely (McMurray, Blood 2024, Fig 5)
 
@@ -58,7 +65,7 @@ def _item(ident: str, status: Status, points: tuple[int, ...], words: str) -> tu
         shown = f"{points[0]:+d} point{'' if abs(points[0]) == 1 else 's'}"
     else:
         shown = f"between {min(points):+d} and {max(points):+d} points"
-    return Criterion(ident, status, f"{words}: {shown}.", SOURCE), points
+    return Criterion(ident, status, f"{words}: {shown}.", *ITEM_SOURCE), points
 
 
 # Sex and the two episode items take a few fixed values: their criteria are
@@ -155,3 +162,23 @@ def rema_score(
     else:
         likely = None
     return RemaResult(low if low == high else None, low, high, likely, [item for item, _ in scored])
+
+
+def rema_summary(result: RemaResult, skin_lesions: str | None) -> str:
+    """The score with what it means, and REMA's caveat beside it: it was derived in patients without skin lesions."""
+    head = f"REMA score {result.score}" if result.score is not None else f"REMA score between {result.min} and {result.max}"
+    meaning = {
+        True: f"{REMA_CLONAL_CUTOFF} or more: a clonal mast cell disorder is likely",
+        False: f"below {REMA_CLONAL_CUTOFF}: a clonal mast cell disorder is less likely",
+        None: f"whether it reaches {REMA_CLONAL_CUTOFF} (clonal disorder likely) depends on the items not recorded",
+    }[result.clonal_likely]
+    if skin_lesions is None:
+        caveat = " REMA applies to patients without skin lesions of mastocytosis; the skin examination is not recorded."
+    elif skin_lesions != "none":
+        caveat = (
+            " Caveat: REMA was derived in patients without skin lesions of mastocytosis; with skin lesions it is "
+            "shown for information only."
+        )
+    else:
+        caveat = ""
+    return f"{head} ({meaning}).{caveat}"

@@ -1,15 +1,15 @@
 """Severity of a reaction by Brown's grading (mild / moderate / severe), graded by the worst feature.
 
 Brown SGA. Clinical features and severity grading of anaphylaxis. J Allergy
-Clin Immunol 2004;114:371-6 (https://pubmed.ncbi.nlm.nih.gov/15316518/):
+Clin Immunol 2004;114:371-6 (bibliography key ``brown2004``):
 severe = hypoxia, hypotension or neurological compromise (confusion,
 collapse, unconsciousness, incontinence); moderate = respiratory,
 cardiovascular or gastrointestinal involvement (dyspnoea, stridor, wheeze,
 nausea, vomiting, presyncope, diaphoresis, chest/throat tightness, abdominal
 pain); mild = skin and subcutaneous tissue only (erythema, urticaria,
 angioedema). Hypoxia as SpO2 <= 92% or cyanosis is how the case schema's
-``hypoxaemia`` field is defined (Brown's marker per
-https://www.medicalalgorithms.com/risk-factors-of-brown-for-hypotension-in-a-patient-with-a-generalized-hypersensitivity-reaction).
+``hypoxaemia`` field is defined (Brown's marker as a clinical-algorithm
+summary quotes it; the paper's table was not read).
 
 Hypotension is "SBP < 90 mmHg in adults" as Brown's table is usually quoted
 (the table itself was not read); for children, whom the adult cut-off does not
@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from mastcds.rules.anaphylaxis.findings import EpisodeFindings, describe_age
 from mastcds.rules.anaphylaxis.wao2020 import low_systolic
 from mastcds.rules.logic import MET, UNKNOWN, Status, fmt, from_bool
+from mastcds.rules.references import cite
 
-SOURCE = "Brown SGA, J Allergy Clin Immunol 2004;114:371-6 (https://pubmed.ncbi.nlm.nih.gov/15316518/)"
+CITATION = cite("brown2004", where="Brown 2004 severity grade")
+SOURCE = CITATION.text
 GRADES = ("mild", "moderate", "severe")
 
 SEVERE_SIGNS = {
@@ -55,6 +57,7 @@ class BrownGrade:
     grade: str | None
     reason: str
     source: str = SOURCE
+    references: tuple[str, ...] = CITATION.keys
 
 
 def _features(f: EpisodeFindings, names: dict[str, str]) -> dict[str, Status]:

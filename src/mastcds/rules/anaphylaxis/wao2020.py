@@ -1,10 +1,10 @@
 """Anaphylaxis by the World Allergy Organization 2020 criteria (two criteria, either suffices).
 
-Cardona V, et al. World Allergy Organization Anaphylaxis Guidance 2020.
-World Allergy Organ J 2020;13:100472 (https://pubmed.ncbi.nlm.nih.gov/33204386/);
-criteria table reproduced at https://empendium.com/mcmtextbook/table/031_0450
-and https://old.grepmed.com/images/12260; child hypotension limits in the
-Spanish edition of the same table, https://empendium.com/manualmibe/compendio/table/034_1813.
+Cardona V, et al. World Allergy Organization Anaphylaxis Guidance 2020
+(bibliography key ``cardona2020_wao``). The criteria table was read as
+reproduced in the McMaster Textbook of Internal Medicine (table 031_0450) and
+the child hypotension limits in its Spanish edition (table 034_1813): the
+output marks these rules "secondary source".
 
 Acute onset ("minutes to several hours") is taken as given: a mastcds episode
 is an acute event, and the guideline sets no numeric limit to check.
@@ -30,16 +30,15 @@ from mastcds.rules.anaphylaxis.findings import (
     systolic_drop_over,
 )
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, Status, all_of, any_of, fmt, from_bool
+from mastcds.rules.references import cite
 
-SOURCE = "WAO Anaphylaxis Guidance 2020 (Cardona et al., World Allergy Organ J 2020;13:100472)"
-SOURCE_CRITERION_1 = SOURCE + ", criterion 1; https://empendium.com/mcmtextbook/table/031_0450"
-SOURCE_CRITERION_2 = SOURCE + ", criterion 2; https://empendium.com/mcmtextbook/table/031_0450"
+CRITERION_1_SOURCE = cite("cardona2020_wao", where="WAO 2020 anaphylaxis criterion 1")
+CRITERION_2_SOURCE = cite("cardona2020_wao", where="WAO 2020 anaphylaxis criterion 2")
 
 # Hypotension, WAO 2020 footnote: adults and children >= 10 years SBP < 90 mmHg;
 # infants and children < 10 years SBP < 70 mmHg + (2 x age in years); or a
-# decrease > 30% from the person's baseline (all ages).
-# https://empendium.com/mcmtextbook/table/031_0450 (adult);
-# https://empendium.com/manualmibe/compendio/table/034_1813 (children).
+# decrease > 30% from the person's baseline (all ages). Read in the McMaster
+# Textbook tables 031_0450 (adult) and 034_1813 (children, Spanish edition).
 ADULT_SBP_LIMIT_MMHG = 90.0
 CHILD_SBP_BASE_MMHG = 70.0
 CHILD_SBP_PER_YEAR_MMHG = 2.0
@@ -98,8 +97,10 @@ def allergen_exposure(trigger: str | None) -> tuple[Status, str]:
 
 
 def _bronchospasm(f: EpisodeFindings) -> Status:
-    # The schema field joins dyspnoea with wheeze/bronchospasm; WAO criterion 2
-    # names bronchospasm only, so a positive field leaves it open.
+    # WAO criterion 2 names bronchospasm only: the finding recorded apart decides; the joined field (dyspnoea,
+    # wheeze or bronchospasm) can only rule it out, as a positive one may be dyspnoea alone.
+    if f.wheeze_bronchospasm is not None:
+        return MET if f.wheeze_bronchospasm else NOT_MET
     return NOT_MET if f.dyspnoea_wheeze_bronchospasm is False else UNKNOWN
 
 
@@ -120,7 +121,7 @@ def criterion_1(f: EpisodeFindings, hypotension_result: tuple[Status, str] | Non
             part("severe gastrointestinal", gi, signs(f, "abdominal_pain_vomiting_diarrhoea")),
         ]
     )
-    return Criterion("wao2020.criterion_1", status, "Skin/mucosa with respiratory, BP/end-organ or severe GI involvement. " + reason, SOURCE_CRITERION_1)
+    return Criterion("wao2020.criterion_1", status, "Skin/mucosa with respiratory, BP/end-organ or severe GI involvement. " + reason, *CRITERION_1_SOURCE)
 
 
 def criterion_2(f: EpisodeFindings, hypotension_result: tuple[Status, str] | None = None) -> Criterion:
@@ -130,13 +131,14 @@ def criterion_2(f: EpisodeFindings, hypotension_result: tuple[Status, str] | Non
     broncho = _bronchospasm(f)
     larynx = from_bool(f.stridor_or_laryngeal_oedema)
     status = all_of(exposure, any_of(bp, broncho, larynx))
-    broncho_words = (
-        "no dyspnoea/wheeze recorded"
-        if f.dyspnoea_wheeze_bronchospasm is False
-        else "the record joins dyspnoea with wheeze/bronchospasm"
-        if f.dyspnoea_wheeze_bronchospasm
-        else "not recorded"
-    )
+    if f.wheeze_bronchospasm is not None:
+        broncho_words = "wheeze/bronchospasm" if f.wheeze_bronchospasm else "no wheeze/bronchospasm"
+    elif f.dyspnoea_wheeze_bronchospasm is False:
+        broncho_words = "no dyspnoea/wheeze recorded"
+    elif f.dyspnoea_wheeze_bronchospasm:
+        broncho_words = "the record joins dyspnoea with wheeze/bronchospasm: record wheeze_bronchospasm apart"
+    else:
+        broncho_words = "not recorded"
     reason = "; ".join(
         [
             part("known or highly probable allergen", exposure, exposure_words),
@@ -145,7 +147,7 @@ def criterion_2(f: EpisodeFindings, hypotension_result: tuple[Status, str] | Non
             part("laryngeal involvement", larynx, signs(f, "stridor_or_laryngeal_oedema")),
         ]
     )
-    return Criterion("wao2020.criterion_2", status, "Hypotension, bronchospasm or laryngeal involvement after an allergen. " + reason, SOURCE_CRITERION_2)
+    return Criterion("wao2020.criterion_2", status, "Hypotension, bronchospasm or laryngeal involvement after an allergen. " + reason, *CRITERION_2_SOURCE)
 
 
 def anaphylaxis(f: EpisodeFindings) -> CriteriaResult:

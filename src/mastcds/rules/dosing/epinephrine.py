@@ -2,10 +2,13 @@
 
 Why a jurisdiction: device strengths and weight cut-offs differ between UK/EU
 prescribing practice, the US device labels and ASCIA, and sources disagree on
-the comparator at the 25 kg switch (docs/anaphylaxis-treatment-reference.md
-§6.2). Every patient prescribed an auto-injector should carry two. Adults with
-mastocytosis have a raised risk of severe anaphylaxis, so an emergency set with
-adrenaline is recommended for them (Brockow 2008, https://pubmed.ncbi.nlm.nih.gov/18186813).
+the comparator at the 25 kg switch. Every patient prescribed an auto-injector
+should carry two. Adults with mastocytosis have a raised risk of severe
+anaphylaxis, so an emergency set with adrenaline is recommended for them
+(Brockow 2008, bibliography key ``brockow2008``). Each jurisdiction's bands cite
+their bibliography entries; the UK, Australian and Resuscitation Council
+documents were read only as quoted by NHS and patient-organisation pages, so
+the output marks them "secondary source".
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from mastcds.rules.dosing.inputs import (
     checked_number,
 )
 from mastcds.rules.logic import fmt
+from mastcds.rules.references import Citation, cite, reference_dicts
 
 JURISDICTIONS = ("eu", "us", "au")
 
@@ -30,9 +34,7 @@ MIN_WEIGHT_KG = 7.5
 DEVICES_TO_PRESCRIBE = 2
 CARRY_TWO = (
     "prescribe two auto-injectors and carry both at all times; use the second after 5-15 min if there is no "
-    "improvement (MHRA/UK Department of Health; https://www.eastsussexformulary.co.uk/therapeutic-sections/"
-    "3-respiratory-system/38-allergic-emergencies/ ; https://allergynorthwest.nhs.uk/home-patient/managing-allergies/"
-    "treatment-options/adrenaline-injectors/)"
+    "improvement (MHRA/UK Department of Health advice)"
 )
 SPECIALIST = "specialist decision: no auto-injector is licensed below 7.5 kg"
 RECORD_WEIGHT = "record the weight to choose the device"
@@ -41,19 +43,19 @@ RECORD_WEIGHT = "record the weight to choose the device"
 # device exists where licensed for heavier patients (>60 kg; many centres from >45 kg).
 EU_015_MAX_KG = 25.0
 EU_05_DEVICE_ABOVE_KG = 60.0
-EU_SOURCE = (
-    "UK/EU prescribing practice (MHRA/BSACI): 0.15 mg 7.5-25 kg, 0.3 mg >25 kg, 0.5 mg device >60 kg where licensed "
-    "(S: https://www.sparepensinschools.uk/ufaqs/what-dose-of-adrenaline-auto-injector-should-schools-obtain-"
-    "healthcare-professionals-prescribe/ ; switch at 25-30 kg by device, V: https://eprints.ncl.ac.uk/308854)"
+EU_CITATION = cite(
+    "uk_aai_practice", "mhra_aai",
+    where="UK/EU prescribing practice (MHRA/BSACI): 0.15 mg 7.5-25 kg, 0.3 mg >25 kg, 0.5 mg device >60 kg where "
+          "licensed; two devices",
 )
 # Resuscitation Council UK age bands, used only when the weight is not recorded:
 # <6 years 0.15 mg, 6-12 years 0.3 mg, >12 years 0.3 mg (or 0.5 mg).
 EU_AGE_015_BELOW_YEARS = 6.0
 EU_AGE_ADULT_ABOVE_YEARS = 12.0
-EU_AGE_SOURCE = (
-    "Resuscitation Council UK age bands for auto-injectors: <6 years 0.15 mg, 6-12 years 0.3 mg, >12 years 0.3 or "
-    "0.5 mg (https://www.eastsussexformulary.co.uk/therapeutic-sections/3-respiratory-system/38-allergic-emergencies/ "
-    "; https://allergynorthwest.nhs.uk/home-patient/managing-allergies/treatment-options/adrenaline-injectors/)"
+EU_AGE_CITATION = cite(
+    "resus_uk2021", "mhra_aai",
+    where="Resuscitation Council UK age bands for auto-injectors: <6 years 0.15 mg, 6-12 years 0.3 mg, >12 years "
+          "0.3 or 0.5 mg; two devices",
 )
 # Project convention, not a guideline cut-off: under 1 year the weight may be
 # below 7.5 kg, so an age alone does not choose a device.
@@ -62,18 +64,16 @@ AGE_NEEDS_WEIGHT_BELOW_YEARS = 1.0
 # US device labels (Auvi-Q): 0.1 mg 7.5 to 15 kg, 0.15 mg 15 to 30 kg, 0.3 mg >=30 kg.
 US_01_BELOW_KG = 15.0
 US_015_BELOW_KG = 30.0
-US_SOURCE = (
-    "US device label (AUVI-Q): 0.3 mg >=30 kg, 0.15 mg 15 to 30 kg, 0.1 mg 7.5 to 15 kg "
-    "(https://api.fda.gov/drug/label.json?search=openfda.generic_name%3A%22Auvi-Q%22); "
-    "EpiPen 0.3/0.15 mg labels switch at 30 kg"
+US_CITATION = cite(
+    "auvi_q_us_pi", "mhra_aai",
+    where="US device label (AUVI-Q): 0.3 mg >=30 kg, 0.15 mg 15 to 30 kg, 0.1 mg 7.5 to 15 kg (EpiPen 0.3/0.15 mg "
+          "labels switch at 30 kg, label not read); two devices",
 )
 # ASCIA: 0.15 mg 7.5-20 kg (from 7.5 kg since 2021), 0.3 mg >20 kg; >50 kg 0.3 or 0.5 mg.
 AU_015_MAX_KG = 20.0
 AU_05_DEVICE_ABOVE_KG = 50.0
-AU_SOURCE = (
-    "ASCIA: 0.15 mg 7.5-20 kg, 0.3 mg >20 kg, 0.3 or 0.5 mg >50 kg "
-    "(https://allergyfacts.org.au/faq/can-a-different-dose-or-brand-be-given-to-a-person-having-anaphylaxis-if-"
-    "the-prescribed-adrenaline-injector-is-not-available ; http://www.pubmed.gov/34211247/)"
+AU_CITATION = cite(
+    "ascia_aai", "mhra_aai", where="ASCIA: 0.15 mg 7.5-20 kg, 0.3 mg >20 kg, 0.3 or 0.5 mg >50 kg; two devices"
 )
 
 
@@ -83,10 +83,14 @@ class AutoInjector:
 
     dose_mg: float | None
     reason: str
-    source: str
+    citation: Citation
     warnings: tuple[str, ...]
     jurisdiction: str
     devices: int = DEVICES_TO_PRESCRIBE
+
+    @property
+    def source(self) -> str:
+        return self.citation.text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,33 +99,34 @@ class AutoInjector:
             "jurisdiction": self.jurisdiction,
             "reason": self.reason,
             "source": self.source,
+            "references": reference_dicts(self.citation.keys),
             "warnings": list(self.warnings),
         }
 
 
-def _by_weight(weight: float, jurisdiction: str) -> tuple[float, str, str, list[str]]:
+def _by_weight(weight: float, jurisdiction: str) -> tuple[float, str, Citation, list[str]]:
     notes: list[str] = []
     if jurisdiction == "us":
         if weight < US_01_BELOW_KG:
-            return 0.1, f"weight {fmt(weight, 'kg')}: 7.5 to <15 kg", US_SOURCE, notes
+            return 0.1, f"weight {fmt(weight, 'kg')}: 7.5 to <15 kg", US_CITATION, notes
         if weight < US_015_BELOW_KG:
-            return 0.15, f"weight {fmt(weight, 'kg')}: 15 to <30 kg", US_SOURCE, notes
-        return 0.3, f"weight {fmt(weight, 'kg')}: >=30 kg", US_SOURCE, notes
+            return 0.15, f"weight {fmt(weight, 'kg')}: 15 to <30 kg", US_CITATION, notes
+        return 0.3, f"weight {fmt(weight, 'kg')}: >=30 kg", US_CITATION, notes
     if jurisdiction == "au":
         if weight <= AU_015_MAX_KG:
-            return 0.15, f"weight {fmt(weight, 'kg')}: 7.5-20 kg", AU_SOURCE, notes
+            return 0.15, f"weight {fmt(weight, 'kg')}: 7.5-20 kg", AU_CITATION, notes
         if weight > AU_05_DEVICE_ABOVE_KG:
             notes.append(f"weight {fmt(weight, 'kg')} >50 kg: ASCIA allows a 0.3 or a 0.5 mg device")
-        return 0.3, f"weight {fmt(weight, 'kg')}: >20 kg", AU_SOURCE, notes
+        return 0.3, f"weight {fmt(weight, 'kg')}: >20 kg", AU_CITATION, notes
     if weight <= EU_015_MAX_KG:
         notes.append("sources differ on the switch between 25 and 30 kg depending on the device")
-        return 0.15, f"weight {fmt(weight, 'kg')}: 7.5-25 kg", EU_SOURCE, notes
+        return 0.15, f"weight {fmt(weight, 'kg')}: 7.5-25 kg", EU_CITATION, notes
     if weight > EU_05_DEVICE_ABOVE_KG:
         notes.append(
             f"weight {fmt(weight, 'kg')} >60 kg: a 0.5 mg device exists where licensed "
             "(UK/EU; many centres from >45 kg)"
         )
-    return 0.3, f"weight {fmt(weight, 'kg')}: >25 kg", EU_SOURCE, notes
+    return 0.3, f"weight {fmt(weight, 'kg')}: >25 kg", EU_CITATION, notes
 
 
 def epinephrine_autoinjector(
@@ -138,8 +143,8 @@ def epinephrine_autoinjector(
             return AutoInjector(
                 None, f"weight {fmt(weight, 'kg')} < 7.5 kg", _source(jurisdiction), (SPECIALIST,), jurisdiction
             )
-        dose, why, source, notes = _by_weight(weight, jurisdiction)
-        return AutoInjector(dose, f"{why}: {dose:g} mg; {CARRY_TWO}", source, tuple(notes), jurisdiction)
+        dose, why, citation, notes = _by_weight(weight, jurisdiction)
+        return AutoInjector(dose, f"{why}: {dose:g} mg; {CARRY_TWO}", citation, tuple(notes), jurisdiction)
 
     if age is None:
         return AutoInjector(
@@ -157,7 +162,7 @@ def epinephrine_autoinjector(
         return AutoInjector(
             None,
             f"age {fmt(age, 'years')} and no weight: an infant may weigh <7.5 kg",
-            EU_AGE_SOURCE,
+            EU_AGE_CITATION,
             ("weigh the infant: " + SPECIALIST,),
             jurisdiction,
         )
@@ -170,9 +175,9 @@ def epinephrine_autoinjector(
         dose, why = 0.3, ">12 years"
         notes.append("over 12 years: a 0.5 mg device exists where licensed (UK/EU)")
     return AutoInjector(
-        dose, f"age {fmt(age, 'years')} ({why}): {dose:g} mg; {CARRY_TWO}", EU_AGE_SOURCE, tuple(notes), jurisdiction
+        dose, f"age {fmt(age, 'years')} ({why}): {dose:g} mg; {CARRY_TWO}", EU_AGE_CITATION, tuple(notes), jurisdiction
     )
 
 
-def _source(jurisdiction: str) -> str:
-    return {"eu": EU_SOURCE, "us": US_SOURCE, "au": AU_SOURCE}[jurisdiction]
+def _source(jurisdiction: str) -> Citation:
+    return {"eu": EU_CITATION, "us": US_CITATION, "au": AU_CITATION}[jurisdiction]

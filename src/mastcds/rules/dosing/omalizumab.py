@@ -3,10 +3,11 @@
 The labels dose omalizumab from baseline total IgE and body weight with a
 printed grid, and say that patients outside the grid should not be given it.
 Use in mastocytosis is off-label (no label indication for mastocytosis,
-idiopathic anaphylaxis or MCAS; docs/anaphylaxis-treatment-reference.md §5.7),
-and clinicians borrow the asthma grid by analogy, as the seed case report did.
-So this module reads the grid exactly as printed (tables/*.json, each with its
-source), reports a cell only when the inputs fall inside it, and otherwise
+idiopathic anaphylaxis or MCAS), and clinicians borrow the asthma grid by
+analogy, as the seed case report did. So this module reads the grid exactly as
+printed (tables/*.json: each cites its label by bibliography key and section;
+``provenance`` records which copies of the label were read and is never shown),
+reports a cell only when the inputs fall inside it, and otherwise
 shows the nearest printed cell for reference, flagged, never a dose outside
 the label's range (maximum 600 mg every 2 weeks).
 """
@@ -14,6 +15,7 @@ the label's range (maximum 600 mg every 2 weeks).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -27,6 +29,7 @@ from mastcds.rules.dosing.inputs import (
     checked_number,
 )
 from mastcds.rules.logic import fmt
+from mastcds.rules.references import Citation, cite, reference_dicts
 
 EU_ASTHMA = "eu-smpc-asthma"
 US_ASTHMA = "us-pi-asthma"
@@ -47,8 +50,8 @@ _SYRINGE_TABLES = {SYRINGES_75_150: "eu-smpc-table1", SYRINGES_WITH_300: "us-pi"
 CSU_LABELS = ("eu", "us")
 
 OFF_LABEL_WARNING = (
-    "off-label: omalizumab has no label indication for mastocytosis, idiopathic anaphylaxis or MCAS; "
-    "the asthma dosing table is used by analogy (docs/anaphylaxis-treatment-reference.md §5.7)"
+    "off-label: omalizumab has no label indication for mastocytosis, idiopathic anaphylaxis or MCAS "
+    "(Xolair EU SmPC section 4.1, US PI section 1); the asthma dosing table is used by analogy"
 )
 
 
@@ -99,7 +102,7 @@ class DoseTable:
 
     id: str
     title: str
-    source: str
+    citation: Mapping[str, Any]  # {"refs": [bibliography keys], "where": "Table 2 ..."}
     ige_bands: tuple[Band, ...]
     weight_bands: tuple[Band, ...]
     cells: tuple[tuple[Regimen | None, ...], ...]
@@ -128,6 +131,12 @@ class DoseTable:
         if row is None or column is None:
             return None
         return row, column
+
+
+def _cite(*specs: Mapping[str, Any]) -> Citation:
+    """One citation for several table specs: their keys once each, their places joined."""
+    keys = tuple(dict.fromkeys(key for spec in specs for key in spec["refs"]))
+    return cite(*keys, where="; ".join(spec["where"] for spec in specs))
 
 
 def _band_index(bands: tuple[Band, ...], value: float) -> int | None:
@@ -163,7 +172,7 @@ def dose_table(table: str) -> DoseTable:
     return DoseTable(
         id=data["id"],
         title=data["title"],
-        source=data["source"],
+        citation=data["source"],
         ige_bands=bands("ige_bands"),
         weight_bands=bands("weight_bands"),
         cells=tuple(tuple(_regimen(cell) for cell in row) for row in data["cells"]),
@@ -192,7 +201,8 @@ def syringe_split(conversion: str) -> dict[int, tuple[Injection, ...]]:
     }
 
 
-def syringe_source(conversion: str) -> str:
+def syringe_citation(conversion: str) -> Mapping[str, Any]:
+    """The citation spec ({"refs", "where"}) of a syringe conversion table."""
     return _read("omalizumab_syringes.json")[conversion]["source"]
 
 
@@ -215,6 +225,8 @@ class Dose:
     cell: tuple[str, str] | None
     source: str
     dose_options_mg: tuple[int, ...] | None = None
+    summary: str = ""
+    references: tuple[str, ...] = ()
 
     @property
     def mg_per_4_weeks(self) -> int | None:
@@ -234,10 +246,15 @@ class Dose:
             "cell": {"ige_band": self.cell[0], "weight_band": self.cell[1]} if self.cell else None,
             "mg_per_4_weeks": self.mg_per_4_weeks,
             "source": self.source,
+            "summary": self.summary,
+            "references": reference_dicts(self.references),
         }
         if self.dose_options_mg is not None:
             result["dose_options_mg"] = list(self.dose_options_mg)
         return result
+
+
+_SHORT_TITLES = {EU_ASTHMA: "EU SmPC asthma dosing table", US_ASTHMA: "US prescribing information asthma dosing table"}
 
 
 def _outside_warning(what: str, value: float, unit: str, limits: tuple[float, float], table: DoseTable) -> str:
@@ -334,6 +351,17 @@ def omalizumab_dose(
 
     conversion = grid.syringes if syringes == SYRINGES_LABEL else _SYRINGE_TABLES[syringes]
     injections = syringe_split(conversion)[regimen.dose_mg] if regimen is not None else ()
+    values = f"IgE {fmt(ige, 'IU/mL')}, weight {fmt(weight, 'kg')}"
+    name = _SHORT_TITLES.get(grid.id, f"{grid.id} table")
+    if within and regimen is not None:
+        summary = f"Omalizumab {regimen} by the {name} ({values})"
+    elif within:
+        summary = f"Omalizumab: no dose; the {name} says '{grid.no_dose_text}' for {values}"
+    else:
+        nearest = f"; the nearest cell, {regimen}, is shown for reference only" if regimen is not None else ""
+        summary = f"Omalizumab: no label dose; {values} lie outside the {name}, and nothing is extrapolated{nearest}"
+    summary += ". Off-label: no label indication for mastocytosis, idiopathic anaphylaxis or MCAS." if indication_off_label else "."
+    source, references = _cite(grid.citation, syringe_citation(conversion))
     return Dose(
         dose_mg=regimen.dose_mg if within and regimen else None,
         interval_weeks=regimen.interval_weeks if within and regimen else None,
@@ -343,7 +371,9 @@ def omalizumab_dose(
         injections=injections,
         warnings=tuple(warnings),
         cell=cell,
-        source=f"{grid.source}; syringes: {syringe_source(conversion)}",
+        source=source,
+        references=references,
+        summary=summary,
     )
 
 
@@ -362,6 +392,7 @@ def omalizumab_csu_dose(label: str = "eu", *, syringes: str = SYRINGES_LABEL) ->
     dose = max(options)
     conversion = data["syringes"] if syringes == SYRINGES_LABEL else _SYRINGE_TABLES[syringes]
     warnings = [f"{data['title']}: {data['note']}"]
+    source, references = _cite(data["source"], syringe_citation(conversion))
     return Dose(
         dose_mg=dose,
         interval_weeks=data["interval_weeks"],
@@ -371,6 +402,7 @@ def omalizumab_csu_dose(label: str = "eu", *, syringes: str = SYRINGES_LABEL) ->
         injections=syringe_split(conversion)[dose],
         warnings=tuple(warnings),
         cell=None,
-        source=f"{data['source']}; syringes: {syringe_source(conversion)}",
+        source=source,
         dose_options_mg=options,
+        references=references,
     )

@@ -34,13 +34,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from mastcds.rules.logic import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    Status,
+    all_of,
+    any_of,
+    fmt,
+    from_bool,
+)
 from mastcds.rules.mastocytosis import cutaneous
-from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Status, all_of, any_of, fmt, from_bool
 from mastcds.rules.mastocytosis.findings import (
     FINDING_RANGES,
     NO_SKIN_LESIONS,
     SMFindings,
 )
+from mastcds.rules.references import Citation
 
 # ------------------------------------------------------------------ categories
 
@@ -126,6 +136,16 @@ _COMPARATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+# The major criterion: multifocal dense infiltrates of >= 15 mast cells in aggregates; the morphology minor
+# criterion: > 25% of mast cells spindle-shaped or atypical. The same wording in WHO 2016, WHO 2022 and ICC 2022
+# (see each edition's sources for "major" and "minor_morphology").
+MAJOR_AGGREGATE_MAST_CELLS = 15
+ATYPICAL_MORPHOLOGY_MINOR = Threshold(">", 25, "%")
+# Mast cell leukaemia is leukaemic when mast cells are >= 10% of the blood leukocytes, aleukaemic below
+# (WHO 2022, khoury2022 as reproduced in li2023 Table 2; WHO 2016 alike).
+MCL_LEUKAEMIC = Threshold(">=", 10, "% of leukocytes")
+
+
 # ------------------------------------------------- associated neoplasm lineage
 
 LINEAGE_NONE = "none"
@@ -180,9 +200,26 @@ def ahn_lineage(name: str | None) -> str | None:
     return MYELOID if myeloid else LYMPHOID
 
 
-def lineage_options(name: str | None) -> tuple[str, ...]:
+def recorded_lineage(f: SMFindings) -> str | None:
+    """The associated neoplasm's lineage: as its name says (see :func:`ahn_lineage`), else as recorded for a name
+    that does not say (``load_case`` refuses a recorded lineage that contradicts a recognised name)."""
+    lineage = ahn_lineage(f.associated_hematologic_neoplasm)
+    if lineage == UNCLASSIFIED and f.associated_hematologic_neoplasm_lineage is not None:
+        return f.associated_hematologic_neoplasm_lineage
+    return lineage
+
+
+def lineage_agrees(name: str | None, lineage: str | None) -> bool:
+    """Whether a recorded lineage fits the name: one that names a neoplasm, and does not say otherwise."""
+    if lineage is None:
+        return True
+    named = ahn_lineage(name)
+    return named == UNCLASSIFIED or named == lineage
+
+
+def lineage_options(f: SMFindings) -> tuple[str, ...]:
     """The lineages an associated neoplasm may have, given what is recorded."""
-    lineage = ahn_lineage(name)
+    lineage = recorded_lineage(f)
     if lineage is None:
         return (LINEAGE_NONE, MYELOID, LYMPHOID)
     if lineage == UNCLASSIFIED:
@@ -193,10 +230,8 @@ def lineage_options(name: str | None) -> tuple[str, ...]:
 # ----------------------------------------------------------------- editions
 
 
-# C1 cytopenias, the same in every edition: Hb < 10 g/dL, platelets < 100 x10^9/L,
-# neutrophils < 1 x10^9/L (WHO 2016/2022: https://pmc.ncbi.nlm.nih.gov/articles/PMC10133845/table/T5 ;
-# WHO 2008 wording http://bloodref.com/myeloid/mpd/systemic-mastocytosis-diagnosis ; ICC "C-findings
-# unchanged", secondary: https://www.rarediseaseadvisor.com/news/sm-news-briefs/new-consensus-classification-published-systemic-mastocytosis-types-diagnosis/).
+# C1 cytopenias, the same in every edition: Hb < 10 g/dL, platelets < 100 x10^9/L, neutrophils < 1 x10^9/L
+# (WHO 2022 and ICC: blood_res2023 Table 5; WHO 2016: valent2017_blood Table 1).
 CYTOPENIA_LIMITS: Mapping[str, Threshold] = {
     "hemoglobin_g_dl": Threshold("<", 10, "g/dL"),
     "platelets_10e9_l": Threshold("<", 100, "x10^9/L"),
@@ -210,8 +245,8 @@ class EditionRules:
 
     key: str
     title: str
-    source: str
-    sources: Mapping[str, str]
+    source: Citation
+    sources: Mapping[str, Citation]
     major_alone_suffices: bool
     major_note: str | None
     any_activating_kit: bool  # False: only codon-816 mutations count (WHO 2016)
@@ -222,15 +257,17 @@ class EditionRules:
     b1_tryptase: Threshold
     b1_vaf: Threshold | None
     b1_all_required: bool  # True: infiltration AND tryptase; False: any route
+    b2_blood_counts: bool  # True: ICC's B2 (cytopenia or -cytosis, reactive causes excluded); False: dysplasia/myeloproliferation
     b3_lymph_node: Threshold
-    c4_osteolysis: Threshold | None  # None: "large osteolysis" is a clinical judgement
+    c4_osteolysis: Threshold | None  # None: "large osteolysis" is a clinical judgement (organs.large_osteolysis)
     mcl_smear: Threshold
     mcl_immature_only: bool
-    bmm_tryptase: Threshold | None  # None: BMM is not a category of its own
+    bmm_tryptase: Threshold | None  # None: BMM is not a category of its own (it also needs the marrow involved)
     ahn_code: str
     ahn_lineages: frozenset[str]
     unread_fields: frozenset[str]  # findings this edition's rules never read (e.g. CD30 in WHO 2016)
     notes: Callable[[SMFindings, tuple[str, ...]], list[str]] = field(default=lambda f, categories: [])
+    cd2_alone_note: str | None = None  # said in the immunophenotype reason when CD2 without CD25 decides it
 
     def b1_join(self, infiltration: bool, tryptase: bool, vaf: bool) -> bool:
         if self.b1_all_required:
@@ -253,54 +290,107 @@ def other_organ_status(f: SMFindings, finding: bool | None) -> Status:
     return from_bool(finding) if f.other_organ_biopsied else NOT_MET
 
 
-def major_status(f: SMFindings) -> Status:
-    return any_of(from_bool(f.multifocal_dense_infiltrates), other_organ_status(f, f.other_organ_multifocal_dense_infiltrates))
+def marrow_major_status(f: SMFindings) -> Status:
+    """The major criterion in the marrow: no aggregate of >= 15 mast cells rules it out; several (multifocal) meet it."""
+    largest = f.largest_aggregate_mast_cells
+    if largest is not None and largest < MAJOR_AGGREGATE_MAST_CELLS:
+        return NOT_MET
+    return from_bool(f.multifocal_dense_infiltrates)
 
 
-def morphology_status(f: SMFindings) -> Status:
-    return any_of(
-        from_bool(f.atypical_morphology_over_25_percent), other_organ_status(f, f.other_organ_atypical_morphology_over_25_percent)
-    )
+def marrow_morphology_status(f: SMFindings) -> Status:
+    """> 25% spindle-shaped or atypical marrow mast cells: the percentage when counted, else the recorded yes/no."""
+    if f.spindle_atypical_mast_cells_percent is not None:
+        return ATYPICAL_MORPHOLOGY_MINOR.status(f.spindle_atypical_mast_cells_percent)
+    return from_bool(f.atypical_morphology_over_25_percent)
 
 
-def immunophenotype_status(f: SMFindings, rules: EditionRules) -> Status:
-    marrow = [from_bool(getattr(f, marker.lower())) for marker in rules.immunophenotype_markers]
+def marrow_immunophenotype_status(f: SMFindings, rules: EditionRules) -> Status:
+    return any_of(*(from_bool(getattr(f, marker.lower())) for marker in rules.immunophenotype_markers))
+
+
+def other_immunophenotype_status(f: SMFindings, rules: EditionRules) -> Status:
     other = other_organ_status(f, f.other_organ_cd25_cd2_cd30)
     if "CD30" not in rules.immunophenotype_markers and other is MET:
         other = UNKNOWN  # the organ's record joins CD25/CD2/CD30: it may be CD30 alone
-    return any_of(*marrow, other)
+    return other
 
 
-_KIT_ALL = ((False, False), (True, False), (True, True))
+def major_status(f: SMFindings) -> Status:
+    return any_of(marrow_major_status(f), other_organ_status(f, f.other_organ_multifocal_dense_infiltrates))
+
+
+def morphology_status(f: SMFindings) -> Status:
+    return any_of(marrow_morphology_status(f), other_organ_status(f, f.other_organ_atypical_morphology_over_25_percent))
+
+
+def immunophenotype_status(f: SMFindings, rules: EditionRules) -> Status:
+    return any_of(marrow_immunophenotype_status(f, rules), other_immunophenotype_status(f, rules))
+
+
+def _with_marrow(marrow: Status, other: Status) -> tuple[tuple[bool, bool], ...]:
+    """Joint options (criterion met, met in the marrow) of a criterion met in the marrow or another organ."""
+    return tuple(sorted({(m or o, m) for m in values(marrow) for o in values(other)}))
+
+
 KIT_EXTRACUTANEOUS_SAMPLES = frozenset({"bone_marrow", "peripheral_blood", "other_extracutaneous"})
+_KIT_FIELDS = {
+    "bone_marrow": ("kit_marrow", "kit_marrow_vaf_percent"),
+    "peripheral_blood": ("kit_blood", "kit_blood_vaf_percent"),
+    "other_extracutaneous": ("kit_other_organ", None),
+}
+# What a sample can hold: no mutation, the mutation below the B1 VAF limit, or at or above it.
+_NEGATIVE, _LOW, _HIGH = 0, 1, 2
 
 
-def kit_d816v_options(f: SMFindings, vaf_limit: Threshold | None) -> tuple[tuple[bool, bool], ...]:
-    """Joint options (D816V present outside the skin, VAF at or above the B1 limit).
+def kit_result(f: SMFindings, sample: str) -> tuple[str | None, float | None]:
+    """(result, VAF) of one extracutaneous sample: its own fields, else the single kit_d816v pair of that sample."""
+    result_field, vaf_field = _KIT_FIELDS[sample]
+    result = getattr(f, result_field)
+    vaf = getattr(f, vaf_field) if vaf_field is not None else None
+    if f.kit_d816v_sample == sample:
+        result = f.kit_d816v if result is None else result
+        vaf = f.kit_d816v_vaf_percent if vaf is None else vaf
+    return result, vaf
 
-    The bone marrow settles both; blood and other organs can only confirm:
-    D816V not found in blood leaves the marrow open, and a VAF measured in an
-    organ other than marrow or blood is not the B1 VAF.
+
+def _vaf_classes(result: str | None, vaf: float | None, limit: Threshold | None) -> tuple[int, ...]:
+    top = _HIGH if limit is not None else _LOW  # without a VAF route, "high" is no different from "low"
+    if result == "not_detected":
+        return (_NEGATIVE,)
+    if result == "detected":
+        if vaf is None or limit is None:
+            return tuple(range(_LOW, top + 1))
+        return (_HIGH,) if limit.holds(vaf) else (_LOW,)
+    return tuple(range(_NEGATIVE, top + 1))
+
+
+def kit_d816v_options(f: SMFindings, vaf_limit: Threshold | None) -> tuple[tuple[bool, bool, bool], ...]:
+    """Joint options (D816V present outside the skin, a marrow or blood VAF at or above the B1 limit, D816V in the marrow).
+
+    Each tested sample says what it holds. Blood holds no more than the marrow (circulating clonal cells
+    come from it), which bounds whichever of the two was not tested; two recorded results are both taken as
+    found. The organ of a recorded biopsy may hold the mutation when it was not tested there. A result recorded without its sample, or one from skin,
+    says nothing about the extracutaneous samples.
     """
-    result, sample, vaf = f.kit_d816v, f.kit_d816v_sample, f.kit_d816v_vaf_percent
-    if result is None or sample not in KIT_EXTRACUTANEOUS_SAMPLES:
-        options = _KIT_ALL
-    elif sample == "bone_marrow":
-        if result == "not_detected":
-            options = ((False, False),)
-        elif vaf is None or vaf_limit is None:
-            options = ((True, False), (True, True))
-        else:
-            options = ((True, vaf_limit.holds(vaf)),)
-    elif result == "not_detected":
-        options = _KIT_ALL
-    elif sample == "peripheral_blood" and vaf is not None and vaf_limit is not None and vaf_limit.holds(vaf):
-        options = ((True, True),)
+    marrow, marrow_vaf = kit_result(f, "bone_marrow")
+    blood, blood_vaf = kit_result(f, "peripheral_blood")
+    organ, _ = kit_result(f, "other_extracutaneous")
+    if organ is not None:
+        organ_values: tuple[bool, ...] = (organ == "detected",)
     else:
-        options = ((True, False), (True, True))
-    if vaf_limit is None:
-        return tuple(sorted({(present, False) for present, _ in options}))
-    return options
+        organ_values = _BOTH if f.other_organ_biopsied else (False,)
+    options = set()
+    blood_classes = _vaf_classes(blood, blood_vaf, vaf_limit)
+    either_untested = marrow is None or blood is None
+    for in_marrow in _vaf_classes(marrow, marrow_vaf, vaf_limit):
+        for in_blood in blood_classes:
+            if either_untested and in_blood > in_marrow:
+                continue  # what was not tested follows the biology; two results are both taken as found
+            for in_organ in organ_values:
+                present = in_marrow != _NEGATIVE or in_blood != _NEGATIVE or in_organ
+                options.add((present, _HIGH in (in_marrow, in_blood), in_marrow != _NEGATIVE))
+    return tuple(sorted(options))
 
 
 def other_kit_counts(mutation: str, any_activating: bool) -> bool:
@@ -308,18 +398,118 @@ def other_kit_counts(mutation: str, any_activating: bool) -> bool:
     return any_activating or "816" in mutation
 
 
-def other_kit_values(f: SMFindings, rules: EditionRules) -> tuple[bool, ...]:
-    """Whether another activating KIT mutation supports the minor criterion.
+def other_kit_sample(f: SMFindings) -> str | None:
+    """Where the other KIT mutation was found: as recorded, else the sample of the single kit_d816v result."""
+    return f.other_activating_kit_mutation_sample or f.kit_d816v_sample
 
-    The schema records one molecular sample; the other mutation is taken to
-    come from it, so it counts only when that sample is extracutaneous.
+
+def other_kit_values(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bool], ...]:
+    """Joint options (another activating KIT mutation supports the minor criterion, it was found in the marrow).
+
+    It counts only from an extracutaneous sample; from skin or an unrecorded sample it may or may not be
+    present outside the skin as well.
     """
     mutation = f.other_activating_kit_mutation
     if mutation is None:
-        return _BOTH
+        return ((False, False), (True, False), (True, True))
     if mutation.strip().lower() == "none" or not other_kit_counts(mutation, rules.any_activating_kit):
-        return (False,)
-    return (True,) if f.kit_d816v_sample in KIT_EXTRACUTANEOUS_SAMPLES else _BOTH
+        return ((False, False),)
+    sample = other_kit_sample(f)
+    if sample in KIT_EXTRACUTANEOUS_SAMPLES:
+        return ((True, sample == "bone_marrow"),)
+    return ((False, False), (True, False), (True, True))
+
+
+# ICC 2022 B-finding 2 names no limits for its "cytopenia (not meeting criteria for C-findings) or -cytosis"
+# (leguit2023, as reproduced in blood_res2023 Table 5).
+# mastcds reads the counts with the limits the same ICC paper uses for myeloid neoplasms (Arber et al., Blood
+# 2022;140:1200-28): cytopenia as for MDS, Hb < 13 g/dL (men) / < 12 g/dL (women), platelets < 150 x10^9/L,
+# neutrophils < 1.8 x10^9/L; thrombocytosis >= 450 and leukocytosis >= 13 x10^9/L (MDS/MPN, NOS, Table 18);
+# monocytosis >= 0.5 x10^9/L and >= 10% of leukocytes (CMML); eosinophilia >= 1.5 x10^9/L (hypereosinophilia).
+# The haematologist's reading (bone_marrow.cytopenia_or_cytosis) is used when recorded.
+ICC_ANAEMIA_G_DL = {"male": Threshold("<", 13, "g/dL"), "female": Threshold("<", 12, "g/dL")}
+ICC_THROMBOCYTOPENIA = Threshold("<", 150, "x10^9/L")
+ICC_NEUTROPENIA = Threshold("<", 1.8, "x10^9/L")
+ICC_THROMBOCYTOSIS = Threshold(">=", 450, "x10^9/L")
+ICC_LEUKOCYTOSIS = Threshold(">=", 13, "x10^9/L")
+ICC_MONOCYTOSIS = Threshold(">=", 0.5, "x10^9/L")
+ICC_MONOCYTOSIS_FRACTION = Threshold(">=", 10, "% of leukocytes")
+ICC_EOSINOPHILIA = Threshold(">=", 1.5, "x10^9/L")
+
+
+def anaemia_status(hemoglobin: float | None, sex: str | None) -> Status:
+    """Hb below the sex's limit; with the sex unknown, only a value below both limits (or above both) decides."""
+    if sex in ICC_ANAEMIA_G_DL:
+        return ICC_ANAEMIA_G_DL[sex].status(hemoglobin)
+    statuses = {limit.status(hemoglobin) for limit in ICC_ANAEMIA_G_DL.values()}
+    return statuses.pop() if len(statuses) == 1 else UNKNOWN
+
+
+def monocytosis_status(monocytes: float | None, leukocytes: float | None) -> Status:
+    """Monocytes >= 0.5 x10^9/L and >= 10% of the leukocytes."""
+    absolute = ICC_MONOCYTOSIS.status(monocytes)
+    if absolute is NOT_MET:
+        return NOT_MET
+    if monocytes is None or leukocytes is None:
+        return UNKNOWN
+    fraction = MET if leukocytes == 0 else ICC_MONOCYTOSIS_FRACTION.status(100 * monocytes / leukocytes)
+    return all_of(absolute, fraction)
+
+
+def counts_abnormality_status(
+    hemoglobin: float | None,
+    platelets: float | None,
+    neutrophils: float | None,
+    leukocytes: float | None,
+    eosinophils: float | None,
+    monocytes: float | None,
+    sex: str | None,
+) -> Status:
+    """A cytopenia (at any level) or a cytosis by the counts alone, with the limits above."""
+    return any_of(
+        anaemia_status(hemoglobin, sex),
+        ICC_THROMBOCYTOPENIA.status(platelets),
+        ICC_NEUTROPENIA.status(neutrophils),
+        ICC_THROMBOCYTOSIS.status(platelets),
+        ICC_LEUKOCYTOSIS.status(leukocytes),
+        monocytosis_status(monocytes, leukocytes),
+        ICC_EOSINOPHILIA.status(eosinophils),
+    )
+
+
+def _counts_status(f: SMFindings) -> Status:
+    return counts_abnormality_status(
+        f.hemoglobin_g_dl,
+        f.platelets_10e9_l,
+        f.neutrophils_10e9_l,
+        f.leukocytes_10e9_l,
+        f.eosinophils_10e9_l,
+        f.monocytes_10e9_l,
+        f.sex,
+    )
+
+
+def blood_count_abnormality_status(f: SMFindings) -> Status:
+    """ICC B2's finding: a cytopenia (at any level) or a cytosis, by the haematologist's reading where the counts
+    are missing, by the counts otherwise (``load_case`` refuses a reading the counts contradict)."""
+    if f.cytopenia_or_cytosis is not None:
+        return from_bool(f.cytopenia_or_cytosis)
+    return _counts_status(f)
+
+
+def blood_count_reading_agrees(f: SMFindings) -> bool:
+    """Whether a recorded reading of the blood count agrees with what the recorded counts show."""
+    if f.cytopenia_or_cytosis is None:
+        return True
+    counts = _counts_status(f)
+    return counts is UNKNOWN or counts is from_bool(f.cytopenia_or_cytosis)
+
+
+def b2_status(f: SMFindings, rules: EditionRules) -> Status:
+    """B2: ICC reads the blood counts with reactive causes excluded; WHO the recorded dysplasia/myeloproliferation."""
+    if rules.b2_blood_counts:
+        return all_of(blood_count_abnormality_status(f), from_bool(f.cytopenia_or_cytosis_reactive_cause_excluded))
+    return from_bool(f.dysplasia_or_myeloproliferation)
 
 
 def cytopenia_status(f: SMFindings) -> Status:
@@ -335,14 +525,14 @@ def cytopenia_status(f: SMFindings) -> Status:
 
 
 def bone_status(f: SMFindings, rules: EditionRules) -> Status:
-    """C4: WHO 2022 measures (osteolysis >= 2 cm with a pathological fracture); the others judge "large"."""
+    """C4: WHO 2022 measures (osteolysis >= 2 cm with a pathological fracture); ICC and WHO 2016 need a "large"
+    osteolysis, with or without a fracture, and name no size: no osteolysis rules it out, otherwise the
+    clinician's judgement (organs.large_osteolysis) decides."""
     if rules.c4_osteolysis is not None:
         return all_of(rules.c4_osteolysis.status(f.osteolysis_max_cm), from_bool(f.pathologic_fracture))
     if f.osteolysis_max_cm == 0:
         return NOT_MET
-    if f.pathologic_fracture:
-        return MET
-    return UNKNOWN
+    return from_bool(f.large_osteolysis)
 
 
 def mcl_status(f: SMFindings, rules: EditionRules) -> Status:
@@ -358,13 +548,13 @@ def mcl_status(f: SMFindings, rules: EditionRules) -> Status:
 class Atoms(NamedTuple):
     """What the category depends on: each entry lists the values (or joint options) still possible."""
 
-    major: tuple[bool, ...]
-    morphology: tuple[bool, ...]
-    immunophenotype: tuple[bool, ...]
-    kit: tuple[tuple[bool, bool], ...]  # (KIT minor criterion, B1 VAF route)
+    major: tuple[tuple[bool, bool], ...]  # (major criterion, met in the marrow)
+    morphology: tuple[tuple[bool, bool], ...]  # (morphology minor criterion, met in the marrow)
+    immunophenotype: tuple[tuple[bool, bool], ...]  # (immunophenotype minor criterion, met in the marrow)
+    kit: tuple[tuple[bool, bool, bool], ...]  # (KIT minor criterion, B1 VAF route, a KIT mutation in the marrow)
     tryptase: tuple[tuple[bool, bool, bool, bool], ...]  # (tryptase minor, B1 tryptase, BMM tryptase, AHN counts)
     infiltration: tuple[bool, ...]  # B1 histology route
-    dysplasia: tuple[bool, ...]  # B2
+    b2: tuple[bool, ...]  # B2 (WHO: dysplasia/myeloproliferation; ICC: cytopenia or -cytosis)
     lymph_node: tuple[bool, ...]  # B3 lymph node route
     organs: tuple[tuple[bool, bool], ...]  # (B3 liver/spleen route, C2 or C3)
     cytopenia: tuple[bool, ...]  # C1
@@ -396,14 +586,25 @@ def numeric_cuts(f: SMFindings, rules: EditionRules) -> dict[str, tuple[float, .
     tryptase = [rules.tryptase_minor.value * scale, rules.b1_tryptase.value * scale]
     if rules.bmm_tryptase is not None:
         tryptase.append(rules.bmm_tryptase.value)
+    vaf = () if rules.b1_vaf is None else (rules.b1_vaf.value,)
+    icc = rules.b2_blood_counts
     return {
         "baseline_tryptase_ng_ml": tuple(tryptase),
         "infiltration_percent": (rules.b1_infiltration.value,),
-        "kit_d816v_vaf_percent": () if rules.b1_vaf is None else (rules.b1_vaf.value,),
+        "kit_d816v_vaf_percent": vaf,
+        "kit_marrow_vaf_percent": vaf,
+        "kit_blood_vaf_percent": vaf,
         "lymphadenopathy_max_cm": (rules.b3_lymph_node.value,),
         "osteolysis_max_cm": (0,) if rules.c4_osteolysis is None else (0, rules.c4_osteolysis.value),
         "aspirate_mast_cells_percent": (rules.mcl_smear.value,),
-        **{name: (limit.value,) for name, limit in CYTOPENIA_LIMITS.items()},
+        "largest_aggregate_mast_cells": (MAJOR_AGGREGATE_MAST_CELLS,),
+        "spindle_atypical_mast_cells_percent": (ATYPICAL_MORPHOLOGY_MINOR.value,),
+        "hemoglobin_g_dl": (CYTOPENIA_LIMITS["hemoglobin_g_dl"].value, *((12, 13) if icc else ())),
+        "platelets_10e9_l": (CYTOPENIA_LIMITS["platelets_10e9_l"].value, *((150, 450) if icc else ())),
+        "neutrophils_10e9_l": (CYTOPENIA_LIMITS["neutrophils_10e9_l"].value, *((1.8,) if icc else ())),
+        "leukocytes_10e9_l": (ICC_LEUKOCYTOSIS.value,) if icc else (),
+        "eosinophils_10e9_l": (ICC_EOSINOPHILIA.value,) if icc else (),
+        "monocytes_10e9_l": (ICC_MONOCYTOSIS.value,) if icc else (),
     }
 
 
@@ -413,7 +614,7 @@ def tryptase_options(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bo
         levels = representatives("baseline_tryptase_ng_ml", numeric_cuts(f, rules)["baseline_tryptase_ng_ml"])
     else:
         levels = (f.baseline_tryptase_ng_ml,)
-    lineages = lineage_options(f.associated_hematologic_neoplasm)
+    lineages = lineage_options(f)
     options = set()
     for level in levels:
         minor = rules.tryptase_minor.holds(level, scale)
@@ -424,10 +625,16 @@ def tryptase_options(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bo
     return tuple(sorted(options))
 
 
-def kit_options(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bool], ...]:
+def kit_options(f: SMFindings, rules: EditionRules) -> tuple[tuple[bool, bool, bool], ...]:
     other = other_kit_values(f, rules)
     return tuple(
-        sorted({(present or o, high) for present, high in kit_d816v_options(f, rules.b1_vaf) for o in other})
+        sorted(
+            {
+                (present or other_counts, high, in_marrow or other_in_marrow)
+                for present, high, in_marrow in kit_d816v_options(f, rules.b1_vaf)
+                for other_counts, other_in_marrow in other
+            }
+        )
     )
 
 
@@ -456,13 +663,15 @@ def skin_options(f: SMFindings) -> tuple[tuple[bool, bool], ...]:
 
 
 ATOM_FUNCTIONS: dict[str, Callable[[SMFindings, EditionRules], tuple[Any, ...]]] = {
-    "major": lambda f, r: values(major_status(f)),
-    "morphology": lambda f, r: values(morphology_status(f)),
-    "immunophenotype": lambda f, r: values(immunophenotype_status(f, r)),
+    "major": lambda f, r: _with_marrow(marrow_major_status(f), other_organ_status(f, f.other_organ_multifocal_dense_infiltrates)),
+    "morphology": lambda f, r: _with_marrow(
+        marrow_morphology_status(f), other_organ_status(f, f.other_organ_atypical_morphology_over_25_percent)
+    ),
+    "immunophenotype": lambda f, r: _with_marrow(marrow_immunophenotype_status(f, r), other_immunophenotype_status(f, r)),
     "kit": kit_options,
     "tryptase": tryptase_options,
     "infiltration": lambda f, r: values(r.b1_infiltration.status(f.infiltration_percent)),
-    "dysplasia": lambda f, r: values(from_bool(f.dysplasia_or_myeloproliferation)),
+    "b2": lambda f, r: values(b2_status(f, r)),
     "lymph_node": lambda f, r: values(r.b3_lymph_node.status(f.lymphadenopathy_max_cm)),
     "organs": lambda f, r: organ_options(f),
     "cytopenia": lambda f, r: values(cytopenia_status(f)),
@@ -475,17 +684,58 @@ ATOM_FUNCTIONS: dict[str, Callable[[SMFindings, EditionRules], tuple[Any, ...]]]
 
 # The findings each atom reads: an investigation can only move atoms whose findings it reveals.
 ATOM_FIELDS: dict[str, frozenset[str]] = {
-    "major": frozenset({"multifocal_dense_infiltrates", "other_organ_multifocal_dense_infiltrates"}),
-    "morphology": frozenset({"atypical_morphology_over_25_percent", "other_organ_atypical_morphology_over_25_percent"}),
+    "major": frozenset(
+        {"multifocal_dense_infiltrates", "largest_aggregate_mast_cells", "other_organ_multifocal_dense_infiltrates"}
+    ),
+    "morphology": frozenset(
+        {
+            "atypical_morphology_over_25_percent",
+            "spindle_atypical_mast_cells_percent",
+            "other_organ_atypical_morphology_over_25_percent",
+        }
+    ),
     "immunophenotype": frozenset({"cd25", "cd2", "cd30", "other_organ_cd25_cd2_cd30"}),
-    "kit": frozenset({"kit_d816v", "kit_d816v_sample", "kit_d816v_vaf_percent", "other_activating_kit_mutation"}),
-    "tryptase": frozenset({"baseline_tryptase_ng_ml", "tpsab1_extra_alpha_copies", "associated_hematologic_neoplasm"}),
+    "kit": frozenset(
+        {
+            "kit_marrow",
+            "kit_marrow_vaf_percent",
+            "kit_blood",
+            "kit_blood_vaf_percent",
+            "kit_other_organ",
+            "kit_d816v",
+            "kit_d816v_sample",
+            "kit_d816v_vaf_percent",
+            "other_activating_kit_mutation",
+            "other_activating_kit_mutation_sample",
+        }
+    ),
+    "tryptase": frozenset(
+        {
+            "baseline_tryptase_ng_ml",
+            "tpsab1_extra_alpha_copies",
+            "associated_hematologic_neoplasm",
+            "associated_hematologic_neoplasm_lineage",
+        }
+    ),
     "infiltration": frozenset({"infiltration_percent"}),
-    "dysplasia": frozenset({"dysplasia_or_myeloproliferation"}),
+    "b2": frozenset(
+        {
+            "dysplasia_or_myeloproliferation",
+            "cytopenia_or_cytosis",
+            "cytopenia_or_cytosis_reactive_cause_excluded",
+            "hemoglobin_g_dl",
+            "platelets_10e9_l",
+            "neutrophils_10e9_l",
+            "leukocytes_10e9_l",
+            "eosinophils_10e9_l",
+            "monocytes_10e9_l",
+            "sex",
+        }
+    ),
     "lymph_node": frozenset({"lymphadenopathy_max_cm"}),
     "organs": frozenset({"hepatomegaly", "liver_dysfunction", "splenomegaly", "hypersplenism"}),
     "cytopenia": frozenset({"cytopenia_caused_by_mast_cells", "hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l"}),
-    "bone": frozenset({"osteolysis_max_cm", "pathologic_fracture"}),
+    "bone": frozenset({"osteolysis_max_cm", "pathologic_fracture", "large_osteolysis"}),
     "malabsorption": frozenset({"malabsorption_with_weight_loss"}),
     "mcl": frozenset({"aspirate_mast_cells_percent", "immature_atypical_morphology"}),
     "sarcoma": frozenset({"destructive_sarcoma"}),
@@ -494,7 +744,7 @@ ATOM_FIELDS: dict[str, frozenset[str]] = {
 
 
 # Atoms no edition reads differently: computed once when several editions are evaluated.
-SHARED_ATOMS = frozenset({"major", "morphology", "dysplasia", "organs", "cytopenia", "malabsorption", "sarcoma", "skin"})
+SHARED_ATOMS = frozenset({"major", "morphology", "organs", "cytopenia", "malabsorption", "sarcoma", "skin"})
 
 
 def atoms(f: SMFindings, rules: EditionRules, shared: Mapping[str, Any] | None = None) -> Atoms:
@@ -534,7 +784,7 @@ def sm_status(f: SMFindings, rules: EditionRules) -> Status:
     minors = (
         values(morphology_status(f)),
         values(immunophenotype_status(f, rules)),
-        tuple({kit for kit, _ in kit_options(f, rules)}),
+        tuple({kit for kit, _, _ in kit_options(f, rules)}),
         tuple({minor for minor, _, _, _ in tryptase_options(f, rules)}),
     )
     low = sum(min(m) for m in minors)
@@ -552,10 +802,13 @@ def category_of(
     b_findings: int,
     no_skin_lesions: bool,
     bmm_tryptase: bool,
+    marrow_involved: bool,
     sarcoma: bool,
     mis: bool,
 ) -> str:
-    """The category of fully known atoms, by the precedence of docs/criteria-reference.md §3.3."""
+    """The category of fully known atoms, by the precedence of the ECNM/WHO algorithm (SM first; then MCL, an
+    associated neoplasm, C-findings, B-findings; WHO 2022 BMM for SM in the marrow without skin lesions, B-findings
+    or a tryptase at its limit)."""
     if not sm:
         if sarcoma:
             return MCS
@@ -568,9 +821,19 @@ def category_of(
         return ASM
     if b_findings >= SSM_MIN_B_FINDINGS:
         return SSM
-    if rules.bmm_tryptase is not None and no_skin_lesions and b_findings == 0 and bmm_tryptase:
+    if rules.bmm_tryptase is not None and no_skin_lesions and b_findings == 0 and bmm_tryptase and marrow_involved:
         return BMM
     return ISM
+
+
+def _histology_options(a: Atoms) -> frozenset[tuple[bool, int, bool]]:
+    """Joint options (major criterion, morphology + immunophenotype minor criteria met, any met in the marrow)."""
+    return frozenset(
+        (major, morphology + phenotype, major_marrow or morphology_marrow or phenotype_marrow)
+        for major, major_marrow in a.major
+        for morphology, morphology_marrow in a.morphology
+        for phenotype, phenotype_marrow in a.immunophenotype
+    )
 
 
 def classify(a: Atoms, rules: EditionRules) -> tuple[frozenset[bool], frozenset[str]]:
@@ -579,26 +842,26 @@ def classify(a: Atoms, rules: EditionRules) -> tuple[frozenset[bool], frozenset[
     The branches follow :func:`category_of`. Skin lesions matter only when SM
     is met (BMM) and the CM criteria only when it is not, so the skin group's
     two halves never meet in one completion; everything else is joint where
-    it shares findings and independent where it does not.
+    it shares findings and independent where it does not. Whether the marrow
+    is involved (WHO 2022 BMM) is read jointly with the criteria it comes from.
     """
     # Value tuples are sorted, (False,), (True,) or (False, True): [0] is the least, [-1] the most.
     categories: set[str] = set()
     sm_values: set[bool] = set()
-    minor_low = a.morphology[0] + a.immunophenotype[0]
-    minor_high = a.morphology[-1] + a.immunophenotype[-1]
-    major_low, major_high = a.major[0], a.major[-1]
+    histology = _histology_options(a)
     c_fixed_can_be_true = a.cytopenia[-1] or a.bone[-1] or a.malabsorption[-1]
     c_fixed_can_be_false = not (a.cytopenia[0] or a.bone[0] or a.malabsorption[0])
     mcl_possible, no_mcl_possible = a.mcl[-1], not a.mcl[0]
     bmm_category = rules.bmm_tryptase is not None
-    for kit_minor, vaf_high in a.kit:
+    for kit_minor, vaf_high, kit_in_marrow in a.kit:
         for tryptase_minor, tryptase_high, bmm_tryptase, ahn in a.tryptase:
-            low = minor_low + kit_minor + tryptase_minor
-            high = minor_high + kit_minor + tryptase_minor
-            sm_low, sm_high = _sm(major_low, low, rules), _sm(major_high, high, rules)
-            sm_values.add(sm_low)
-            sm_values.add(sm_high)
-            if not sm_high:
+            # (SM criteria met, marrow involved) over the histology options
+            outcomes = {
+                (_sm(major, minors + kit_minor + tryptase_minor, rules), in_marrow or kit_in_marrow)
+                for major, minors, in_marrow in histology
+            }
+            sm_values.update(sm for sm, _ in outcomes)
+            if (True, True) not in outcomes and (True, False) not in outcomes:
                 continue
             if mcl_possible:
                 categories.add(MCL)
@@ -614,17 +877,18 @@ def classify(a: Atoms, rules: EditionRules) -> tuple[frozenset[bool], frozenset[
                     categories.add(ASM)
                 if organ_c or not c_fixed_can_be_false:
                     continue
-                b_low = b1_low + a.dysplasia[0] + (organ_b3 or a.lymph_node[0])
-                b_high = b1_high + a.dysplasia[-1] + (organ_b3 or a.lymph_node[-1])
+                b_low = b1_low + a.b2[0] + (organ_b3 or a.lymph_node[0])
+                b_high = b1_high + a.b2[-1] + (organ_b3 or a.lymph_node[-1])
                 if b_high >= SSM_MIN_B_FINDINGS:
                     categories.add(SSM)
                 if b_low >= SSM_MIN_B_FINDINGS:
                     continue
                 for lesions_absent, _ in a.skin:
-                    bmm_possible = bmm_category and lesions_absent and bmm_tryptase
-                    if bmm_possible and b_low == 0:
+                    # BMM (WHO 2022): SM in the marrow, no skin lesions, no B-finding, tryptase below its limit
+                    bmm_rest = bmm_category and lesions_absent and bmm_tryptase
+                    if bmm_rest and b_low == 0 and (True, True) in outcomes:
                         categories.add(BMM)
-                    if not bmm_possible or b_high >= 1:
+                    if not bmm_rest or b_high >= 1 or (True, False) in outcomes:
                         categories.add(ISM)
     if False in sm_values:
         mis_values = {mis for _, mis in a.skin}

@@ -2,10 +2,9 @@
 
 Hartmann K, Escribano L, Grattan C, et al. Cutaneous manifestations in patients
 with mastocytosis: consensus report of the ECNM, AAAAI and EAACI. J Allergy
-Clin Immunol 2016;137:35-45 (abstract:
-https://acikerisim.istanbul.edu.tr/xmlui/handle/20.500.12627/147836), as
-restated in the AIM/ECNM consensus (Valent et al., HemaSphere 2021;5:e646,
-https://pmc.ncbi.nlm.nih.gov/articles/PMC8659997):
+Clin Immunol 2016;137:35-45 (bibliography key ``hartmann2016``; only its
+abstract was read), as restated in the AIM/ECNM consensus (Valent et al.,
+HemaSphere 2021;5:e646, ``valent2021_hemasphere``):
 
 - major criterion: typical skin lesions of mastocytosis with Darier's sign;
 - minor criteria: (1) increased mast cell numbers / mast cell infiltrates in a
@@ -15,24 +14,22 @@ https://pmc.ncbi.nlm.nih.gov/articles/PMC8659997):
   bone marrow study the diagnosis stays "MIS", provisional.
 
 The criteria table of the JACI paper itself could not be read (only its
-abstract); the layout above is the one the case schema follows and is marked
-unverified in docs/criteria-reference.md §3.1.
+abstract); the layout above is the one the case schema follows, and the
+bibliography marks the entry as read in the 2021 restatement (secondary).
 """
 
 from __future__ import annotations
 
 from mastcds.rules.logic import NOT_MET, UNKNOWN, Criterion, Status, all_of, any_of, from_bool
 from mastcds.rules.mastocytosis.findings import NO_SKIN_LESIONS, TYPICAL_SKIN_LESIONS, SMFindings
+from mastcds.rules.references import cite
 
-SOURCE = (
-    "Hartmann et al., J Allergy Clin Immunol 2016;137:35-45 (ECNM/AAAAI/EAACI consensus on cutaneous "
-    "mastocytosis; https://acikerisim.istanbul.edu.tr/xmlui/handle/20.500.12627/147836); criteria table not "
-    "read, see docs/criteria-reference.md 3.1"
+CITATION = cite("hartmann2016", where="ECNM/AAAAI/EAACI consensus on mastocytosis in the skin: major and minor criteria")
+SOURCE = CITATION.text
+SUBTYPE_CITATION = cite(
+    "leuk_lymphoma2020", "li2023", where="CM variants of WHO 2016 (Table 1) and of WHO 2022 / ICC 2022 (Table 2)"
 )
-SUBTYPE_SOURCE = (
-    "WHO 2016 / WHO 2022 / ICC 2022 CM variants (https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T1/ ; "
-    "https://pmc.ncbi.nlm.nih.gov/articles/PMC10705510/table/cancers-15-05626-t002)"
-)
+SUBTYPE_SOURCE = SUBTYPE_CITATION.text
 MINOR_CRITERIA_NEEDED = 1  # MIS = major + at least one minor (Hartmann 2016)
 
 SUBTYPES = {
@@ -86,7 +83,7 @@ def skin_criteria(f: SMFindings) -> list[Criterion]:
         "cm_major_typical_lesions_darier",
         major_status(f.lesions, f.darier_sign),
         f"{lesion_text}; {darier[f.darier_sign]}",
-        SOURCE,
+        *CITATION,
     )
     biopsy = {
         True: "lesional skin biopsy shows mast cell infiltrates",
@@ -100,8 +97,8 @@ def skin_criteria(f: SMFindings) -> list[Criterion]:
     }
     return [
         major,
-        Criterion("cm_minor_skin_infiltrates", from_bool(f.biopsy_mast_cell_infiltrates), biopsy[f.biopsy_mast_cell_infiltrates], SOURCE),
-        Criterion("cm_minor_kit_in_lesional_skin", from_bool(f.kit_mutation_in_lesional_skin), kit[f.kit_mutation_in_lesional_skin], SOURCE),
+        Criterion("cm_minor_skin_infiltrates", from_bool(f.biopsy_mast_cell_infiltrates), biopsy[f.biopsy_mast_cell_infiltrates], *CITATION),
+        Criterion("cm_minor_kit_in_lesional_skin", from_bool(f.kit_mutation_in_lesional_skin), kit[f.kit_mutation_in_lesional_skin], *CITATION),
     ]
 
 

@@ -20,6 +20,14 @@ FINDING_RANGES: dict[str, tuple[float, float]] = {
     "hemoglobin_g_dl": (0, 30),
     "platelets_10e9_l": (0, 5000),
     "neutrophils_10e9_l": (0, 500),
+    "leukocytes_10e9_l": (0, 1000),
+    "eosinophils_10e9_l": (0, 500),
+    "monocytes_10e9_l": (0, 500),
+    "circulating_mast_cells_percent": (0, 100),
+    "spindle_atypical_mast_cells_percent": (0, 100),
+    "largest_aggregate_mast_cells": (0, 100000),
+    "kit_marrow_vaf_percent": (0, 100),
+    "kit_blood_vaf_percent": (0, 100),
     "lymphadenopathy_max_cm": (0, 50),
     "osteolysis_max_cm": (0, 100),
 }
@@ -48,14 +56,18 @@ class SMFindings:
     kit_mutation_in_lesional_skin: bool | None = None
     # bone marrow
     multifocal_dense_infiltrates: bool | None = None
+    largest_aggregate_mast_cells: float | None = None
     infiltration_percent: float | None = None
     atypical_morphology_over_25_percent: bool | None = None
+    spindle_atypical_mast_cells_percent: float | None = None
     aspirate_mast_cells_percent: float | None = None
     immature_atypical_morphology: bool | None = None
     cd25: bool | None = None
     cd2: bool | None = None
     cd30: bool | None = None
     dysplasia_or_myeloproliferation: bool | None = None
+    cytopenia_or_cytosis: bool | None = None
+    cytopenia_or_cytosis_reactive_cause_excluded: bool | None = None
     cytopenia_caused_by_mast_cells: bool | None = None
     # a biopsy of another extracutaneous organ; False = none was taken (the
     # schema's absent section), so its findings cannot support a criterion
@@ -67,17 +79,30 @@ class SMFindings:
     destructive_sarcoma: bool | None = None
     # 'none' = looked for and absent; a name = present; None = unknown
     associated_hematologic_neoplasm: str | None = None
-    # molecular
+    associated_hematologic_neoplasm_lineage: str | None = None  # 'myeloid' | 'lymphoid'; None = from the name
+    # molecular: KIT D816V per sample ('detected' | 'not_detected'; None = not tested there), and the single
+    # result of older documents (kit_d816v in kit_d816v_sample), which counts for its sample
+    kit_marrow: str | None = None
+    kit_marrow_vaf_percent: float | None = None
+    kit_blood: str | None = None
+    kit_blood_vaf_percent: float | None = None
+    kit_other_organ: str | None = None
     kit_d816v: str | None = None
     kit_d816v_sample: str | None = None
     kit_d816v_vaf_percent: float | None = None
     other_activating_kit_mutation: str | None = None
+    other_activating_kit_mutation_sample: str | None = None
     tpsab1_extra_alpha_copies: int | None = None
     # labs
     baseline_tryptase_ng_ml: float | None = None
     hemoglobin_g_dl: float | None = None
     platelets_10e9_l: float | None = None
     neutrophils_10e9_l: float | None = None
+    leukocytes_10e9_l: float | None = None
+    eosinophils_10e9_l: float | None = None
+    monocytes_10e9_l: float | None = None
+    circulating_mast_cells_percent: float | None = None
+    sex: str | None = None  # 'male' | 'female': the anaemia limit of ICC's B-finding 2 differs
     # organs
     hepatomegaly: bool | None = None
     liver_dysfunction: bool | None = None
@@ -85,6 +110,7 @@ class SMFindings:
     hypersplenism: bool | None = None
     lymphadenopathy_max_cm: float | None = None
     osteolysis_max_cm: float | None = None
+    large_osteolysis: bool | None = None
     pathologic_fracture: bool | None = None
     malabsorption_with_weight_loss: bool | None = None
     other_organ_damage: str | None = None

@@ -16,15 +16,19 @@ from mastcds.rules.logic import NOT_MET
 from mastcds.rules.mastocytosis.common import (
     ATOM_FIELDS,
     ATOM_FUNCTIONS,
+    ATYPICAL_MORPHOLOGY_MINOR,
     CYTOPENIA_LIMITS,
-    KIT_EXTRACUTANEOUS_SAMPLES,
+    MAJOR_AGGREGATE_MAST_CELLS,
     UNCLASSIFIED,
     Atoms,
     EditionRules,
-    ahn_lineage,
+    blood_count_reading_agrees,
     classify,
+    lineage_agrees,
+    kit_result,
     numeric_cuts,
     ordered,
+    recorded_lineage,
     representatives,
     with_atoms,
 )
@@ -40,6 +44,7 @@ class Investigation:
     fields: tuple[str, ...]
     outcomes: Callable[[SMFindings, EditionRules], list[dict[str, Any]]]
     refines: bool = True  # False: the result changes which rule applies (TPSAB1 genotype), not just an unknown
+    phrase: str = ""  # the test as a sentence names it ("a bone marrow biopsy")
 
 
 _BOOLEAN_FIELDS = frozenset(
@@ -56,6 +61,8 @@ def _field_domain(name: str, f: SMFindings, rules: EditionRules) -> tuple[Any, .
         return representatives(name, numeric_cuts(f, rules).get(name, ()))
     if name == "lesions":
         return (NO_SKIN_LESIONS, "maculopapular_unspecified")
+    if name == "sex":
+        return ("male", "female")
     raise KeyError(name)
 
 
@@ -84,42 +91,45 @@ def _other_organ_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, 
     )(f, rules)
 
 
-def _vaf_levels(f: SMFindings, rules: EditionRules) -> tuple[float, ...]:
-    return representatives("kit_d816v_vaf_percent", numeric_cuts(f, rules)["kit_d816v_vaf_percent"])
+def _vaf_levels(f: SMFindings, rules: EditionRules, name: str) -> tuple[float, ...]:
+    return representatives(name, numeric_cuts(f, rules)[name])
 
 
 def _kit_blood_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
-    if f.kit_d816v is not None:
+    if kit_result(f, "peripheral_blood")[0] is not None:
         return []
     detected = [
-        {"kit_d816v": "detected", "kit_d816v_sample": "peripheral_blood", "kit_d816v_vaf_percent": vaf}
-        for vaf in _vaf_levels(f, rules)
+        {"kit_blood": "detected", "kit_blood_vaf_percent": vaf} for vaf in _vaf_levels(f, rules, "kit_blood_vaf_percent")
     ]
-    return [*detected, {"kit_d816v": "not_detected", "kit_d816v_sample": "peripheral_blood", "kit_d816v_vaf_percent": None}]
+    return [*detected, {"kit_blood": "not_detected", "kit_blood_vaf_percent": None}]
 
 
 def _kit_marrow_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
-    if f.kit_d816v_sample == "bone_marrow" and (f.kit_d816v == "not_detected" or f.kit_d816v_vaf_percent is not None):
+    result, vaf = kit_result(f, "bone_marrow")
+    if result == "not_detected" or (result == "detected" and (vaf is not None or rules.b1_vaf is None)):
         return []
-    levels = _vaf_levels(f, rules)
-    blood_vaf = f.kit_d816v_vaf_percent if f.kit_d816v == "detected" and f.kit_d816v_sample == "peripheral_blood" else None
-    if blood_vaf is not None:
-        # B1 reads the VAF "in bone marrow or peripheral blood" (WHO 2022: PMC10133845 Table 5; kit_d816v_options):
-        # a marrow VAF below the blood's would not undo it, so the one VAF the findings hold after the test is the higher
-        levels = tuple(dict.fromkeys(max(level, blood_vaf) for level in levels))
     detected = [
-        {"kit_d816v": "detected", "kit_d816v_sample": "bone_marrow", "kit_d816v_vaf_percent": vaf} for vaf in levels
+        {"kit_marrow": "detected", "kit_marrow_vaf_percent": level}
+        for level in _vaf_levels(f, rules, "kit_marrow_vaf_percent")
     ]
-    already_positive = f.kit_d816v == "detected" and f.kit_d816v_sample in KIT_EXTRACUTANEOUS_SAMPLES
-    if already_positive:
-        return detected  # a negative marrow would not undo a positive blood or organ result
-    return [*detected, {"kit_d816v": "not_detected", "kit_d816v_sample": "bone_marrow", "kit_d816v_vaf_percent": None}]
+    if result == "detected":  # only the VAF is missing
+        return detected
+    return [*detected, {"kit_marrow": "not_detected", "kit_marrow_vaf_percent": None}]
+
+
+def _kit_organ_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
+    if not f.other_organ_biopsied or kit_result(f, "other_extracutaneous")[0] is not None:
+        return []
+    return [{"kit_other_organ": "detected"}, {"kit_other_organ": "not_detected"}]
 
 
 def _kit_other_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
     if f.other_activating_kit_mutation is not None:
         return []
-    return [{"other_activating_kit_mutation": name} for name in ("none", "D816H", "K509I")]
+    return [
+        {"other_activating_kit_mutation": name, "other_activating_kit_mutation_sample": "bone_marrow"}
+        for name in ("none", "D816H", "K509I")
+    ]
 
 
 def _genotype_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
@@ -140,24 +150,62 @@ def _genotype_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any
 
 
 def _ahn_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
-    lineage = ahn_lineage(f.associated_hematologic_neoplasm)
-    names: tuple[str | None, ...]
+    lineage = recorded_lineage(f)
+    named: tuple[dict[str, Any], ...]
     if lineage is None:
-        names = ("none", "MDS", "CLL")
-    elif lineage == UNCLASSIFIED:
-        names = ("MDS", "CLL")  # naming the lineage
+        named = (
+            {"associated_hematologic_neoplasm": "none"},
+            {"associated_hematologic_neoplasm": "MDS"},
+            {"associated_hematologic_neoplasm": "CLL"},
+        )
+    elif lineage == UNCLASSIFIED:  # the work-up names the lineage
+        named = ({"associated_hematologic_neoplasm_lineage": "myeloid"}, {"associated_hematologic_neoplasm_lineage": "lymphoid"})
     else:
-        names = (None,)
-    dysplasia = (False, True) if f.dysplasia_or_myeloproliferation is None else (None,)
+        named = ({},)
+    dysplasia_unknown = f.dysplasia_or_myeloproliferation is None and "dysplasia_or_myeloproliferation" not in rules.unread_fields
+    dysplasia = (False, True) if dysplasia_unknown else (None,)
     outcomes = []
-    for name, changes in itertools.product(names, dysplasia):
-        outcome: dict[str, Any] = {}
-        if name is not None:
-            outcome["associated_hematologic_neoplasm"] = name
+    for name, changes in itertools.product(named, dysplasia):
+        outcome: dict[str, Any] = dict(name)
         if changes is not None:
             outcome["dysplasia_or_myeloproliferation"] = changes
         if outcome:
             outcomes.append(outcome)
+    return outcomes
+
+
+# One representative of each kind of result a count can give (the criteria read the counts only through
+# "any at the C-finding level" and "any cytopenia or cytosis"): all unknown counts normal, or one of them
+# abnormal in one way with the rest normal. The full product of every count's values reaches no other
+# combination of C1 and B2 (both are ORs over the counts).
+_NORMAL_COUNTS = {
+    "hemoglobin_g_dl": 15.0,
+    "platelets_10e9_l": 250.0,
+    "neutrophils_10e9_l": 4.0,
+    "leukocytes_10e9_l": 7.0,
+    "eosinophils_10e9_l": 0.2,
+    "monocytes_10e9_l": 0.4,
+}
+_ABNORMAL_COUNTS = {
+    "hemoglobin_g_dl": (9.5, 11.0),  # at the C-finding level; anaemic for either sex above it
+    "platelets_10e9_l": (90.0, 130.0, 500.0),
+    "neutrophils_10e9_l": (0.8, 1.5),
+    "leukocytes_10e9_l": (15.0,),
+    "eosinophils_10e9_l": (2.0,),
+    "monocytes_10e9_l": (1.5,),
+}
+
+
+def _blood_count_outcomes(f: SMFindings, rules: EditionRules) -> list[dict[str, Any]]:
+    unknown = [name for name in _NORMAL_COUNTS if getattr(f, name) is None and name not in rules.unread_fields]
+    if not unknown:
+        return []
+    normal = {name: _NORMAL_COUNTS[name] for name in unknown}
+    outcomes = [normal]
+    for name in unknown:
+        outcomes.extend({**normal, name: value} for value in _ABNORMAL_COUNTS[name])
+    if "leukocytes_10e9_l" in normal and "monocytes_10e9_l" not in unknown:
+        outcomes.append({**normal, "leukocytes_10e9_l": 2.0})  # a recorded monocyte count may then be >= 10%
     return outcomes
 
 
@@ -167,6 +215,7 @@ INVESTIGATIONS: tuple[Investigation, ...] = (
         "Minor criterion (> 20 ng/mL), B1 (high tryptase) and the BMM tryptase limit.",
         ("baseline_tryptase_ng_ml",),
         _unknown_fields("baseline_tryptase_ng_ml"),
+        phrase='a basal serum tryptase',
     ),
     Investigation(
         "TPSAB1 tryptase genotyping (hereditary alpha-tryptasemia)",
@@ -174,42 +223,57 @@ INVESTIGATIONS: tuple[Investigation, ...] = (
         ("tpsab1_extra_alpha_copies",),
         _genotype_outcomes,
         refines=False,
+        phrase='TPSAB1 tryptase genotyping',
     ),
     Investigation(
         "KIT D816V in peripheral blood by a high-sensitivity assay (ASO-qPCR or ddPCR, detection limit < 0.1% VAF)",
         "A positive result meets the KIT minor criterion; a negative one does not exclude the mutation in the marrow.",
-        ("kit_d816v", "kit_d816v_sample", "kit_d816v_vaf_percent"),
+        ("kit_blood", "kit_blood_vaf_percent"),
         _kit_blood_outcomes,
+        phrase='a high-sensitivity KIT D816V test in blood',
     ),
     Investigation(
         "KIT D816V in bone marrow by a high-sensitivity assay (ASO-qPCR or ddPCR) with the variant allele fraction",
-        "Settles the KIT minor criterion; WHO 2022 counts a VAF >= 10% as a B-finding.",
-        ("kit_d816v", "kit_d816v_sample", "kit_d816v_vaf_percent"),
+        "Settles the KIT minor criterion and marrow involvement; WHO 2022 counts a VAF >= 10% in marrow or blood as a B-finding.",
+        ("kit_marrow", "kit_marrow_vaf_percent"),
         _kit_marrow_outcomes,
+        phrase='a high-sensitivity KIT D816V test in bone marrow, with its VAF',
     ),
     Investigation(
-        "KIT sequencing for activating mutations other than D816V",
+        "KIT D816V in the extracutaneous organ biopsy",
+        "A positive result meets the KIT minor criterion.",
+        ("kit_other_organ",),
+        _kit_organ_outcomes,
+        phrase='a KIT D816V test of the organ biopsy',
+    ),
+    Investigation(
+        "KIT sequencing of the bone marrow for activating mutations other than D816V",
         "Another activating KIT mutation meets the KIT minor criterion (WHO 2016: codon 816 only).",
-        ("other_activating_kit_mutation",),
+        ("other_activating_kit_mutation", "other_activating_kit_mutation_sample"),
         _kit_other_outcomes,
+        phrase='KIT sequencing of the bone marrow',
     ),
     Investigation(
         "Bone marrow biopsy: histology with tryptase and CD117 immunohistochemistry",
-        "Multifocal dense mast cell aggregates (major criterion), spindle/atypical forms (minor), % infiltration (B1).",
+        f"Multifocal dense mast cell aggregates of >= {MAJOR_AGGREGATE_MAST_CELLS} (major criterion), spindle/atypical "
+        f"forms {ATYPICAL_MORPHOLOGY_MINOR.text()} (minor), % infiltration (B1).",
         ("multifocal_dense_infiltrates", "atypical_morphology_over_25_percent", "infiltration_percent"),
         _unknown_fields("multifocal_dense_infiltrates", "atypical_morphology_over_25_percent", "infiltration_percent"),
+        phrase='a bone marrow biopsy',
     ),
     Investigation(
         "CD25, CD2 and CD30 on bone marrow mast cells (immunohistochemistry or flow cytometry)",
         "Aberrant mast cell immunophenotype (minor criterion).",
         ("cd25", "cd2", "cd30"),
         _unknown_fields("cd25", "cd2", "cd30"),
+        phrase='CD25, CD2 and CD30 staining of marrow mast cells',
     ),
     Investigation(
         "Bone marrow aspirate smear: mast cell count and morphology",
         "Mast cells >= 20% of nucleated cells in the smear define mast cell leukaemia (ICC: immature/atypical forms).",
         ("aspirate_mast_cells_percent", "immature_atypical_morphology"),
         _unknown_fields("aspirate_mast_cells_percent", "immature_atypical_morphology"),
+        phrase='a bone marrow aspirate smear (mast cell count and morphology)',
     ),
     Investigation(
         "Work-up for an associated haematological neoplasm (blood film, marrow morphology, cytogenetics, myeloid NGS)",
@@ -217,48 +281,71 @@ INVESTIGATIONS: tuple[Investigation, ...] = (
         " dysplasia or myeloproliferation without one is B2.",
         ("associated_hematologic_neoplasm", "dysplasia_or_myeloproliferation"),
         _ahn_outcomes,
+        phrase='a work-up for an associated haematological neoplasm',
     ),
     Investigation(
         "Complete blood count with differential",
-        "Haemoglobin < 10 g/dL, platelets < 100 x10^9/L or neutrophils < 1 x10^9/L caused by mast cells is C1.",
-        ("hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l"),
-        _unknown_fields("hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l"),
+        "Haemoglobin < 10 g/dL, platelets < 100 x10^9/L or neutrophils < 1 x10^9/L caused by mast cells is C1; "
+        "ICC 2022 counts a milder cytopenia or a cytosis as a B-finding.",
+        tuple(_NORMAL_COUNTS),
+        _blood_count_outcomes,
+        phrase='a complete blood count with differential',
     ),
     Investigation(
         "Haematologist's assessment whether the cytopenia is caused by mast cell infiltration",
         "A cytopenia counts as C1 only when mast cell infiltration causes it.",
         ("cytopenia_caused_by_mast_cells",),
         _unknown_fields("cytopenia_caused_by_mast_cells"),
+        phrase="the haematologist's judgement whether mast cells cause the cytopenia",
+    ),
+    Investigation(
+        "Haematologist's work-up for reactive causes of the cytopenia or cytosis",
+        "ICC 2022 counts a cytopenia or cytosis as a B-finding only with reactive causes excluded.",
+        ("cytopenia_or_cytosis_reactive_cause_excluded",),
+        _unknown_fields("cytopenia_or_cytosis_reactive_cause_excluded"),
+        phrase='a work-up for reactive causes of the cytopenia or cytosis',
     ),
     Investigation(
         "Liver imaging (ultrasound or CT) and liver function tests",
         "Hepatomegaly without dysfunction is B3; with dysfunction it is C2.",
         ("hepatomegaly", "liver_dysfunction"),
         _unknown_fields("hepatomegaly", "liver_dysfunction"),
+        phrase='liver imaging and liver function tests',
     ),
     Investigation(
         "Spleen imaging and assessment for hypersplenism",
         "Splenomegaly without hypersplenism is B3; with hypersplenism it is C3.",
         ("splenomegaly", "hypersplenism"),
         _unknown_fields("splenomegaly", "hypersplenism"),
+        phrase='spleen imaging and an assessment for hypersplenism',
     ),
     Investigation(
         "Lymph node examination or imaging (largest node diameter)",
         "Lymphadenopathy is B3 (WHO 2022 > 2 cm, ICC > 1 cm, WHO 2016 any size).",
         ("lymphadenopathy_max_cm",),
         _unknown_fields("lymphadenopathy_max_cm"),
+        phrase='a lymph node examination or imaging',
     ),
     Investigation(
         "Skeletal imaging for osteolysis and pathological fractures",
         "Large osteolysis (WHO 2022: >= 2 cm with a pathological fracture) is C4.",
         ("osteolysis_max_cm", "pathologic_fracture"),
         _unknown_fields("osteolysis_max_cm", "pathologic_fracture"),
+        phrase='skeletal imaging',
+    ),
+    Investigation(
+        "Clinician's judgement whether the osteolysis is large",
+        "ICC 2022 and WHO 2016 count a large osteolysis as C4 but name no size.",
+        ("large_osteolysis",),
+        _unknown_fields("large_osteolysis"),
+        phrase="the clinician's judgement whether the osteolysis is large",
     ),
     Investigation(
         "Gastrointestinal work-up for malabsorption with weight loss",
         "Malabsorption with weight loss from gut mast cell infiltrates is C5.",
         ("malabsorption_with_weight_loss",),
         _unknown_fields("malabsorption_with_weight_loss"),
+        phrase='a gastrointestinal work-up for malabsorption',
     ),
     Investigation(
         "Histology of the extracutaneous organ biopsy (aggregates, morphology, CD25/CD2/CD30, destructive growth)",
@@ -270,36 +357,59 @@ INVESTIGATIONS: tuple[Investigation, ...] = (
             "destructive_sarcoma",
         ),
         _other_organ_outcomes,
+        phrase='the histology of the organ biopsy',
     ),
     Investigation(
         "Skin examination for typical lesions and Darier's sign",
         "Skin lesions rule out BMM; typical lesions with Darier's sign are the CM major criterion.",
         ("lesions", "darier_sign"),
         _unknown_fields("lesions", "darier_sign"),
+        phrase='a skin examination',
     ),
     Investigation(
         "Lesional skin biopsy (mast cell infiltrates, KIT mutation in lesional skin)",
         "The CM minor criteria (cutaneous mastocytosis needs SM excluded).",
         ("biopsy_mast_cell_infiltrates", "kit_mutation_in_lesional_skin"),
         _unknown_fields("biopsy_mast_cell_infiltrates", "kit_mutation_in_lesional_skin"),
+        phrase='a lesional skin biopsy',
     ),
 )
 
 # Atoms that feed only the SM criteria: once SM is settled they cannot change the category.
-_SM_ONLY_ATOMS = frozenset({"major", "morphology", "immunophenotype"})
+_SM_ONLY_ATOMS = frozenset({"major", "morphology", "immunophenotype"})  # unless the edition has BMM (marrow involvement)
 # Atoms that are plain functions of their findings: no clinical judgement, no latent tissue, no
 # edition-specific reading of a joint record. Once a test reveals all their unknown findings, its
 # results give exactly each of their values, so pinning them stands for enumerating the results.
 _DATA_DETERMINED = frozenset(
-    {"major", "morphology", "infiltration", "dysplasia", "lymph_node", "organs", "malabsorption", "mcl", "sarcoma", "skin"}
+    {"major", "morphology", "infiltration", "lymph_node", "organs", "malabsorption", "mcl", "sarcoma", "skin"}
 )
+# Counted alternatives to a recorded yes/no (the largest aggregate, the % atypical): revealing the yes/no
+# alone already gives every value of the atom.
+_ALTERNATIVE_FIELDS = frozenset({"largest_aggregate_mast_cells", "spindle_atypical_mast_cells_percent"})
 
 _AFFECTED = {
     investigation.test: tuple(name for name, fields in ATOM_FIELDS.items() if fields & set(investigation.fields))
     for investigation in INVESTIGATIONS
 }
 _CONSISTENCY_FIELDS = frozenset(
-    {"cytopenia_caused_by_mast_cells", "hemoglobin_g_dl", "platelets_10e9_l", "neutrophils_10e9_l", "pathologic_fracture", "osteolysis_max_cm"}
+    {
+        "cytopenia_caused_by_mast_cells",
+        "hemoglobin_g_dl",
+        "platelets_10e9_l",
+        "neutrophils_10e9_l",
+        "pathologic_fracture",
+        "osteolysis_max_cm",
+        "large_osteolysis",
+        "multifocal_dense_infiltrates",
+        "largest_aggregate_mast_cells",
+        "atypical_morphology_over_25_percent",
+        "spindle_atypical_mast_cells_percent",
+        "cytopenia_or_cytosis",
+        "associated_hematologic_neoplasm",
+        "associated_hematologic_neoplasm_lineage",
+        *_NORMAL_COUNTS,
+        "sex",
+    }
 )
 _RULE_CHANGING = tuple(investigation for investigation in INVESTIGATIONS if not investigation.refines)
 _GENERIC_OUTCOMES = {
@@ -316,21 +426,34 @@ _MAY_CONTRADICT = {
 class NextTest:
     test: str
     why: str
+    rules_out: tuple[str, ...] = ()  # categories one of its results would rule out
+    makes_possible: tuple[str, ...] = ()  # categories one of its results would add (a rule-changing test)
+    phrase: str = ""  # the test as a sentence names it
 
-    def as_dict(self) -> dict[str, str]:
-        return {"test": self.test, "why": self.why}
+    def as_dict(self) -> dict[str, Any]:
+        return {"test": self.test, "why": self.why, "rules_out": list(self.rules_out), "makes_possible": list(self.makes_possible)}
 
 
 def consistent(f: Any) -> bool:
-    """Whether findings could be recorded together: a C1 judgement needs a low (or unmeasured) count,
-    and a pathological fracture from osteolysis needs an osteolysis. Test results that contradict what
-    is recorded are not offered as outcomes."""
+    """Whether findings could be recorded together: a C1 judgement needs a low (or unmeasured) count; a
+    pathological fracture from osteolysis, or a large osteolysis, needs an osteolysis; multifocal aggregates
+    need one of >= 15 mast cells; the counted % atypical, and a reading of the blood count, agree with what they
+    read. Test results that contradict what is recorded are not offered as outcomes (``load_case`` refuses all
+    but the first two).""" 
     if f.cytopenia_caused_by_mast_cells and all(
         limit.status(value) is NOT_MET
         for value, limit in zip((f.hemoglobin_g_dl, f.platelets_10e9_l, f.neutrophils_10e9_l), CYTOPENIA_LIMITS.values())
     ):
         return False
-    return not (f.pathologic_fracture and f.osteolysis_max_cm == 0)
+    if (f.pathologic_fracture or f.large_osteolysis) and f.osteolysis_max_cm == 0:
+        return False
+    largest = f.largest_aggregate_mast_cells
+    if f.multifocal_dense_infiltrates and largest is not None and largest < MAJOR_AGGREGATE_MAST_CELLS:
+        return False
+    spindle, atypical = f.spindle_atypical_mast_cells_percent, f.atypical_morphology_over_25_percent
+    if spindle is not None and atypical is not None and ATYPICAL_MORPHOLOGY_MINOR.holds(spindle) != atypical:
+        return False
+    return blood_count_reading_agrees(f) and lineage_agrees(f.associated_hematologic_neoplasm, f.associated_hematologic_neoplasm_lineage)
 
 
 class _Revealed:
@@ -372,8 +495,9 @@ def next_tests(
             known = cache[b] = classify(b, rules)[1]
         return known
 
+    sm_only = _SM_ONLY_ATOMS if rules.bmm_tryptase is None else frozenset()
     open_names = frozenset(
-        name for name, options in zip(Atoms._fields, a) if len(options) > 1 and not (sm_settled and name in _SM_ONLY_ATOMS)
+        name for name, options in zip(Atoms._fields, a) if len(options) > 1 and not (sm_settled and name in sm_only)
     )
     # a settled category can still move only by a test that changes the rule (the genotype)
     candidates = INVESTIGATIONS if len(categories) > 1 else _RULE_CHANGING
@@ -390,7 +514,7 @@ def next_tests(
                 continue
             if _reveals_all(investigation, opened, f, rules):
                 ruled_out = set().union(*(categories - result for result in results))
-                found.append(NextTest(investigation.test, _why(investigation.purpose, ruled_out, added)))
+                found.append(_next_test(investigation, ruled_out, added))
                 continue
         check = investigation.test in _MAY_CONTRADICT
         for outcome in investigation.outcomes(f, rules):
@@ -401,8 +525,18 @@ def next_tests(
             ruled_out |= categories - after
             added |= after - categories
         if ruled_out or added:
-            found.append(NextTest(investigation.test, _why(investigation.purpose, ruled_out, added)))
+            found.append(_next_test(investigation, ruled_out, added))
     return found
+
+
+def _next_test(investigation: Investigation, ruled_out: set[str], added: set[str]) -> NextTest:
+    return NextTest(
+        investigation.test,
+        _why(investigation.purpose, ruled_out, added),
+        ordered(ruled_out),
+        ordered(added),
+        investigation.phrase,
+    )
 
 
 def _reveals_all(investigation: Investigation, opened: tuple[str, ...], f: SMFindings, rules: EditionRules) -> bool:
@@ -413,7 +547,7 @@ def _reveals_all(investigation: Investigation, opened: tuple[str, ...], f: SMFin
     for name in opened:
         if name not in _DATA_DETERMINED:
             return False
-        unknown = {field for field in ATOM_FIELDS[name] if getattr(f, field) is None} - rules.unread_fields
+        unknown = {field for field in ATOM_FIELDS[name] if getattr(f, field) is None} - rules.unread_fields - _ALTERNATIVE_FIELDS
         if not unknown <= revealed:
             return False
     return True

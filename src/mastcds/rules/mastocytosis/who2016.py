@@ -1,9 +1,8 @@
 """Systemic mastocytosis by the revised WHO 4th edition (WHO 2016; Arber et al., Blood 2016; Valent et al. 2017).
 
-Rules from the Blood-journal table of the 2016 criteria
-(http://ashpublications.com/view-large/6541824) and the Leukemia & Lymphoma
-table (https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T1/); see
-docs/criteria-reference.md. Where WHO 2016 differs from WHO 2022: only
+Rules from the table of the 2016 criteria by their authors (Valent et al.,
+Blood 2017, ``valent2017_blood``) and the Leukemia & Lymphoma 2020 table
+(``leuk_lymphoma2020``). Where WHO 2016 differs from WHO 2022: only
 codon-816 KIT mutations and CD25/CD2 count; B1 is > 30% infiltration and
 tryptase > 200 ng/mL (the two tables disagree on "and" versus "and/or": "and"
 by default, after the Blood table, configurable); any lymphadenopathy is B3;
@@ -25,58 +24,71 @@ from mastcds.rules.mastocytosis.common import (
     EditionRules,
     Threshold,
 )
-from mastcds.rules.mastocytosis.guideline import GuidelineResult, evaluate_guideline
 from mastcds.rules.mastocytosis.findings import NO_SKIN_LESIONS, SMFindings
+from mastcds.rules.mastocytosis.guideline import GuidelineResult, evaluate_guideline
+from mastcds.rules.references import cite
 
 KEY = "who2016"
 TITLE = "WHO 2016"
-SOURCE = "WHO revised 4th edition (Arber et al., Blood 2016;127:2391-405; Valent et al., Cancer Res 2017;77:1261-70)"
+SOURCE = cite("arber2016", "valent2017_blood", where="WHO revised 4th edition")
 
-_TABLE = "WHO 2016 SM criteria, http://ashpublications.com/view-large/6541824 ; https://pmc.ncbi.nlm.nih.gov/articles/PMC5356454/table/T1"
-_BC_TABLE = "WHO 2016 B/C-findings, http://ashpublications.com/view-large/6541824 ; https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T1/"
+_CRITERIA = ("valent2017_blood",)  # the 2016 criteria as their authors tabulate them (Table 1)
+_FINDINGS = ("valent2017_blood", "leuk_lymphoma2020")  # B/C-findings: Blood 2017 Table 1; Leuk Lymphoma 2020 Table 1
 
-# Minor criterion: serum total tryptase persistently > 20 ng/mL, not valid with an associated
-# clonal myeloid disorder (PMC5356454 Table 1; http://ashpublications.com/view-large/6541824).
+# Minor criterion: serum total tryptase persistently > 20 ng/mL, not valid with an associated clonal myeloid
+# disorder (valent2017_blood Table 1).
 TRYPTASE_MINOR = Threshold(">", 20, "ng/mL")
 # B1: > 30% marrow infiltration (focal dense aggregates) and serum total tryptase > 200 ng/mL
-# ("and": Blood table 6541824; "and/or": PMC7115828 Table 1 and WHO 2008).
+# ("and": valent2017_blood Table 1; "and/or": leuk_lymphoma2020 Table 1 and WHO 2008).
 B1_INFILTRATION = Threshold(">", 30, "%")
 B1_TRYPTASE = Threshold(">", 200, "ng/mL")
 B1_JOIN_AND = "and"
 B1_JOIN_AND_OR = "and/or"
 B1_JOIN_DEFAULT = B1_JOIN_AND
-# B3: lymphadenopathy on palpation or imaging, no size stated (PMC7115828 Table 1): any node > 0 cm.
+# B3: lymphadenopathy on palpation or imaging, no size stated (leuk_lymphoma2020 Table 1): any node > 0 cm.
 B3_LYMPH_NODE = Threshold(">", 0, "cm")
-# MCL: >= 20% mast cells in aspirate smears (http://ash-sap.org/view-large/7105691 ; http://codes.iarc.fr/code/1855;
-# one Blood table prints "> 20%", docs/criteria-reference.md 7.5).
+# MCL: >= 20% mast cells in aspirate smears (li2023 Table 2; the Blood 2017 table prints "> 20%").
 MCL_SMEAR = Threshold(">=", 20, "%")
 
+# The immunophenotype criterion: "CD25 and/or CD2" in the Blood-journal table of WHO 2016 and in Valent et al.
+# 2017 (read here: kept); some reproductions print "CD25, with or without CD2", under which CD2 alone would not
+# count. The WHO 2016 text itself could not be read to settle it, so the reason says so when CD2 alone decides.
+CD2_ALONE_NOTE = (
+    "CD2 without CD25 decides this criterion: WHO 2016 as read here says 'CD25 and/or CD2', but some "
+    "reproductions print 'CD25, with or without CD2', under which CD2 alone would not count"
+)
+
 SOURCES = {
-    "major": f"{_TABLE}: multifocal dense infiltrates of mast cells (>= 15 in aggregates) in bone marrow and/or other "
-    "extracutaneous organ(s)",
-    "minor_morphology": f"{_TABLE}: > 25% of mast cells spindle-shaped or atypical in sections, or immature/atypical "
-    "in aspirate smears",
-    "minor_kit": f"{_TABLE}: activating point mutation at codon 816 of KIT in marrow, blood or another extracutaneous organ",
-    "minor_immunophenotype": f"{_TABLE}: mast cells express CD25 and/or CD2 in addition to normal mast cell markers",
-    "minor_tryptase": f"{_TABLE}: serum total tryptase persistently > 20 ng/mL, unless an associated clonal myeloid "
-    "disorder is present (raw value: WHO 2016 predates HaT genotyping)",
-    "b1": f"{_BC_TABLE}: > 30% marrow infiltration and serum total tryptase > 200 ng/mL (the tables disagree on "
-    "and versus and/or; docs/criteria-reference.md 7.1)",
-    "b2": f"{_BC_TABLE}: dysplasia or myeloproliferation in non-mast-cell lineage(s), criteria for an associated "
-    "neoplasm not met, counts normal or slightly abnormal",
-    "b3": f"{_BC_TABLE}: hepatomegaly without impaired liver function, palpable splenomegaly without hypersplenism, "
-    "and/or lymphadenopathy on palpation or imaging (no size)",
-    "c1": f"{_BC_TABLE}: >= 1 cytopenia (ANC < 1.0 x10^9/L, Hb < 10 g/dL, platelets < 100 x10^9/L) from marrow infiltration",
-    "c2": f"{_BC_TABLE}: palpable hepatomegaly with impaired liver function, ascites and/or portal hypertension",
-    "c3": f"{_BC_TABLE}: palpable splenomegaly with hypersplenism",
-    "c4": f"{_BC_TABLE}: skeletal involvement with large osteolytic lesion(s), with or without pathological fracture "
-    "(no size; exact 2016 wording unverified)",
-    "c5": f"{_BC_TABLE}: malabsorption with weight loss due to gastrointestinal mast cell infiltrates",
-    "mcl": "WHO 2016 MCL: >= 20% mast cells in aspirate smears (http://ash-sap.org/view-large/7105691)",
-    "ahn": "WHO 2016 SM-AHN: associated haematological neoplasm of a distinct WHO entity, usually myeloid, rarely "
-    "lymphoid (http://ashpublications.com/view-large/6541824)",
-    "mcs": "WHO 2016 mast cell sarcoma: unifocal destructive high-grade mast cell tumour, no SM "
-    "(http://ash-sap.org/view-large/7105691)",
+    "major": cite(*_CRITERIA, where="WHO 2016 major criterion, Table 1: multifocal dense infiltrates of mast cells (>= 15 "
+                  "in aggregates) in bone marrow and/or other extracutaneous organ(s)"),
+    "minor_morphology": cite(*_CRITERIA, where="WHO 2016 minor criterion, Table 1: > 25% of mast cells spindle-shaped or "
+                             "atypical in sections, or immature/atypical in aspirate smears"),
+    "minor_kit": cite(*_CRITERIA, where="WHO 2016 minor criterion, Table 1: activating point mutation at codon 816 of KIT "
+                      "in marrow, blood or another extracutaneous organ"),
+    "minor_immunophenotype": cite(*_CRITERIA, where="WHO 2016 minor criterion, Table 1: mast cells express CD25 and/or "
+                                  "CD2 in addition to normal mast cell markers"),
+    "minor_tryptase": cite(*_CRITERIA, where="WHO 2016 minor criterion, Table 1: serum total tryptase persistently > 20 "
+                           "ng/mL, unless an associated clonal myeloid disorder is present (raw value: WHO 2016 predates "
+                           "HaT genotyping)"),
+    "b1": cite(*_FINDINGS, where="WHO 2016 B1: > 30% marrow infiltration and serum total tryptase > 200 ng/mL (the two "
+               "tables disagree on and versus and/or)"),
+    "b2": cite(*_FINDINGS, where="WHO 2016 B2: dysplasia or myeloproliferation in non-mast-cell lineage(s), criteria for "
+               "an associated neoplasm not met, counts normal or slightly abnormal"),
+    "b3": cite(*_FINDINGS, where="WHO 2016 B3: hepatomegaly without impaired liver function, palpable splenomegaly "
+               "without hypersplenism, and/or lymphadenopathy on palpation or imaging (no size)"),
+    "c1": cite(*_FINDINGS, where="WHO 2016 C1: >= 1 cytopenia (ANC < 1.0 x10^9/L, Hb < 10 g/dL, platelets < 100 "
+               "x10^9/L) from marrow infiltration"),
+    "c2": cite(*_FINDINGS, where="WHO 2016 C2: palpable hepatomegaly with impaired liver function, ascites and/or "
+               "portal hypertension"),
+    "c3": cite(*_FINDINGS, where="WHO 2016 C3: palpable splenomegaly with hypersplenism"),
+    "c4": cite(*_FINDINGS, where="WHO 2016 C4: skeletal involvement with large osteolytic lesion(s), with or without "
+               "pathological fracture (no size given: the clinician judges 'large')"),
+    "c5": cite(*_FINDINGS, where="WHO 2016 C5: malabsorption with weight loss due to gastrointestinal mast cell infiltrates"),
+    "mcl": cite(*_CRITERIA, "li2023", where="WHO 2016 mast cell leukaemia: >= 20% mast cells in aspirate smears"),
+    "ahn": cite(*_CRITERIA, where="WHO 2016 SM-AHN, Table 1: an associated haematological neoplasm of a distinct WHO "
+                "entity, usually myeloid, rarely lymphoid"),
+    "mcs": cite(*_CRITERIA, where="WHO 2016 mast cell sarcoma, Table 1: unifocal destructive high-grade mast cell "
+                "tumour, no SM"),
 }
 
 
@@ -103,6 +115,7 @@ RULES = EditionRules(
     b1_infiltration=B1_INFILTRATION,
     b1_tryptase=B1_TRYPTASE,
     b1_vaf=None,
+    b2_blood_counts=False,
     b1_all_required=True,
     b3_lymph_node=B3_LYMPH_NODE,
     c4_osteolysis=None,
@@ -111,7 +124,23 @@ RULES = EditionRules(
     bmm_tryptase=None,
     ahn_code=SM_AHN,
     ahn_lineages=frozenset({MYELOID, LYMPHOID}),
-    unread_fields=frozenset({"cd30", "immature_atypical_morphology", "kit_d816v_vaf_percent", "tpsab1_extra_alpha_copies"}),
+    unread_fields=frozenset(
+        {
+            "cd30",
+            "immature_atypical_morphology",
+            "kit_d816v_vaf_percent",
+            "kit_marrow_vaf_percent",
+            "kit_blood_vaf_percent",
+            "tpsab1_extra_alpha_copies",
+            "cytopenia_or_cytosis",
+            "cytopenia_or_cytosis_reactive_cause_excluded",
+            "leukocytes_10e9_l",
+            "eosinophils_10e9_l",
+            "monocytes_10e9_l",
+            "sex",
+        }
+    ),
+    cd2_alone_note=CD2_ALONE_NOTE,
     notes=_notes,
 )
 
@@ -122,7 +151,8 @@ def rules(b1_join: str = B1_JOIN_DEFAULT) -> EditionRules:
         raise ValueError(f"b1_join must be {B1_JOIN_AND!r} or {B1_JOIN_AND_OR!r}, not {b1_join!r}")
     if b1_join == B1_JOIN_AND:
         return RULES
-    sources = {**SOURCES, "b1": SOURCES["b1"].replace("and serum", "and/or serum", 1)}
+    b1 = SOURCES["b1"]
+    sources = {**SOURCES, "b1": b1._replace(text=b1.text.replace("and serum", "and/or serum", 1))}
     return replace(RULES, b1_all_required=False, sources=sources)
 
 

@@ -1,17 +1,15 @@
 """The event tryptase rule "20% + 2": acute tryptase > 1.2 x baseline + 2 ng/mL.
 
-One combined threshold with a strict ">" (consensus criterion B of MCAS;
-Valent et al., Int Arch Allergy Immunol 2019;180:44-51,
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850 ; consensus table
-https://pmc.ncbi.nlm.nih.gov/articles/PMC7115828/table/T2 ; WAO J biomarker table
-https://waojournal.biomedcentral.com/articles/10.1186/s40413-016-0094-3/tables/4).
-The NIH paper writes ">=": a value exactly at the threshold is not met here,
-and the reason says so.
+One combined threshold with a strict ">" (consensus criterion B of MCAS: Valent et al., Int Arch Allergy
+Immunol 2019;180:44-51, ``valent2019_20plus2``; the consensus table, Leuk Lymphoma 2020 Table 2,
+``leuk_lymphoma2020``). The NIH paper writes ">=": a value exactly at the threshold is not met here, and the
+reason says so.
 
-Timing. Tryptase peaks 1-2 h after onset and falls with a half-life of about
-2 h, so a sample outside the window can still prove a rise but cannot
-disprove one: a positive result counts wherever it was drawn, a negative one
-outside the window is unknown.
+Timing. The consensus draws the acute sample 1 to 4 hours after the onset of
+symptoms (criterion B, Table 2). A rise counts wherever it
+was drawn: a sample outside the window can prove a rise but not disprove one.
+A sample that shows no rise excludes the criterion only when drawn inside the
+window; drawn earlier, later or at an unrecorded time it leaves it unknown.
 """
 
 from __future__ import annotations
@@ -19,22 +17,22 @@ from __future__ import annotations
 from decimal import Decimal
 
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Criterion, fmt
+from mastcds.rules.references import cite
 
-SOURCE = (
-    "MCAS consensus criterion B, 20% + 2 formula (Valent et al., Int Arch Allergy Immunol 2019;180:44-51; "
-    "https://pmc.ncbi.nlm.nih.gov/articles/PMC7115850)"
+CITATION = cite(
+    "valent2019_20plus2", "leuk_lymphoma2020",
+    where="MCAS consensus criterion B, the 20% + 2 formula; acute sample 1-4 h after onset (Table 2)",
 )
+SOURCE = CITATION.text
 
 # acute > EVENT_FACTOR x baseline + EVENT_ADDEND_NG_ML (PMC7115850; PMC7115828 Table 2)
 EVENT_FACTOR = 1.2
 EVENT_ADDEND_NG_ML = 2.0
 
-# Acute sample "within 4 h of event onset" (WAO J table,
-# https://waojournal.biomedcentral.com/articles/10.1186/s40413-016-0094-3/tables/4).
+# The acute sample is "collected 1-4 hours after onset of symptoms": consensus criterion B of the EU/US group,
+# Leuk Lymphoma 2020;61:1075-83, Table 2 (leuk_lymphoma2020).
+ACUTE_WINDOW_START_MINUTES = 60.0
 ACUTE_WINDOW_END_MINUTES = 240.0
-# Earliest time a negative sample is trusted: the case schema's "ideally 30 min
-# to 4 h"; a project convention, not a guideline cut-off.
-ACUTE_WINDOW_START_MINUTES = 30.0
 
 # NIH alternative: acute / baseline > 1.685 (Mateja et al., J Allergy Clin
 # Immunol 2021, PMID 34425177). Shown beside the criterion, never as it.
@@ -82,7 +80,7 @@ _CRITERION_ID = "tryptase.20_plus_2"
 
 
 def _not_assessable(missing: str) -> Criterion:
-    return Criterion(_CRITERION_ID, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", SOURCE)
+    return Criterion(_CRITERION_ID, UNKNOWN, f"No {missing} tryptase: the rise cannot be assessed.", *CITATION)
 
 
 # Without both values there is nothing to compare: the same three answers every time (a Criterion is immutable)
@@ -117,20 +115,23 @@ def rise_meets_20_plus_2(
         )
     else:
         verdict, words = NOT_MET, f"{comparison}: not above."
+    window = "1 to 4 h"
     if minutes_after_onset is None:
-        words += " Sampling time not recorded: the 30 min to 4 h window was not checked."
+        timing = "sampling time not recorded"
     elif minutes_after_onset > ACUTE_WINDOW_END_MINUTES:
-        if verdict is MET:
-            words += f" Drawn {fmt(minutes_after_onset)} min after onset (after 4 h): still high, so the rise is shown."
-        else:
-            verdict = UNKNOWN
-            words += f" Drawn {fmt(minutes_after_onset)} min after onset (after 4 h): the peak may have been missed."
+        timing = f"drawn {fmt(minutes_after_onset)} min after onset, after the consensus window of {window}"
     elif minutes_after_onset < ACUTE_WINDOW_START_MINUTES:
-        if verdict is MET:
-            words += f" Drawn {fmt(minutes_after_onset)} min after onset (before 30 min): already high, so the rise is shown."
-        else:
-            verdict = UNKNOWN
-            words += f" Drawn {fmt(minutes_after_onset)} min after onset (before 30 min): drawn before the expected rise."
+        timing = f"drawn {fmt(minutes_after_onset)} min after onset, before the consensus window of {window}"
     else:
-        words += f" Drawn {fmt(minutes_after_onset)} min after onset (within 30 min to 4 h)."
-    return Criterion(_CRITERION_ID, verdict, words, SOURCE)
+        timing = None
+    if timing is None:
+        words += f" Drawn {fmt(minutes_after_onset)} min after onset (within the consensus window of {window})."
+    elif verdict is MET:
+        words += f" {timing[0].upper()}{timing[1:]}: a rise still counts wherever it was drawn."
+    else:
+        verdict = UNKNOWN
+        words += (
+            f" {timing[0].upper()}{timing[1:]}: a sample without a rise excludes the criterion only when drawn "
+            f"within the window, so it stays open."
+        )
+    return Criterion(_CRITERION_ID, verdict, words, *CITATION)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mastcds.rules.logic import MET, NOT_MET, UNKNOWN, Status, compare, fmt
+from mastcds.rules.references import cite, reference_dicts
 
-SOURCE = (
-    "Jawhar M et al., J Clin Oncol 2019 (MARS); points and groups: "
-    "https://emedicine.medscape.com/article/203948-followup ; "
-    "https://ascopost.com/news/september-2019/risk-model-for-advanced-systemic-mastocytosis ; "
-    "https://medcalcu.com/?p=4049"
-)
+# The paper itself was not read: its points and risk groups come from clinical summaries,
+# so the bibliography entry is marked secondary and the output says so.
+CITATION = cite("jawhar2019_mars", where="MARS points and risk groups")
+SOURCE = CITATION.text
 POPULATION = "advanced SM (ASM, SM-AHN, MCL)"
 ADVANCED_CATEGORIES = frozenset({"ASM", "SM-AHN", "SM-AMN", "MCL"})  # SM-AMN: the ICC 2022 name of SM-AHN
 
@@ -60,6 +59,7 @@ class MarsItem:
             "points_max": self.points_max,
             "reason": self.reason,
             "source": SOURCE,
+            "references": reference_dicts(CITATION.keys),
         }
 
 
@@ -136,6 +136,7 @@ class Mars:
             "items": [item.as_dict() for item in self.items],
             "population": POPULATION,
             "source": SOURCE,
+            "references": reference_dicts(CITATION.keys),
         }
 
 

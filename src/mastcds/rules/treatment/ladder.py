@@ -1,6 +1,8 @@
 """Where a patient stands on the usual treatment escalation in mastocytosis, and the next options.
 
-The ladder (tables/treatment_ladder.json, each option with its source) is the
+The ladder (tables/treatment_ladder.json, each option citing its bibliography
+keys and the place in the work, resolved at load into the contract's "source"
+text and "references" list) is the
 common order of the reviews read, not a guideline: no ECNM or AAAAI numbered
 steps were found. Anti-mediator drugs are added, not substituted, so the
 patient's step is the highest step with a current drug. Cytoreductive options
@@ -21,6 +23,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from mastcds.rules.logic import fmt
+from mastcds.rules.references import cite, reference_dicts
 
 CURRENT = "current"
 ENDED = "ended"
@@ -47,14 +50,50 @@ class TreatmentRecord:
 def ladder() -> dict[str, Any]:
     """The ladder as data: steps, options, cytoreduction by variant, VIT, each with its source."""
     text = resources.files("mastcds.rules.treatment").joinpath("tables", "treatment_ladder.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return _with_citations(json.loads(text))
+
+
+def _with_citations(value: Any) -> Any:
+    """Every ``"source": {"refs": [...], "where": "..."}`` becomes the citation text plus its ``references``.
+
+    An empty ``refs`` says no primary source was verified: the text says so and the list stays empty.
+    """
+    if isinstance(value, list):
+        return [_with_citations(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result = {key: _with_citations(item) for key, item in value.items() if key != "source"}
+    spec = value.get("source")
+    if isinstance(spec, dict):
+        keys = tuple(spec["refs"])
+        result["source"] = cite(*keys, where=spec["where"]).text if keys else spec["where"]
+        result["references"] = reference_dicts(keys)
+    elif "source" in value:
+        result["source"] = spec
+    return result
 
 
 @lru_cache(maxsize=4096)  # bounded: names come from case documents
 def drug_class(drug: str) -> str:
     """The schema's drug class for a recorded drug name (generic names such as cetirizine map to their class)."""
-    name = drug.strip().lower().replace(" ", "_").replace("-", "_")
+    name = normalised_drug_name(drug)
     return ladder()["aliases"].get(name, name)
+
+
+@cache
+def known_drug_names() -> frozenset[str]:
+    """Every drug name the ladder reads: its classes and options, and the generic and brand names mapped to them."""
+    data = ladder()
+    names = set(data["aliases"]) | set(data["aliases"].values())
+    names |= {option["drug"] for step in data["anti_mediator_steps"] for option in step["options"]}
+    names |= {option["drug"] for option in data["cytoreduction"]}
+    names.add(data["venom_immunotherapy"]["drug"])
+    return frozenset(names)
+
+
+def normalised_drug_name(drug: str) -> str:
+    """A drug name as the ladder spells it: lower case, words joined by underscores."""
+    return drug.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _copy_json(value: Any) -> Any:
@@ -99,13 +138,14 @@ def _anti_mediator(records: Sequence[TreatmentRecord]) -> dict[str, Any]:
             why = "not recorded" if option["status"] == "not_recorded" else "used before and stopped: reconsider"
             next_options.append(
                 {"step": step["step"], "drug": option["drug"], "name": option["name"], "dose": option["dose"],
-                 "why": why, "source": option["source"]}
+                 "why": why, "source": option["source"], "references": option["references"]}
             )
     if _status_of("h1_antihistamine", records) == CURRENT:
         updose = data["h1_updose"]
         next_options.append(
             {"step": 1, "drug": "h1_antihistamine", "name": _copy_json(updose["name"]), "dose": None,
-             "why": "H1 antihistamine current", "source": _copy_json(updose["source"])}
+             "why": "H1 antihistamine current", "source": _copy_json(updose["source"]),
+             "references": _copy_json(updose["references"])}
         )
     next_options.sort(key=lambda option: option["step"])
     return {
@@ -200,6 +240,7 @@ def _venom(
         "duration": _copy_json(data["duration"]),
         "dose": _copy_json(data["dose"]),
         "source": _copy_json(data["source"]),
+        "references": _copy_json(data["references"]),
     }
     return section, warnings
 

@@ -43,6 +43,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from mastcds.rules.references import cite, reference_dicts
+
 if TYPE_CHECKING:  # the model is read by attribute only, so rules import no adapter
     from mastcds.case import Case
 
@@ -51,7 +53,7 @@ DAYS_PER_YEAR = 365.25
 
 SIGNIFICANCE_ONE_SIDED = Fraction(1, 20)
 """Conventional 5% level for "the rate fell beyond chance" (one-sided, exact conditional test;
-R ``stats::poisson.test`` two-sample form, https://search.r-project.org/R/refmans/stats/html/poisson.test.html).
+R ``stats::poisson.test`` two-sample form).
 A fraction, so that the judgement at the boundary is exact."""
 
 CONFIDENCE = 0.95
@@ -64,13 +66,13 @@ episode and cannot prevent one, so its before/after rates say nothing about its 
 ON_DEMAND_INTERVALS = frozenset({"prn"})
 """``interval`` values of the case schema meaning "when needed" (case.schema.json, treatments.interval)."""
 
-SOURCE = (
-    "exact Poisson interval: Garwood, Biometrika 1936;28:437-42; exact conditional test of two "
-    "Poisson rates (binomial given the total): Przyborowski & Wilenski, Biometrika 1940;31:313-23, "
-    "as in R stats::poisson.test (https://search.r-project.org/R/refmans/stats/html/poisson.test.html) "
-    "and statsmodels test_poisson_2indep method 'exact-cond' "
-    "(https://www.statsmodels.org/stable/generated/statsmodels.stats.rates.test_poisson_2indep.html)"
+CITATION = cite(
+    "garwood1936", "przyborowski1940",
+    where="exact Poisson interval (Garwood) and exact conditional test of two Poisson rates, binomial given the "
+          "total (Przyborowski & Wilenski), as in R stats::poisson.test and statsmodels test_poisson_2indep "
+          "method 'exact-cond'",
 )
+SOURCE = CITATION.text
 
 METHOD = (
     "Episodes per year = episodes / (days / 365.25), with the exact Poisson 95% interval. "
@@ -309,6 +311,7 @@ class ResponseSummary:
     warnings: tuple[str, ...]
     method: str = METHOD
     source: str = SOURCE
+    references: tuple[str, ...] = CITATION.keys
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -321,6 +324,7 @@ class ResponseSummary:
             "warnings": list(self.warnings),
             "method": self.method,
             "source": self.source,
+            "references": reference_dicts(self.references),
         }
 
 
@@ -483,23 +487,40 @@ def _treatment_label(drug: str, dose_mg: float | None, interval: str | None) -> 
 
 
 def _dated_facts(case: Case) -> list[tuple[str, str]]:
+    """(what it is, in words a clinician reads, its date) for every dated fact of the case."""
     facts: list[tuple[str, str]] = []
     if case.evaluation_date:
-        facts.append(("evaluation_date", case.evaluation_date))
+        facts.append(("the evaluation date", case.evaluation_date))
     if case.bone_marrow.biopsy_date:
-        facts.append(("bone_marrow.biopsy_date", case.bone_marrow.biopsy_date))
-    facts += [(f"episodes[{i}].date", e.date) for i, e in enumerate(case.episodes) if e.date]
-    facts += [(f"lab_results[{i}].date", r.date) for i, r in enumerate(case.lab_results)]
-    for i, t in enumerate(case.treatments):
-        facts.append((f"treatments[{i}].start_date", t.start_date))
+        facts.append(("the bone-marrow biopsy", case.bone_marrow.biopsy_date))
+    facts += [(f"{episode_label(i, e.id)} (episode)", e.date) for i, e in enumerate(case.episodes) if e.date]
+    facts += [(f"a {r.test.replace('_', ' ')} result", r.date) for r in case.lab_results]
+    for t in case.treatments:
+        facts.append((f"the start of {t.drug.replace('_', ' ')}", t.start_date))
         if t.end_date:
-            facts.append((f"treatments[{i}].end_date", t.end_date))
+            facts.append((f"the end of {t.drug.replace('_', ' ')}", t.end_date))
     return facts
 
 
 def episode_label(index: int, episode_id: str | None) -> str:
-    """How an episode is named in warnings and tables: its id, or its place in the case."""
-    return episode_id if episode_id is not None else f"episodes[{index}]"
+    """How an episode is named in warnings and tables: its id, or its place in the case ("episode 3")."""
+    return episode_id if episode_id is not None else f"episode {index + 1}"
+
+
+def default_as_of(case: Case, today: date) -> str | date:
+    """The as-of date a page or report offers first: the case's evaluation date, else today.
+
+    Not the latest dated fact: a record's last entry says when it was last
+    written to, not until when the patient was followed. A case whose every
+    dated fact lies after today (dates entered ahead) gets its latest dated
+    fact instead: rates cannot end before the history starts.
+    """
+    if case.evaluation_date:
+        return case.evaluation_date
+    facts = [(period(text), text) for _, text in _dated_facts(case)]
+    if facts and today < min(placed.placed for placed, _ in facts):
+        return max(facts, key=lambda fact: fact[0].placed)[1]
+    return today
 
 
 def treatment_response(
@@ -534,11 +555,11 @@ def treatment_response(
         return ResponseSummary(None, "no dated fact in the case", None, "no dated fact in the case", (), tuple(undated), tuple(notes.items))
     earliest_path, earliest = min(facts, key=lambda fact: fact[1].placed)
     history_start = earliest.placed
-    history_basis = f"the earliest dated fact, {earliest_path} = {earliest.text}"
+    history_basis = f"the earliest dated fact: {earliest_path}, {earliest.text}"
     if as_of is None:
         latest_path, latest = max(facts, key=lambda fact: fact[1].placed)
         as_of_day = latest.placed
-        as_of_basis = f"the latest dated fact, {latest_path} = {latest.text}"
+        as_of_basis = f"the latest dated fact: {latest_path}, {latest.text}"
     elif isinstance(as_of, date):
         as_of_day, as_of_basis = as_of, "given"
     else:

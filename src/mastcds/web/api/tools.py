@@ -12,9 +12,10 @@ from mastcds.web import calculators
 from mastcds.web.api.models import RemaOut
 from mastcds.web.api.responses import TOOL_ERRORS
 from mastcds.web.auth import ApiReader
+from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX, json_body
 
-router = APIRouter(prefix=API_PREFIX, tags=["tools"])
+router = APIRouter(prefix=API_PREFIX, tags=["tools"], route_class=StrictJsonRoute)
 
 Table = Literal[TABLES]  # type: ignore[valid-type]
 Syringes = Literal[SYRINGE_CHOICES]  # type: ignore[valid-type]
