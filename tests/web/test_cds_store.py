@@ -30,7 +30,7 @@ def run(coroutine: Any) -> Any:
 def link(expires: float) -> tuple[str, dict[str, Any]]:
     """A new link's URL token and its row."""
     token, key, secret_digest = new_link(expires)
-    return token, {"key": key, "secret_digest": secret_digest, "issuer": "https://ehr.example.org/",
+    return token, {"key": key, "secret_digest": secret_digest, "created": time.time(), "issuer": "https://ehr.example.org/",
                    "ehr_user": "Practitioner/1", "fhir_patient": "p1", "case_document": '{"patient": {}}'}
 
 
@@ -63,13 +63,13 @@ def test_the_same_token_twice_in_one_batch_is_new_once(store: Store) -> None:
 
 def test_calls_of_one_turn_of_the_event_loop_share_one_transaction(store: Store, monkeypatch: Any) -> None:
     statements: list[int] = []
-    recorded = tables.first_uses
+    recorded = tables.BatchWriter.write
 
-    def counting(session: Any, keys: Any) -> set[str]:
-        statements.append(len(keys))
-        return recorded(session, keys)
+    def counting(self: Any, calls: Any, prune_before: Any) -> list[bool]:
+        statements.append(len(calls))
+        return recorded(self, calls, prune_before)
 
-    monkeypatch.setattr(tables, "first_uses", counting)
+    monkeypatch.setattr(tables.BatchWriter, "write", counting)
 
     async def many() -> list[bool]:
         shared = CdsStore(store)
@@ -152,7 +152,18 @@ def test_a_worker_waits_for_another_holding_sqlites_write_lock(tmp_path: Any) ->
 
 @pytest.mark.parametrize("rows", [1, 499, 500, 501, 1001])
 def test_replay_keys_are_inserted_in_chunks_of_any_size(store: Store, rows: int) -> None:
+    writer = tables.BatchWriter(store)
     keys = [replay_key("iss", f"{rows}-{n}", time.time() + 60) for n in range(rows)]
-    with store.writing() as session:
-        assert tables.first_uses(session, keys) == set(keys)
-        assert tables.first_uses(session, keys[:3]) == set()
+    assert writer.write([(key, []) for key in keys], None) == [True] * rows
+    assert writer.write([(key, []) for key in keys[:3]], None) == [False] * min(rows, 3)
+
+
+def test_the_writer_does_not_wait_for_the_disk_and_the_store_still_does(tmp_path: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'sync.db'}")
+    writer = tables.BatchWriter(store)
+    writer.write([("k", [])], None)
+    with writer.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL, for patient records
+    store.close()

@@ -8,16 +8,6 @@ database lock (``busy_timeout``) instead of one failing half-way; reads use a
 plain ``BEGIN`` and never block writers. PostgreSQL needs nothing special:
 writers lock the patient row they change.
 
-``Store.writing(durable=False)`` is for rows worth nothing minutes later and
-written thousands of times a second (the CDS Hooks replay entries and card
-links): the commit does not wait for the disk (SQLite ``synchronous=NORMAL``
-for that transaction, PostgreSQL ``synchronous_commit=off``). A killed
-process loses nothing; a power cut may lose the last such commits, never a
-durable one. Such a writer opens its store with ``keep_connection=True``: one
-SQLite connection stays open (closing the last connection to a WAL database
-checkpoints it, a 5-30 ms fsync that a connection per transaction paid on
-every commit).
-
 Migrations (Alembic, shipped in ``mastcds/store/migrations``) run when a store
 is opened, and with ``mastcds db upgrade``.
 """
@@ -46,7 +36,6 @@ if TYPE_CHECKING:
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _WRITE_OPTION = "mastcds_write"
-_RELAXED_OPTION = "mastcds_relaxed"
 
 
 def _sqlite_engine(url: str, keep_connection: bool) -> Engine:
@@ -58,7 +47,8 @@ def _sqlite_engine(url: str, keep_connection: bool) -> Engine:
         create_private_file(database)
     # One connection per checkout: nothing stays open between operations, so a
     # killed process leaves no pooled state behind and tests can delete files.
-    # keep_connection: one connection for the engine's whole life, for a store used by one thread (see above).
+    # ``keep_connection``: one connection for the engine's life, for a writer that commits hundreds of times a second
+    # (closing the last connection to a WAL database checkpoints it: a fsync each time); used by one thread at a time.
     connect = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **({"check_same_thread": False} if keep_connection else {})}
     engine = create_engine(url, poolclass=StaticPool if keep_connection else NullPool, connect_args=connect)
 
@@ -76,10 +66,8 @@ def _sqlite_engine(url: str, keep_connection: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
-        # outside the transaction (SQLite allows it only there), for this transaction (a kept connection is reused)
-        connection.exec_driver_sql("PRAGMA synchronous=" + ("NORMAL" if options.get(_RELAXED_OPTION) else "FULL"))
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -116,15 +104,12 @@ def migration_config(connection: Connection | None = None) -> "Config":
 class Store:
     """An opened patient-record database: the engine, and sessions for reading and for writing."""
 
-    def __init__(self, url: str | None = None, *, upgrade: bool = True, keep_connection: bool = False) -> None:
+    def __init__(self, url: str | None = None, *, upgrade: bool = True) -> None:
         self.url = database_url(url)
-        self.engine = make_engine(self.url, keep_connection=keep_connection)
+        self.engine = make_engine(self.url)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
-        )
-        self._write_relaxed = sessionmaker(
-            self.engine.execution_options(**{_WRITE_OPTION: True, _RELAXED_OPTION: True}), expire_on_commit=False
         )
         if upgrade:
             self.upgrade()
@@ -143,14 +128,9 @@ class Store:
             yield session
 
     @contextmanager
-    def writing(self, *, durable: bool = True) -> Iterator[Session]:
-        """One write transaction: all of it is committed at the end, or none of it.
-
-        ``durable=False``: the commit does not wait for the disk (see the module docstring).
-        """
-        with self._guard(), (self._write if durable else self._write_relaxed).begin() as session:
-            if not durable and self.dialect == "postgresql":
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    def writing(self) -> Iterator[Session]:
+        """One write transaction: all of it is committed at the end, or none of it."""
+        with self._guard(), self._write.begin() as session:
             yield session
 
     @contextmanager

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from mastcds import __version__
 from mastcds.store.database import Store
 from mastcds.web import api, health, pages
-from mastcds.web.cds_auth import CdsSettings
+from mastcds.web.cds_settings import CdsSettings
 from mastcds.web.cds_hooks import add_cds_hooks
 from mastcds.web.errors import install_error_handlers
 from mastcds.web.middleware import SecurityMiddleware

@@ -174,7 +174,7 @@ class CdsService:
         token, key, secret_digest = new_link(time.time() + self.settings.link_ttl_seconds)
         user = hook.context.get("userId")
         row = {
-            "key": key, "secret_digest": secret_digest,
+            "key": key, "secret_digest": secret_digest, "created": time.time(),
             "issuer": caller.issuer if caller else None, "fhir_patient": hook.context["patientId"],
             "ehr_user": user if isinstance(user, str) and len(user) <= _MAX_EHR_USER_CHARS and user.isprintable() else None,
             "case_document": orjson.dumps(document).decode(),
@@ -420,7 +420,8 @@ def cds_hooks_router(store: Store, settings: CdsSettings | None = None, http: ht
                       detail=f"CDS Hooks card link: evaluation of EHR Patient/{found.fhir_patient} "
                              f"(issuer {found.issuer or 'sandbox'}, EHR user {found.ehr_user or 'not given'})")
         evaluation = evaluate_case(load_case(orjson.loads(found.case_document)))
-        context = {"key": None, "stored": None, "history": [], "show_all": all, "cds_link": found}
+        created = dt.datetime.fromtimestamp(found.created, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        context = {"key": None, "stored": None, "history": [], "show_all": all, "cds_link": found, "cds_created": created}
         return render(request, "evaluation.html", {**context, **evaluation_context(evaluation)})
 
     router.state = service  # type: ignore[attr-defined]  (tests and the benchmark read the settings and the store)

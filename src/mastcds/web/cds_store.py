@@ -9,17 +9,12 @@ ON CONFLICT DO NOTHING RETURNING`` for the replay entries: the database, not
 the worker, says which ``jti`` is new, so a token replayed to another worker
 is refused there too.
 
-What keeps this within a call's latency budget (bench/cds_hooks.py, README):
-the commits do not wait for the disk (``Store.writing(durable=False)``: the
-rows are worthless minutes later, and a fsync per batch cost 4 ms on the
-project's VM); the writer keeps one SQLite connection open
-(``keep_connection``: opening and closing one per batch cost 34 ms, the WAL
-checkpoint of the last connection closed); the transaction runs on the event
-loop itself, a fraction of a millisecond of CPU, because handing it to a
-thread cost more than the work (GIL hand-overs: 0.5-6 ms per call under
-load); and SQLite's write lock is waited for here, a fraction of a
-millisecond at a time with the loop serving other calls, instead of by
-SQLite's busy handler, which sleeps 1, 2, 5, 10... ms holding the loop.
+The transaction (:class:`mastcds.store.cds.BatchWriter`: a few statements,
+no wait for the disk) runs on the event loop itself: handing it to a thread
+cost more than the work (GIL hand-overs: 0.5-6 ms per call under load).
+While another worker holds SQLite's write lock, the batch is tried again
+every :data:`LOCK_RETRY_SECONDS` with the loop serving other calls meanwhile.
+Feedback is rare and kept for good: it is written durably, in a thread.
 """
 
 from __future__ import annotations
@@ -33,11 +28,10 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import event
-
 from mastcds.store import cds as tables
 from mastcds.store.database import Store
 from mastcds.store.errors import DatabaseUnavailable
+from mastcds.store.settings import shown_url
 
 # Expired replay entries and links are deleted at most this often (one indexed DELETE each).
 PRUNE_EVERY_SECONDS = 60.0
@@ -45,10 +39,6 @@ PRUNE_EVERY_SECONDS = 60.0
 # serving other calls meanwhile; past the last try the batch fails (503), as other writes do.
 LOCK_RETRY_SECONDS = 0.0002
 LOCK_WAIT_SECONDS = 60.0
-
-
-def _no_busy_handler(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA busy_timeout=0")  # after the store's own setting: the retries are ours
 
 
 def digest(*parts: str) -> str:
@@ -84,9 +74,7 @@ class CdsStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._writer = Store(store.url, upgrade=False, keep_connection=True)  # written from the event loop only
-        if self._writer.dialect == "sqlite":
-            event.listen(self._writer.engine, "connect", _no_busy_handler)
+        self._writer = tables.BatchWriter(store)  # written from the event loop only
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
         self._next_prune = 0.0
         self._pruning: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
@@ -98,7 +86,12 @@ class CdsStore:
         return bool(await self._queued("call", (replay_key, links or [])))
 
     async def keep_feedback(self, rows: list[dict[str, Any]]) -> None:
-        await self._queued("feedback", rows)
+        """Stores feedback items (:class:`mastcds.store.cds.CdsFeedback` columns): a durable write, in a thread."""
+        await asyncio.to_thread(self._write_feedback, rows)
+
+    def _write_feedback(self, rows: list[dict[str, Any]]) -> None:
+        with self.store.writing() as session:
+            tables.add_feedback(session, rows)
 
     def link(self, token: str) -> tables.CdsLink | None:
         """The link of this URL token (:func:`new_link`), unless unknown, expired or its secret is wrong (a blocking
@@ -163,36 +156,21 @@ class CdsStore:
             pass
 
     async def _commit(self, batch: list[tuple[str, Any, Any]]) -> list[Any]:
-        """:meth:`_transaction`, tried again while another worker holds SQLite's write lock."""
+        """One transaction for the batch, tried again while another worker holds SQLite's write lock; per item, its
+        result (for a call: whether its token was new)."""
+        calls = [payload for kind, payload, _ in batch if kind == "call"]
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
+            now = time.time()
+            prune = tables.expiry_prefix(now) if now >= self._next_prune else None
             try:
-                return self._transaction(batch)
-            except DatabaseUnavailable as error:
-                if "database is locked" not in str(error) or time.monotonic() > deadline:
-                    raise
+                firsts = iter(self._writer.write(calls, prune))
+                break
+            except tables.Locked:
+                if time.monotonic() > deadline:
+                    raise DatabaseUnavailable.one("database", shown_url(self.store.url),
+                                                  f"still locked by another process after {LOCK_WAIT_SECONDS:g} s")
             await asyncio.sleep(LOCK_RETRY_SECONDS)
-
-    def _transaction(self, batch: list[tuple[str, Any, Any]]) -> list[Any]:
-        """One transaction for the batch; per item, its result (for a call: whether its token was new)."""
-        now = time.time()
-        calls = [payload for kind, payload, _ in batch if kind == "call"]
-        with self._writer.writing(durable=False) as session:
-            new = tables.first_uses(session, list(dict.fromkeys(key for key, _ in calls if key is not None)))
-            results, links = [], []
-            for kind, payload, _ in batch:
-                if kind != "call":
-                    results.append(None)
-                    continue
-                key, rows = payload
-                first = key is None or key in new
-                new.discard(key)  # the same token twice in one batch: only its first use is new
-                if first:
-                    links += rows
-                results.append(first)
-            tables.add_links(session, links)
-            tables.add_feedback(session, [row for kind, rows, _ in batch if kind == "feedback" for row in rows])
-            if now >= self._next_prune:
-                tables.prune(session, now)
-                self._next_prune = now + PRUNE_EVERY_SECONDS
-        return results
+        if prune is not None:
+            self._next_prune = now + PRUNE_EVERY_SECONDS
+        return [next(firsts) if kind == "call" else None for kind, _, _ in batch]

@@ -27,7 +27,7 @@ def upgrade() -> None:
         "cds_links",
         sa.Column("key", sa.String(26), nullable=False),
         sa.Column("secret_digest", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created", sa.Float(), nullable=False),
         sa.Column("issuer", sa.Text(), nullable=True),
         sa.Column("ehr_user", sa.String(256), nullable=True),
         sa.Column("fhir_patient", sa.String(64), nullable=False),
