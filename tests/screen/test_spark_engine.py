@@ -1,0 +1,109 @@
+"""The Spark engine, distributed for real: in Spark's local-cluster master (executor JVMs and Python
+workers of their own) the worklist is DuckDB's, byte for byte, with Hadoop URIs in and out; the
+driver's memory stays flat as the export grows; hostile lines and incremental runs give what DuckDB
+gives. The session-wide local[2] session serves the tests that need no cluster of their own."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from mastcds.screen import codes as C
+from mastcds.screen.pipeline import screen_export
+from mastcds.screen.synth import GROUND_TRUTH, synthesize
+from tests.screen import incremental
+from tests.screen.conftest import require_spark
+from tests.screen.hostile import EXPECTED_MALFORMED, write_hostile_export
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER = "local-cluster[2,1,1024]"
+pytestmark = pytest.mark.spark
+
+
+def _child(request: dict, timeout: int = 1200) -> dict:
+    """tests/screen/spark_child.py in a new process; its JSON."""
+    require_spark()
+    done = subprocess.run([sys.executable, "-m", "tests.screen.spark_child", json.dumps(request)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_local_cluster_worklist_is_duckdbs_and_the_ground_truth(tmp_path):
+    export = tmp_path / "export"
+    truth = synthesize(2500, export, seed=4)
+    duck = screen_export(export, tmp_path / "duck.csv")
+    screen_export(export, tmp_path / "duck.parquet")
+    uri = export.as_uri()
+    child = _child({"master": CLUSTER, "runs": [
+        {"source": uri, "out": (tmp_path / "spark.csv").as_uri()},
+        {"source": uri, "out": (tmp_path / "spark.parquet").as_uri()}]})
+    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
+    assert pq.read_table(tmp_path / "spark.parquet").to_pylist() == pq.read_table(tmp_path / "duck.parquet").to_pylist()
+    result = child["results"][0]
+    assert (result["flagged"], result["candidates"], result["unusable"]) == (duck.flagged, duck.candidates,
+                                                                             duck.unusable_results)
+    assert sorted(map(tuple, result["malformed"])) == sorted((m["file"], m["line"]) for m in truth["malformed"])
+    fired = {row["patient_id"] for row in csv.DictReader((tmp_path / "spark.csv").open(encoding="utf-8"))}
+    assert fired == {p for p, v in json.loads((export / GROUND_TRUTH).read_text())["planted"].items()
+                     if v["expected_rules"]}
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def _tryptase_export(folder: Path, patients: int) -> int:
+    """``patients`` patients with two basal tryptases each, every 100th above the limit: every patient
+    has rows the old driver collected. Returns how many must be flagged."""
+    folder.mkdir()
+    with (folder / "Patient.ndjson").open("w") as people, (folder / "Observation.ndjson").open("w") as results:
+        for n in range(patients):
+            people.write(f'{{"resourceType":"Patient","id":"p{n}","gender":"female"}}\n')
+            for k, value in enumerate((8.5, 31 if n % 100 == 0 else 6.5)):
+                results.write(f'{{"resourceType":"Observation","id":"o{n}-{k}","status":"final",'
+                              f'"subject":{{"reference":"Patient/p{n}"}},"effectiveDateTime":"2022-0{k + 1}-10",'
+                              f'"code":{{"coding":[{{"system":"{C.LOINC}","code":"{C.TRYPTASE.code}"}}]}},'
+                              f'"valueQuantity":{{"value":{value},"unit":"ng/mL","code":"ng/mL"}}}}\n')
+    return (patients + 99) // 100
+
+
+@pytest.mark.slow
+def test_the_drivers_memory_stays_flat_as_the_export_grows(tmp_path):
+    """20,000 then 200,000 patients with spark.driver.memory=512m: the runs pass, and the driver's
+    Python process and JVM heap hold no more for ten times the patients (the driver never sees a
+    patient's rows; the old engine collected every candidate's rows to it)."""
+    measured = {}
+    for patients in (20_000, 200_000):
+        flagged = _tryptase_export(tmp_path / str(patients), patients)
+        child = _child({"master": CLUSTER, "config": {"spark.driver.memory": "512m"}, "runs": [
+            {"source": str(tmp_path / str(patients)), "out": str(tmp_path / f"{patients}.parquet")}]})
+        assert child["results"][0]["flagged"] == flagged
+        measured[patients] = child
+    assert measured[200_000]["peak_rss_mb"] - measured[20_000]["peak_rss_mb"] < 40, measured
+    assert measured[200_000]["heap_mb"] - measured[20_000]["heap_mb"] < 64, measured
+
+
+def test_hostile_lines_on_spark_are_what_duckdb_reports(spark, tmp_path):
+    export = write_hostile_export(tmp_path / "export")
+    duck = screen_export(export, tmp_path / "duck.csv")
+    sparked = screen_export(export, tmp_path / "spark.csv", engine="spark", spark=spark)
+    assert [(m.file, m.line) for m in sparked.malformed] == EXPECTED_MALFORMED
+    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
+    assert sparked.unusable_results == duck.unusable_results == 2
+
+
+def test_a_then_b_on_spark_equals_a_full_run_over_both(spark, tmp_path):
+    exports = incremental.build(tmp_path / "exports")
+    full = screen_export(exports["AB"], tmp_path / "full.csv", engine="spark", spark=spark)
+    first = screen_export(exports["A"], tmp_path / "night.csv", engine="spark", spark=spark, keep_state=True)
+    then = screen_export(exports["B"], tmp_path / "night.csv", engine="spark", spark=spark, since=first.state)
+    assert (tmp_path / "night.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
+    assert (then.flagged, then.candidates, then.unusable_results) == (full.flagged, full.candidates,
+                                                                      full.unusable_results)
+    assert [(m.file, m.line) for m in then.malformed] == [("Observation.ndjson", 5)]
+    screen_export(exports["AB"], tmp_path / "duck.csv")
+    assert (tmp_path / "duck.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
