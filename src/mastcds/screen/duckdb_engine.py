@@ -141,64 +141,78 @@ def _summaries_table(con, facts: str, table: str) -> None:
                 [[summary[name] for summary in done] for name in SUMMARY_COLUMNS])
 
 
+def read_facts(con, files: dict[str, list[Path]], views: dict[str, dict], codes: dict[str, tuple[str, ...]], *,
+               every_patient: bool, every_line: bool, progress: Callable[[str, int], None] | None = None
+               ) -> list[Malformed]:
+    """``screen_new_facts`` := the facts of the files; returns the malformed lines.
+
+    ``every_patient``: the facts of every patient (for a state), else only of those some rule may
+    fire for (:func:`~mastcds.screen.facts.candidate_references`: the Observation and Patient views
+    then parse only their lines). ``every_line``: keep every resource's text (an incremental run
+    needs every resource's id), the views still reading only those with a code.
+    """
+    malformed: list[Malformed] = []
+    for resource_type, table in VIEW_TABLES.items():
+        kept = None if every_line else codes.get(resource_type)
+        malformed += read_lines(con, files.get(resource_type, []), f"{table}_lines", kept, progress)
+    screened = {t: f"{table}_lines" for t, table in VIEW_TABLES.items()}
+    if every_line:
+        screened.update({t: f"(SELECT _j FROM {VIEW_TABLES[t]}_lines WHERE {duckdb_code_test('_j', c)})"
+                         for t, c in codes.items()})
+    apply_view(con, views["Condition"], screened["Condition"], VIEW_TABLES["Condition"])
+    needed: dict[str, str | None] = {"Observation": None, "Patient": None}
+    if not every_patient:
+        con.execute(f"CREATE TEMP TABLE screen_candidates AS "
+                    f"{candidate_references(VIEW_TABLES['Condition'], screened['Observation'])}")
+        needed = {"Observation": observation_line_needed("screen_candidates"),
+                  "Patient": patient_line_needed("screen_candidates")}
+    for resource_type in ("Observation", "Patient"):
+        apply_view(con, views[resource_type], screened[resource_type], VIEW_TABLES[resource_type],
+                   needed[resource_type])
+    con.execute("CREATE TEMP TABLE screen_new_facts AS SELECT * FROM ("
+                f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f "
+                "ORDER BY patient_id")
+    return sorted(malformed)
+
+
+def _continue(con, previous: S.State) -> int:
+    """``screen_summaries`` := the previous summaries with the patients this run touches screened
+    again over their facts from every run; returns how many were touched."""
+    keys = []
+    for resource_type, table in VIEW_TABLES.items():
+        apply_view(con, key_views()[resource_type], f"{table}_lines", f"{table}_keys")
+        keys.append(f"SELECT '{resource_type}' AS resource_type, resource_id, patient_id FROM {table}_keys")
+    con.execute(f"CREATE TEMP TABLE screen_new_keys AS {' UNION '.join(keys)}")
+    touched, merged = S.incremental_queries(previous, _read_parquet, "screen_new_facts", "screen_new_keys")
+    con.execute(f"CREATE TEMP TABLE touched AS {touched}")
+    con.execute(f"CREATE TEMP TABLE screen_facts AS {merged}")
+    _summaries_table(con, "screen_facts", "screen_touched_summaries")
+    con.execute("CREATE TEMP TABLE screen_summaries AS SELECT * FROM screen_touched_summaries UNION ALL "
+                f"SELECT * FROM {_read_parquet(previous.path(previous.summaries))} "
+                "WHERE patient_id NOT IN (SELECT patient_id FROM touched)")
+    return con.execute("SELECT count(*) FROM touched").fetchone()[0]
+
+
 def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], out: Path, *, since: str | None = None,
                state_dir: str | None = None, codes: dict[str, tuple[str, ...]] | None = None,
                progress: Callable[[str, int], None] | None = None, memory_limit: str = "1GB",
                threads: int | None = None) -> dict:
     """Screen the files and write the worklist to ``out``; keep the state in ``state_dir`` (None:
-    keep none), continuing the state at ``since`` when given. Returns the totals and the
-    malformed lines.
-
-    Without a state to keep, the Observation and Patient views read only the lines of patients
-    some rule may fire for (:func:`~mastcds.screen.facts.candidate_references`); a state keeps
-    every patient's facts, for the next run. An incremental run reads every line (it needs every
-    resource's id, to replace what it changed).
-    """
+    keep none), continuing the state at ``since`` (which needs ``state_dir``). Returns the totals
+    and the malformed lines."""
+    if since is not None and state_dir is None:
+        raise ValueError("an incremental run keeps its state (state_dir)")
     local = LocalFiles()
     previous = S.read_state(local, since, "duckdb") if since else None
-    codes = codes or {}
     con = connect(memory_limit, threads)
     try:
-        malformed: list[Malformed] = []
-        for resource_type, table in VIEW_TABLES.items():
-            wanted = None if previous is not None else codes.get(resource_type)
-            malformed += read_lines(con, files.get(resource_type, []), f"{table}_lines", wanted, progress)
-        screened = {t: f"{table}_lines" for t, table in VIEW_TABLES.items()}
-        if previous is not None:  # every line was kept: the screening views read those with a code
-            for resource_type, table in VIEW_TABLES.items():
-                if resource_type in codes:
-                    screened[resource_type] = (f"(SELECT _j FROM {table}_lines WHERE "
-                                               f"{duckdb_code_test('_j', codes[resource_type])})")
-        apply_view(con, views["Condition"], screened["Condition"], VIEW_TABLES["Condition"])
-        needed: dict[str, str | None] = {"Observation": None, "Patient": None}
-        if state_dir is None:
-            con.execute(f"CREATE TEMP TABLE screen_candidates AS "
-                        f"{candidate_references(VIEW_TABLES['Condition'], screened['Observation'])}")
-            needed = {"Observation": observation_line_needed("screen_candidates"),
-                      "Patient": patient_line_needed("screen_candidates")}
-        for resource_type in ("Observation", "Patient"):
-            apply_view(con, views[resource_type], screened[resource_type], VIEW_TABLES[resource_type],
-                       needed[resource_type])
-        con.execute("CREATE TEMP TABLE screen_new_facts AS SELECT * FROM ("
-                    f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f "
-                    "ORDER BY patient_id")
+        malformed = read_facts(con, files, views, codes or {}, every_patient=state_dir is not None,
+                               every_line=previous is not None, progress=progress)
+        rescreened = None
         if previous is not None:
-            keys = []
-            for resource_type, table in VIEW_TABLES.items():
-                apply_view(con, key_views()[resource_type], f"{table}_lines", f"{table}_keys")
-                keys.append(f"SELECT '{resource_type}' AS resource_type, resource_id, patient_id FROM {table}_keys")
-            con.execute(f"CREATE TEMP TABLE screen_new_keys AS {' UNION '.join(keys)}")
-            touched, merged = S.incremental_queries(previous, _read_parquet, "screen_new_facts", "screen_new_keys")
-            con.execute(f"CREATE TEMP TABLE touched AS {touched}")
-            con.execute(f"CREATE TEMP TABLE screen_facts AS {merged}")
-            _summaries_table(con, "screen_facts", "screen_touched_summaries")
-            con.execute("CREATE TEMP TABLE screen_summaries AS SELECT * FROM screen_touched_summaries UNION ALL "
-                        f"SELECT * FROM {_read_parquet(previous.path(previous.summaries))} "
-                        "WHERE patient_id NOT IN (SELECT patient_id FROM touched)")
-            rescreened = con.execute("SELECT count(*) FROM touched").fetchone()[0]
+            rescreened = _continue(con, previous)
         else:
             _summaries_table(con, "screen_new_facts", "screen_summaries")
-            rescreened = None
         worklist_cursor = con.execute(f"SELECT {', '.join(WORKLIST_COLUMNS)} FROM screen_summaries "
                                       "WHERE priority IS NOT NULL ORDER BY priority, rule_count DESC, patient_id")
         names = [d[0] for d in worklist_cursor.description]
@@ -210,7 +224,7 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], out: Path, 
     finally:
         con.close()
     return {"flagged": len(worklist), "candidates": int(candidates), "unusable": int(unusable),
-            "malformed": sorted(malformed), "rescreened": rescreened}
+            "malformed": malformed, "rescreened": rescreened}
 
 
 def _keep_state(con, local: LocalFiles, previous: S.State | None, state_dir: str) -> None:

@@ -24,12 +24,12 @@ def screen_export(source: str | Path, out: str | Path, *, engine: str = "duckdb"
     """Screen the export at ``source`` and write the worklist to ``out`` (.csv or .parquet).
 
     ``since``: the state of an earlier run, which this run (over an export made with ``_since``)
-    continues. ``keep_state``: write this run's state next to the worklist. DuckDB reads local
+    continues. ``keep_state``: write this run's state next to the worklist (always with ``since``). DuckDB reads local
     folders; Spark reads what its Hadoop file systems reach (``file://``, ``hdfs://``, ``s3a://``,
     ``abfss://``), on ``master`` or in the given ``spark`` session.
     """
     views = screening_views()
-    state_dir = state_dir_for(str(out)) if keep_state else None
+    state_dir = state_dir_for(str(out)) if keep_state or since is not None else None
     if engine == "duckdb":
         from mastcds.screen.duckdb_engine import run_duckdb
         from mastcds.screen.views import discover_export, screening_codes
