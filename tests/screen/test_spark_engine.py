@@ -16,7 +16,7 @@ import pytest
 
 from mastcds.screen import codes as C
 from mastcds.screen.pipeline import screen_export
-from mastcds.screen.synth import GROUND_TRUTH, synthesize
+from mastcds.screen.synth import synthesize
 from tests.screen import incremental
 from tests.screen.conftest import require_spark
 from tests.screen.hostile import EXPECTED_MALFORMED, write_hostile_export
@@ -35,56 +35,61 @@ def _child(request: dict, timeout: int = 1200) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_local_cluster_worklist_is_duckdbs_and_the_ground_truth(tmp_path):
-    export = tmp_path / "export"
-    truth = synthesize(2500, export, seed=4)
-    duck = screen_export(export, tmp_path / "duck.csv")
-    screen_export(export, tmp_path / "duck.parquet")
-    uri = export.as_uri()
-    child = _child({"master": CLUSTER, "runs": [
-        {"source": uri, "out": (tmp_path / "spark.csv").as_uri()},
-        {"source": uri, "out": (tmp_path / "spark.parquet").as_uri()}]})
-    assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
-    assert pq.read_table(tmp_path / "spark.parquet").to_pylist() == pq.read_table(tmp_path / "duck.parquet").to_pylist()
-    result = child["results"][0]
-    assert (result["flagged"], result["candidates"], result["unusable"]) == (duck.flagged, duck.candidates,
-                                                                             duck.unusable_results)
-    assert sorted(map(tuple, result["malformed"])) == sorted((m["file"], m["line"]) for m in truth["malformed"])
-    fired = {row["patient_id"] for row in csv.DictReader((tmp_path / "spark.csv").open(encoding="utf-8"))}
-    assert fired == {p for p, v in json.loads((export / GROUND_TRUTH).read_text())["planted"].items()
-                     if v["expected_rules"]}
-    assert not list(tmp_path.glob("*.partial"))
-
-
 def _tryptase_export(folder: Path, patients: int) -> int:
-    """``patients`` patients with two basal tryptases each, every 100th above the limit: every patient
-    has rows the old driver collected. Returns how many must be flagged."""
+    """``patients`` patients with one basal tryptase each, every 100th above the limit: every
+    patient has rows the old engine collected to the driver. Returns how many must be flagged."""
     folder.mkdir()
     with (folder / "Patient.ndjson").open("w") as people, (folder / "Observation.ndjson").open("w") as results:
         for n in range(patients):
             people.write(f'{{"resourceType":"Patient","id":"p{n}","gender":"female"}}\n')
-            for k, value in enumerate((8.5, 31 if n % 100 == 0 else 6.5)):
-                results.write(f'{{"resourceType":"Observation","id":"o{n}-{k}","status":"final",'
-                              f'"subject":{{"reference":"Patient/p{n}"}},"effectiveDateTime":"2022-0{k + 1}-10",'
-                              f'"code":{{"coding":[{{"system":"{C.LOINC}","code":"{C.TRYPTASE.code}"}}]}},'
-                              f'"valueQuantity":{{"value":{value},"unit":"ng/mL","code":"ng/mL"}}}}\n')
+            results.write(f'{{"resourceType":"Observation","id":"o{n}","status":"final",'
+                          f'"subject":{{"reference":"Patient/p{n}"}},"effectiveDateTime":"2022-01-10",'
+                          f'"code":{{"coding":[{{"system":"{C.LOINC}","code":"{C.TRYPTASE.code}"}}]}},'
+                          f'"valueQuantity":{{"value":{31 if n % 100 == 0 else 6.5},"unit":"ng/mL","code":"ng/mL"}}}}\n')
     return (patients + 99) // 100
 
 
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One local-cluster[2,1,1024] application with spark.driver.memory=512m (a cluster's start is
+    the slow part): a synthetic export to CSV and Parquet through file:// URIs, then 20,000 and
+    200,000 patients. Returns the folder, the synthetic export's ground truth and the runs."""
+    root = tmp_path_factory.mktemp("cluster")
+    truth = synthesize(2500, root / "export", seed=4)
+    flagged = {n: _tryptase_export(root / f"tryptase-{n}", n) for n in (20_000, 200_000)}
+    uri = (root / "export").as_uri()
+    runs = [{"source": uri, "out": (root / "spark.csv").as_uri()}, {"source": uri, "out": (root / "spark.parquet").as_uri()}]
+    runs += [{"source": str(root / f"tryptase-{n}"), "out": str(root / f"tryptase-{n}.parquet")} for n in flagged]
+    child = _child({"master": CLUSTER, "config": {"spark.driver.memory": "512m"}, "runs": runs})
+    return root, truth, flagged, child["results"]
+
+
 @pytest.mark.slow
-def test_the_drivers_memory_stays_flat_as_the_export_grows(tmp_path):
+def test_local_cluster_worklist_is_duckdbs_and_the_ground_truth(cluster):
+    root, truth, _, results = cluster
+    duck = screen_export(root / "export", root / "duck.csv")
+    screen_export(root / "export", root / "duck.parquet")
+    assert (root / "spark.csv").read_bytes() == (root / "duck.csv").read_bytes()
+    assert pq.read_table(root / "spark.parquet").to_pylist() == pq.read_table(root / "duck.parquet").to_pylist()
+    result = results[0]
+    assert (result["flagged"], result["candidates"], result["unusable"]) == (duck.flagged, duck.candidates,
+                                                                             duck.unusable_results)
+    assert sorted(map(tuple, result["malformed"])) == sorted((m["file"], m["line"]) for m in truth["malformed"])
+    fired = {row["patient_id"] for row in csv.DictReader((root / "spark.csv").open(encoding="utf-8"))}
+    assert fired == {p for p, v in truth["planted"].items() if v["expected_rules"]}
+    assert not list(root.glob("*.partial"))
+
+
+@pytest.mark.slow
+def test_the_drivers_memory_stays_flat_as_the_export_grows(cluster):
     """20,000 then 200,000 patients with spark.driver.memory=512m: the runs pass, and the driver's
     Python process and JVM heap hold no more for ten times the patients (the driver never sees a
     patient's rows; the old engine collected every candidate's rows to it)."""
-    measured = {}
-    for patients in (20_000, 200_000):
-        flagged = _tryptase_export(tmp_path / str(patients), patients)
-        child = _child({"master": CLUSTER, "config": {"spark.driver.memory": "512m"}, "runs": [
-            {"source": str(tmp_path / str(patients)), "out": str(tmp_path / f"{patients}.parquet")}]})
-        assert child["results"][0]["flagged"] == flagged
-        measured[patients] = child
-    assert measured[200_000]["peak_rss_mb"] - measured[20_000]["peak_rss_mb"] < 40, measured
-    assert measured[200_000]["heap_mb"] - measured[20_000]["heap_mb"] < 64, measured
+    _, _, flagged, results = cluster
+    small, large = results[2], results[3]
+    assert (small["flagged"], large["flagged"]) == (flagged[20_000], flagged[200_000])
+    assert large["peak_rss_mb"] - small["peak_rss_mb"] < 40, results
+    assert large["heap_mb"] - small["heap_mb"] < 64, results
 
 
 def test_hostile_lines_on_spark_are_what_duckdb_reports(spark, tmp_path):
