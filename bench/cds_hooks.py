@@ -83,15 +83,21 @@ def _request_body() -> dict[str, Any]:
     from mastcds.fhir import codes
     from mastcds.fhir.from_case import bundle_from_case
 
+    from mastcds.web.cds_hooks import PATIENT_VIEW, SERVICES
+
     seed = json.loads((ROOT / "examples" / "seed-case.json").read_text())
     bundle = bundle_from_case(load_case(seed))
+    # what an EHR answers the prefetch's code search with (the export also holds the case's other findings)
+    searched = set(SERVICES[PATIENT_VIEW]["prefetch"]["observations"].partition("&code=")[2].split(","))
     patient, observations, conditions = None, [], []
     for entry in bundle["entry"]:
         resource = entry["resource"]
         kind = resource["resourceType"]
+        code = resource.get("code", {}).get("coding", [{}])[0]
         if kind == "Patient":
             patient = resource
-        elif kind == "Observation" and resource["code"]["coding"][0]["code"] != codes.VARIANT_ASSESSMENT.code:
+        elif kind == "Observation" and code["code"] != codes.VARIANT_ASSESSMENT.code \
+                and f"{code['system']}|{code['code']}" in searched:
             observations.append(resource)
         elif kind == "Condition":
             conditions.append(resource)

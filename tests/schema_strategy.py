@@ -2,7 +2,8 @@
 
 hypothesis-jsonschema does not work with current Hypothesis, and the case
 schema uses only: object (properties, required, additionalProperties false),
-array items, type lists, enum, const, pattern (dates), minimum/maximum, anyOf.
+array items (maxItems), type lists, enum, const, pattern (dates, and the free-text rule),
+maxLength, minimum/maximum, anyOf.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mastcds.case import EARLIEST_YEAR, LATEST_YEAR
+from mastcds.case import EARLIEST_YEAR, LATEST_YEAR, TEXT_PATTERN
 
 DATE = st.from_regex(r"\A[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
+# What the free-text rule (TEXT_PATTERN) admits: any character but U+0000 and the lone surrogates.
+STORABLE_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 REAL_DATE = st.builds(
     lambda day, precision: day.isoformat()[:precision],
     st.dates(min_value=datetime.date(EARLIEST_YEAR, 1, 1), max_value=datetime.date(LATEST_YEAR, 12, 31)),
@@ -39,11 +42,11 @@ def _typed(kind: str, schema: dict[str, Any], dates: st.SearchStrategy[str]) -> 
             st.integers(int_low, int_high),
         )
     if kind == "string":
-        if "pattern" in schema:
+        if schema.get("pattern", TEXT_PATTERN) != TEXT_PATTERN:
             return dates
-        return st.text(max_size=12)
+        return st.text(STORABLE_CHARACTERS, max_size=min(12, schema.get("maxLength", 12)))
     if kind == "array":
-        return st.lists(documents(schema.get("items", {}), dates), max_size=3)
+        return st.lists(documents(schema.get("items", {}), dates), max_size=min(3, schema.get("maxItems", 3)))
     if kind == "object":
         properties = schema.get("properties", {})
         required = set(schema.get("required", []))
@@ -104,7 +107,27 @@ def _make_consistent(document: dict[str, Any], labs: list[dict[str, Any]]) -> di
         if end is not None and date_key_latest(end) < date_key(treatment["start_date"]):
             del treatment["end_date"]
     document["lab_results"] = labs
+    _drop_contradictions(document)
     return document
+
+
+def _drop_contradictions(document: dict[str, Any]) -> None:
+    """Remove the field each contradiction names (fields that say the same thing twice and disagree)."""
+    import re
+
+    from mastcds.case import Case, Problem, contradictions
+
+    for _ in range(10):
+        problems: list[Problem] = []
+        contradictions(Case.model_validate(document), problems)
+        if not problems:
+            return
+        for problem in problems:
+            *parents, leaf = re.findall(r"[^.\[\]]+", problem.path)
+            node: Any = document
+            for part in parents:
+                node = node[int(part)] if part.isdigit() else node[part]
+            node.pop(leaf, None)
 
 
 def valid_cases() -> st.SearchStrategy[dict[str, Any]]:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mastcds.case import Case, CaseError, case_schema, load_case, load_case_text
+from mastcds.case import Case, CaseError, KitSampleResult, case_schema, load_case, load_case_text
 from tests.schema_strategy import documents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,3 +246,85 @@ def test_every_semantic_problem_of_a_document_with_its_path_value_and_message() 
         ("treatments[1].start_date", "2020-00", "month must be 01-12"),
         ("treatments[2].end_date", "2020-02-30", "day must be 01-29 in that month"),
     ]
+
+
+# ------------------------------------------------ issue 15: fields that say the same thing twice must agree
+
+
+def _seed_with(**sections: dict) -> dict:
+    document = json.loads(json.dumps(SEED))
+    for section, values in sections.items():
+        if isinstance(values, dict):
+            document.setdefault(section, {}).update(values)
+        else:
+            document[section] = values
+    return document
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"molecular": {"kit_d816v_bone_marrow": "not_detected"}}, "molecular.kit_d816v"),
+        ({"molecular": {"kit_d816v_bone_marrow_vaf_percent": 3}}, "molecular.kit_d816v_vaf_percent"),
+        ({"molecular": {"kit_d816v_peripheral_blood": "not_detected", "kit_d816v_peripheral_blood_vaf_percent": 1}},
+         "molecular.kit_d816v_peripheral_blood_vaf_percent"),
+        ({"bone_marrow": {"largest_aggregate_mast_cells": 14}}, "bone_marrow.largest_aggregate_mast_cells"),
+        ({"bone_marrow": {"atypical_morphology_over_25_percent": True, "spindle_atypical_mast_cells_percent": 25}},
+         "bone_marrow.spindle_atypical_mast_cells_percent"),
+        ({"bone_marrow": {"atypical_morphology_over_25_percent": False, "spindle_atypical_mast_cells_percent": 25.1}},
+         "bone_marrow.spindle_atypical_mast_cells_percent"),
+        ({"bone_marrow": {"cytopenia_or_cytosis": False}, "labs": {"hemoglobin_g_dl": 11}}, "bone_marrow.cytopenia_or_cytosis"),
+        ({"bone_marrow": {"cytopenia_or_cytosis": True},
+          "labs": {"hemoglobin_g_dl": 15, "platelets_10e9_l": 250, "neutrophils_10e9_l": 4, "leukocytes_10e9_l": 7,
+                   "eosinophils_10e9_l": 0.2, "monocytes_10e9_l": 0.3}}, "bone_marrow.cytopenia_or_cytosis"),
+        ({"associated_hematologic_neoplasm_lineage": "myeloid"}, "associated_hematologic_neoplasm_lineage"),
+        ({"associated_hematologic_neoplasm": "CLL", "associated_hematologic_neoplasm_lineage": "myeloid"},
+         "associated_hematologic_neoplasm_lineage"),
+        ({"organs": {"large_osteolysis": True}}, "organs.large_osteolysis"),
+    ],
+)
+def test_contradicting_fields_are_refused_naming_the_field(changes: dict, path: str) -> None:
+    with pytest.raises(CaseError) as caught:
+        load_case(_seed_with(**changes))
+    assert [p.path for p in caught.value.problems] == [path]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"molecular": {"kit_d816v_bone_marrow": "detected", "kit_d816v_bone_marrow_vaf_percent": 0.5}},  # the same twice
+        {"bone_marrow": {"largest_aggregate_mast_cells": 15}},
+        {"bone_marrow": {"atypical_morphology_over_25_percent": True, "spindle_atypical_mast_cells_percent": 25.1}},
+        {"bone_marrow": {"cytopenia_or_cytosis": True}, "labs": {"hemoglobin_g_dl": 11}},
+        {"associated_hematologic_neoplasm": "CMML", "associated_hematologic_neoplasm_lineage": "myeloid"},
+    ],
+)
+def test_agreeing_fields_are_accepted(changes: dict) -> None:
+    load_case(_seed_with(**changes))
+
+
+@pytest.mark.parametrize(
+    ("episode", "accepted"),
+    [
+        ({"dyspnoea_wheeze_bronchospasm": True, "dyspnoea": True, "wheeze_bronchospasm": False}, True),
+        ({"dyspnoea_wheeze_bronchospasm": True}, True),
+        ({"dyspnoea_wheeze_bronchospasm": False, "dyspnoea": True}, False),
+        ({"dyspnoea_wheeze_bronchospasm": True, "dyspnoea": False, "wheeze_bronchospasm": False}, False),
+    ],
+)
+def test_the_lumped_respiratory_finding_agrees_with_the_separate_ones(episode: dict, accepted: bool) -> None:
+    document = _seed_with(episodes=[{"id": "x", **episode}])
+    if accepted:
+        load_case(document)
+    else:
+        with pytest.raises(CaseError) as caught:
+            load_case(document)
+        assert caught.value.problems[0].path == "episodes[0].dyspnoea_wheeze_bronchospasm"
+
+
+def test_the_single_kit_result_is_read_as_its_samples_result() -> None:
+    case = load_case(SEED)
+    assert case.molecular.kit_d816v_in("bone_marrow") == KitSampleResult("detected", 0.5)
+    assert case.molecular.kit_d816v_in("peripheral_blood") == KitSampleResult(None, None)
+    unplaced = load_case(_seed_with(molecular={"kit_d816v_sample": None}))
+    assert unplaced.molecular.kit_d816v_unplaced() == KitSampleResult("detected", 0.5)

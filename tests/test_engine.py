@@ -64,11 +64,27 @@ def test_seed_case_is_ism_once_the_smear_is_below_20_percent() -> None:
         assert result["guidelines"][edition]["possible_categories"] == ["ISM"]
 
 
+def test_prognosis_weighs_every_category_still_possible() -> None:
+    """Regression: only a determinate category reached the prognosis section, so 'ISM or MCL' got no MARS."""
+    result = evaluate(SEED)
+    prognosis = result["prognosis"]
+    assert prognosis["mars"]["applies"] == "only if advanced SM is confirmed (possible: MCL)"
+    assert any(w.startswith("MARS shown because MCL is still possible") for w in result["warnings"])
+    assert prognosis["ipsm"] is None and set(prognosis["not_computed"]) == {"ipsm", "maps"}
+    document = json.loads(json.dumps(SEED))
+    document["bone_marrow"]["aspirate_mast_cells_percent"] = 5  # ISM in every edition: MARS does not apply
+    settled = evaluate(document)["prognosis"]
+    assert settled["mars"] is None and settled["not_computed"]["mars"].endswith("category ISM")
+
+
 def test_text_report_of_the_seed_case() -> None:
     done = CliRunner().invoke(app, ["evaluate", str(SEED_PATH)], env={"COLUMNS": "240"})
     assert done.exit_code == 0, done.output
-    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score: 7", "outside the label table"):
+    for fragment in ("WHO 2022", "ICC 2022", "WHO 2016", "MCL", "REMA score 7", "outside the", "MARS"):
         assert fragment in done.output
+    details = CliRunner().invoke(app, ["evaluate", "--details", str(SEED_PATH)], env={"COLUMNS": "240"}).output
+    for fragment in ("Prognosis IPSM not computed: IPSM (Sperr WR et al.", "Prognosis MAPS not computed: MAPS (Pardanani A"):
+        assert fragment in details
 
 
 def test_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
@@ -101,6 +117,13 @@ def check_contract(result: dict) -> None:
             assert guideline["category"] == guideline["possible_categories"][0]
         for item in guideline["criteria"] + guideline["b_findings"] + guideline["c_findings"]:
             assert item["status"] in STATUSES and item["reason"] and item["source"]
+    prognosis = result["prognosis"]
+    advanced = {"ASM", "SM-AHN", "SM-AMN", "MCL"}
+    possible = {c for edition in EDITIONS for c in result["guidelines"][edition]["possible_categories"]}
+    assert (prognosis["mars"] is not None) == bool(possible & advanced)  # shown whenever advanced SM is possible
+    assert ("mars" in prognosis["not_computed"]) == (prognosis["mars"] is None)
+    assert prognosis["ipsm"] is None and {"ipsm", "maps"} <= set(prognosis["not_computed"])
+    assert all(why and "://" not in why for why in prognosis["not_computed"].values())
     rema = result["rema"]
     assert rema["min"] <= rema["max"]
     assert (rema["score"] is not None) == (rema["min"] == rema["max"])

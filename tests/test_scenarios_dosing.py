@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import omalizumab_dose
-from mastcds.rules.prognosis_mars import mars
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import omalizumab_dose
+from mastcds.rules.prognosis.mars import mars
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "dosing.yaml").read_text(encoding="utf-8"))
 

@@ -29,8 +29,10 @@ def evaluate_case(case: Case) -> dict[str, Any]:
     warnings: list[str] = []
     sm_findings = _sm.sm_findings_from_case(case)  # read by two sections: built once
     shared = _episodes.context(case)  # episode ids, baseline tryptase, rises: read by four sections
-    guidelines = _sm.guidelines(case, warnings, sm_findings)
-    categories = {edition: result["category"] for edition, result in guidelines.items()}
+    results = _sm.guideline_results(case, warnings, sm_findings)
+    guidelines = {edition: result.as_dict() for edition, result in results.items()}
+    # every category still possible, not only a determinate one: MARS must say so when advanced SM is open
+    possible = {edition: result["possible_categories"] for edition, result in guidelines.items()}
     who2022 = guidelines["who2022"]
     return {
         "schema": EVALUATION_SCHEMA,
@@ -38,6 +40,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "engine_version": __version__,
         "editions": EDITIONS,
         "evaluation_date": case.evaluation_date,
+        "summary": _sm.summary(results),
         "guidelines": guidelines,
         "cutaneous": _sm.cutaneous(case, warnings, sm_findings),
         "mcas": _episodes.mcas(case, who2022["sm_criteria"], warnings, shared),
@@ -46,7 +49,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "rema": _episodes.rema(case, warnings, shared),
         "omalizumab": _treatment.omalizumab(case, warnings),
         "epinephrine_autoinjector_mg": _treatment.epinephrine_autoinjector_mg(case, warnings),
-        "prognosis": _treatment.prognosis(case, categories, warnings),
+        "prognosis": _treatment.prognosis(case, possible, warnings),
         "treatment": _treatment.treatment_plan(case, who2022["category"], warnings),
         "warnings": list(dict.fromkeys(warnings)),
     }

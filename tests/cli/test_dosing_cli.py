@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mastcds.cli import app
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import omalizumab_dose
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import omalizumab_dose
 
 runner = CliRunner()
 DOSE_KEYS = {"dose_mg", "interval_weeks", "table", "within_table", "nearest_cell", "injections", "warnings"}

@@ -317,9 +317,11 @@ def test_linked_acute_values_are_sorted_out_per_episode() -> None:
         ("e4", 64, "lab_results", None, "met"),
     ]
     assert warnings == [
-        "Episode e2: the acute tryptase has no sampling time; the 20% + 2 rule was applied without checking the 30 min to 4 h window.",
+        "Episode e2: the acute tryptase has no sampling time; a rise counts, but without a rise the 20% + 2 rule stays "
+        "open until the time after onset (consensus window 1 to 4 h) is recorded.",
         "Episode e3 has an acute tryptase both on the episode and in lab_results; the episode's value was used.",
-        "Episode e4: the acute tryptase has no sampling time; the 20% + 2 rule was applied without checking the 30 min to 4 h window.",
+        "Episode e4: the acute tryptase has no sampling time; a rise counts, but without a rise the 20% + 2 rule stays "
+        "open until the time after onset (consensus window 1 to 4 h) is recorded.",
         "REMA was derived in patients WITHOUT skin lesions of mastocytosis; this patient has skin lesions "
         "(maculopapular unspecified), so the score is shown for information only.",
     ]
@@ -335,3 +337,21 @@ def test_an_unchecked_negative_baseline_is_refused_only_when_an_episode_needs_th
     case = Case.model_validate({"patient": {}, "lab_results": [lab], "episodes": [{}]})
     with pytest.raises(ValueError, match="baseline tryptase must be >= 0"):
         glue.tryptase(case, [])
+
+
+@pytest.mark.parametrize(
+    ("episode", "joined"),
+    [
+        ({"dyspnoea": True}, True),
+        ({"wheeze_bronchospasm": True}, True),
+        ({"dyspnoea": False, "wheeze_bronchospasm": False}, False),
+        ({"dyspnoea": False}, None),
+        ({}, None),
+        ({"dyspnoea_wheeze_bronchospasm": True, "dyspnoea": True, "wheeze_bronchospasm": False}, True),
+    ],
+)
+def test_the_respiratory_signs_are_read_from_the_fields_recorded_apart(episode: dict, joined) -> None:
+    from mastcds.case import Episode
+    from mastcds.evaluation.episodes import respiratory_signs
+
+    assert respiratory_signs(Episode(**episode)) is joined

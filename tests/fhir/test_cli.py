@@ -39,7 +39,8 @@ def test_import_merges_the_case_document(tmp_path: Path) -> None:
     result = runner.invoke(app, ["fhir", "import", str(bundle), "--case", str(base), "--out", str(out)])
     assert result.exit_code == 0, result.output
     case = json.loads(out.read_text())
-    assert case["bone_marrow"] == {"multifocal_dense_infiltrates": True}
+    assert case["bone_marrow"]["multifocal_dense_infiltrates"] is True  # the export carries the marrow findings
+    assert case["bone_marrow"]["infiltration_percent"] == 10
     assert case["patient"]["age_years"] == 31 and case["patient"]["sex"] == "male"
 
 
@@ -53,16 +54,29 @@ def test_import_reports_unread_codes_on_stderr(tmp_path: Path) -> None:
     assert "not read: Observation http://loinc.org|4548-4 (1)" in result.stderr
 
 
-def test_bad_unit_exits_2_naming_resource_unit_and_accepted(tmp_path: Path) -> None:
+def test_a_bad_unit_leaves_out_that_observation_only(tmp_path: Path) -> None:
+    """Regression (issue 17 §2): one unconvertible unit refused the whole Bundle (exit 2)."""
     bundle = tmp_path / "b.json"
     bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": {"resourceType": "Observation", "id": "hb", "status": "final",
                       "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
-                      "valueQuantity": {"value": 6.2, "system": "http://unitsofmeasure.org", "code": "mmol/L"}}}]}))
+                      "valueQuantity": {"value": 6.2, "system": "http://unitsofmeasure.org", "code": "mmol/L"}}},
+        {"resource": {"resourceType": "Observation", "id": "ige", "status": "final",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "19113-0"}]},
+                      "valueQuantity": {"value": 150, "system": "http://unitsofmeasure.org", "code": "[iU]/mL"}}}]}))
     result = runner.invoke(app, ["fhir", "import", str(bundle)])
-    assert result.exit_code == 2
-    assert "Observation/hb.valueQuantity.code" in result.stderr and "mmol/L" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["labs"] == {"ige_total_iu_ml": 150}
+    assert "not used: Observation/hb.valueQuantity.code" in result.stderr and "mmol/L" in result.stderr
     assert "g/dl" in result.stderr and "Traceback" not in result.output
+
+
+def test_several_patients_exit_2(tmp_path: Path) -> None:
+    bundle = tmp_path / "b.json"
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "a"}}, {"resource": {"resourceType": "Patient", "id": "b"}}]}))
+    result = runner.invoke(app, ["fhir", "import", str(bundle)])
+    assert result.exit_code == 2 and "several patients" in result.stderr
 
 
 def test_not_json_and_not_a_bundle_exit_2(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def test_copies_that_differ_keep_the_first_and_say_so() -> None:
 def test_patients_with_different_ids_are_still_several_patients() -> None:
     result = case_from_resources([{"resourceType": "Patient", "id": "p1"}, {"resourceType": "Patient", "id": "p2"},
                                   {"resourceType": "Patient", "id": "p1"}])
-    [problem] = result.problems
+    [problem] = result.fatal
     assert "several patients" in problem.message and problem.value == ["Patient/p1", "Patient/p2"]
 
 
@@ -206,7 +206,7 @@ def test_the_same_sites_read_a_real_date(site: str) -> None:
 def test_an_unreadable_evaluation_date_is_a_problem_and_bounds_nothing(when: Any) -> None:
     result = case_from_resources([PATIENT, lab("h1", "hemoglobin", 12, "g/dL", "2023-05"),
                                   lab("h2", "hemoglobin", 13, "g/dL", "2024-06")], evaluation_date=when, today="2025-01-01")
-    [problem] = result.problems
+    [problem] = result.fatal
     assert (problem.path, problem.value) == ("evaluation_date", when)
     assert result.case["labs"] == {"hemoglobin_g_dl": 13}
     assert "age_years" not in result.case["patient"]  # no age on a day that cannot be read

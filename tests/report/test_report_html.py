@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from mastcds import evaluate
 from mastcds.case import Case, load_case
 from mastcds.report.html import DISCLAIMER, render_report_html, write_report
+from tests.report.conftest import SEED_PATH
 from tests.schema_strategy import valid_cases
 
 DAY = date(2026, 1, 31)
@@ -87,6 +89,14 @@ def test_user_windows_change_the_rates(seed_case: Case, seed_evaluation: dict[st
     assert "0 episodes in 120 days" in omalizumab
 
 
+def test_prognosis_of_the_seed_case_from_the_engine(seed_case: Case) -> None:
+    html = render_report_html(seed_case, evaluate(json.loads(SEED_PATH.read_text(encoding="utf-8"))), generated_on=DAY)
+    prognosis = html[html.index("<h2>Prognosis</h2>"):html.index("<h2>Criteria in detail</h2>")]
+    assert "<b>MARS</b>" in prognosis and "applies only if advanced SM is confirmed (possible: MCL)" in prognosis
+    assert "<b>IPSM</b> not computed: IPSM (Sperr WR et al." in prognosis
+    assert "<b>MAPS</b> not computed: MAPS (Pardanani A" in prognosis
+
+
 def test_missing_dose_and_sections_are_said_not_hidden(seed_case: Case, seed_evaluation: dict[str, Any]) -> None:
     evaluation = copy.deepcopy(seed_evaluation)
     evaluation["omalizumab"] = None
@@ -122,3 +132,28 @@ def test_write_report_html(tmp_path: Path, seed_case: Case, seed_evaluation: dic
 def test_any_valid_case_renders(document: dict[str, Any]) -> None:
     html = render_report_html(load_case(document), evaluate(document), generated_on=DAY)
     assert html.rstrip().endswith("</html>")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=valid_cases())
+def test_no_internal_field_path_or_zero_limit_is_printed(document: dict[str, Any]) -> None:
+    # "lab_results[1].date" and WHO 2016's "limit > 0 cm" read as program internals or a typing error
+    case = load_case(document)
+    html = render_report_html(case, evaluate(document), generated_on=date(2026, 1, 1))
+    text = re.sub(r"<[^>]+>", " ", html.split("<body>", 1)[1])
+    assert not re.search(r"\b(episodes|lab_results|treatments)\[\d+\]", text)
+    assert "> 0 cm" not in text and "&gt; 0 cm" not in text
+
+
+def test_the_seed_report_starts_with_the_bottom_line_and_has_the_treatment_escalation(seed_case: Case) -> None:
+    document = seed_case.to_document()
+    result = evaluate(document)
+    html = render_report_html(seed_case, result, generated_on=date(2026, 1, 1))
+    body = html.split("<body>", 1)[1]
+    assert body.index("Bottom line") < body.index("<h2>Patient</h2>")
+    assert "Separating test" in body[: body.index("<h2>Patient</h2>")]
+    assert "usual escalation (not a guideline)" in body
+    for option in result["treatment"]["anti_mediator"]["next_options"]:
+        assert option["name"].replace("'", "&#39;") in body
+    rema_paragraph = body.split("<h2>REMA score</h2>", 1)[1].split("</p>", 1)[0]
+    assert "without skin lesions" in rema_paragraph.lower()

@@ -39,13 +39,15 @@ def panels(figure: Figure):
     return episodes, tryptase, treatments
 
 
-def episode_markers(ax) -> list[PathCollection]:
-    """Filled episode markers (ICU rings are hollow)."""
-    return [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_facecolors()) and c.get_facecolors()[0][3] > 0]
+def episode_markers(ax) -> list[tuple[float, float]]:
+    """Where the filled episode markers are (ICU rings are hollow), one (x, y) per episode."""
+    filled = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_facecolors()) and c.get_facecolors()[0][3] > 0]
+    return [tuple(xy) for c in filled for xy in c.get_offsets()]
 
 
-def icu_rings(ax) -> list[PathCollection]:
-    return [c for c in ax.collections if isinstance(c, PathCollection) and (len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0)]
+def icu_rings(ax) -> list[tuple[float, float]]:
+    hollow = [c for c in ax.collections if isinstance(c, PathCollection) and (len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0)]
+    return [tuple(xy) for c in hollow for xy in c.get_offsets()]
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -58,15 +60,16 @@ def test_seed_figure_shows_episodes_tryptase_treatments_and_dates(seed_case: Cas
     ep, tr, rx = panels(figure)
     markers = episode_markers(ep)
     assert len(markers) == 4
-    heights = sorted(round(float(m.get_offsets()[0][1])) for m in markers)
+    heights = sorted(round(float(y)) for _, y in markers)
     assert heights == [0, 3, 3, 3]  # e4 undetermined, e1-e3 severe (from the evaluation)
     assert len(icu_rings(ep)) == 3  # e1-e3 were ICU stays
     assert tr.get_yscale() == "log"
     assert any(line.get_ydata()[0] == TRYPTASE_LIMIT_NG_ML for line in tr.get_lines() if line.get_linestyle() == "--")
     thresholds = [c for c in tr.collections if isinstance(c, LineCollection) and c.get_colors()[0][:3] == pytest.approx(
         tuple(int(palette.RISE_THRESHOLD[i:i + 2], 16) / 255 for i in (1, 3, 5)))]
-    assert len(thresholds) == 4
-    assert all(seg[0][1] == pytest.approx(63.08) for c in thresholds for seg in c.get_segments())
+    segments = [seg for c in thresholds for seg in c.get_segments()]
+    assert len(segments) == 4
+    assert all(seg[0][1] == pytest.approx(63.08) for seg in segments)
     baseline = [line for line in tr.get_lines() if line.get_marker() == "o"]
     assert sorted(baseline[0].get_ydata()) == [50.9, 74.1]
     assert len(rx.patches) == 7  # one bar per treatment
@@ -97,7 +100,7 @@ def test_partial_dates_get_a_bar_over_their_period_and_exact_dates_do_not(seed_e
     (segment,) = bars[0].get_segments()
     assert mdates.num2date(segment[0][0]).date() == date(2021, 1, 1)
     assert mdates.num2date(segment[1][0]).date() == date(2021, 12, 31)
-    heights = sorted(round(float(m.get_offsets()[0][1])) for m in episode_markers(ep))
+    heights = sorted(round(float(y)) for _, y in episode_markers(ep))
     assert heights == [1, 2]
 
 
@@ -106,9 +109,9 @@ def test_episodes_without_id_are_matched_by_position_and_undated_ones_named() ->
     evaluation = {"episodes": [{"episode_id": "1", "severity_brown": "severe"}, {"episode_id": "2", "severity_brown": None},
                                {"episode_id": "3", "severity_brown": "mild"}]}
     figure = timeline_figure(case, evaluation)
-    heights = sorted(round(float(m.get_offsets()[0][1])) for m in episode_markers(panels(figure)[0]))
+    heights = sorted(round(float(y)) for _, y in episode_markers(panels(figure)[0]))
     assert heights == [1, 3]
-    assert "Not shown (no date): episodes episodes[1]" in texts(figure)
+    assert "Episodes without a date, not shown: episode 2" in texts(figure)
 
 
 def test_empty_case_draws_placeholders() -> None:
@@ -165,7 +168,7 @@ def test_unknown_suffix_is_refused_and_nothing_written(tmp_path: Path, seed_case
 
 
 def test_control_characters_in_free_text_keep_the_svg_well_formed() -> None:
-    case = load_case({"patient": {}, "id": "a\x1bb", "episodes": [{"id": "e\x00", "date": "2020"}],
+    case = load_case({"patient": {}, "id": "a\x1bb", "episodes": [{"id": "e\x01", "date": "2020"}],
                       "treatments": [{"drug": "drug\x0b\U0006d35a", "start_date": "2020"}]})
     svg = save_figure_bytes(timeline_figure(case, {}), "svg")
     root = ElementTree.fromstring(svg)
@@ -180,3 +183,36 @@ def test_any_valid_case_draws(document: dict[str, Any]) -> None:
     figure = timeline_figure(case, evaluate(document))
     assert len(figure.axes) == 3
     ElementTree.fromstring(save_figure_bytes(figure, "svg"))  # well-formed whatever the free text
+
+
+def _label_boxes(figure: Figure) -> list[Any]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in figure.findobj(lambda artist: artist.get_gid() == "value-label")]
+
+
+def test_value_labels_are_never_drawn_over_each_other() -> None:
+    import itertools
+
+    crowded = [(51.2, "2011-09-20"), (52.0, "2011-09-25"), (49.9, "2011-10-01"), (50.4, "2011-10-03")]
+    document = {
+        "patient": {}, "evaluation_date": "2011-10",
+        "episodes": [{"id": f"e{i}", "date": f"2011-10-0{i}", "loss_of_consciousness": True} for i in range(1, 5)],
+        "lab_results": [{"test": "tryptase", "value": v, "unit": "ng/mL", "date": d, "context": "baseline"} for v, d in crowded],
+    }
+    boxes = _label_boxes(timeline_figure(load_case(document), evaluate(document)))
+    assert len(boxes) == 8
+    assert not [pair for pair in itertools.combinations(boxes, 2) if pair[0].overlaps(pair[1])]
+
+
+def test_an_ongoing_treatment_started_on_the_as_of_date_draws_a_visible_bar() -> None:
+    from matplotlib.patches import Rectangle
+
+    document = {"patient": {}, "evaluation_date": "2011-09", "treatments": [{"drug": "omalizumab", "start_date": "2011-09"}],
+                "episodes": [{"date": "2010-01"}]}
+    figure = timeline_figure(load_case(document), evaluate(document), as_of="2011-09")
+    bars = [p for p in panels(figure)[2].patches if isinstance(p, Rectangle)]
+    assert bars and all(bar.get_width() > 0 for bar in bars)

@@ -17,7 +17,7 @@ def spark_missing(reason: str) -> None:
 
 def require_spark() -> None:
     try:
-        import pyspark  # noqa: F401
+        import pyspark  # noqa: F401  (is it installed?)
     except ImportError:
         spark_missing("pyspark is not installed")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):

@@ -25,3 +25,9 @@ def test_mastocytosis_diagnoses_are_a_subset_of_the_shared_table():
     assert set(C.MASTOCYTOSIS_DIAGNOSES) <= set(RECORDED_MAST_CELL_DIAGNOSES)
     assert (C.ICD10CM, "D47.02") in C.MASTOCYTOSIS_DIAGNOSES
     assert (C.ICD10CM, "D89.42") not in C.MASTOCYTOSIS_DIAGNOSES  # MCAS is not mastocytosis
+
+
+def test_a_snomed_or_icdo3_mastocytosis_is_a_recorded_diagnosis_for_the_screening():
+    """Regression (issue 17 §2): a Condition coded SNOMED CT systemic mast cell disease was screened as missed."""
+    assert (C.SNOMED, "397016004") in C.MASTOCYTOSIS_DIAGNOSES
+    assert ("http://terminology.hl7.org/CodeSystem/icd-o-3", "9741/3") in C.MASTOCYTOSIS_DIAGNOSES

@@ -90,12 +90,12 @@ def test_explicit_sample_context_wins_over_timing():
 
 
 def test_unreadable_tryptase_is_reported_not_guessed():
-    rec = one(observations=[obs("o1", C.TRYPTASE.code, value=5.0, unit="mg/dL", effective="2022-01-01"),
+    rec = one(observations=[obs("o1", C.TRYPTASE.code, value=5.0, unit="mmol/L", effective="2022-01-01"),
                             obs("o2", C.TRYPTASE.code, effective="2022-01-01"),
                             obs("o3", C.TRYPTASE.code, value=5.0, unit="ng/mL")])
     assert rec.tryptase == []
     assert len(rec.unusable) == 3
-    assert "mg/dL" in rec.unusable[0]
+    assert "mmol/L" in rec.unusable[0]
 
 
 def test_unit_variants_convert_exactly():

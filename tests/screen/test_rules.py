@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mastcds.rules.tryptase import event_threshold_ng_ml
+from mastcds.rules.mediators.tryptase import event_threshold_ng_ml
 from mastcds.screen import rules as R
 from mastcds.screen.records import Episode, PatientRecord, Tryptase
 

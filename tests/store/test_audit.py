@@ -65,4 +65,4 @@ def test_accesses_from_outside_the_store_can_be_audited(store: Store) -> None:
     with pytest.raises(ValueError, match="audit action must be one of"):
         with store.writing() as session:
             log_access(session, actor="x", action="print", patient_key=None, detail="")  # type: ignore[arg-type]
-    assert AUDIT_ACTIONS == ("read", "create", "update", "delete")
+    assert AUDIT_ACTIONS == ("read", "create", "update", "delete", "export", "login")

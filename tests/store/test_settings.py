@@ -37,13 +37,34 @@ def test_shown_url_masks_the_password() -> None:
     assert "alice" in shown and "db.example" in shown
 
 
-def test_acting_user_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MASTCDS_USER", "from-env")
-    assert settings.acting_user("dr-who") == "dr-who"
-    assert settings.acting_user(None) == "from-env"
-    monkeypatch.delenv("MASTCDS_USER")
+def test_acting_user_order_with_the_os_user_beside_a_given_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings.getpass, "getuser", lambda: "login-name")
+    monkeypatch.setenv("MASTCDS_USER", "from-env")
+    assert settings.acting_user("dr-who") == "dr-who (os user login-name)"
+    assert settings.acting_user(None) == "from-env (os user login-name)"
+    monkeypatch.setenv("MASTCDS_USER", "login-name")
+    assert settings.acting_user(None) == "login-name"
+    monkeypatch.delenv("MASTCDS_USER")
     assert settings.acting_user(" ") == "login-name"
+
+
+@pytest.mark.parametrize("claimed", ["=cmd|' /C calc'!A0", "root\nforged line", "a b", "-rf", "x" * 65, "é", "admin (os user root)"])
+def test_implausible_user_names_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch, claimed: str) -> None:
+    from mastcds.store.errors import StoreError
+
+    monkeypatch.setenv("MASTCDS_USER", claimed)
+    with pytest.raises(StoreError) as caught:
+        settings.acting_user(None)
+    assert caught.value.problems[0].path == "MASTCDS_USER" and "not a plausible user name" in caught.value.problems[0].message
+    with pytest.raises(StoreError) as caught:
+        settings.acting_user(claimed)
+    assert caught.value.problems[0].path == "--user"
+
+
+@pytest.mark.parametrize("claimed", ["carol", "c.smith@hospital.example", "x" * 64, "A_1-b"])
+def test_plausible_user_names_are_taken(monkeypatch: pytest.MonkeyPatch, claimed: str) -> None:
+    monkeypatch.setattr(settings.getpass, "getuser", lambda: "svc")
+    assert settings.acting_user(claimed) == f"{claimed} (os user svc)"
 
 
 @pytest.mark.parametrize("key", ["P-1", "seed-omalizumab-ism", "a", "A.b_c-9", "x" * 64])

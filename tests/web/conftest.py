@@ -25,7 +25,7 @@ from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet anchor 1871 tundra"
 SECRET_KEY = "test-secret-key-" + "x" * 32
 USERS = {"admin": "ada", "clinician": "carol", "viewer": "victor"}
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mastcds.web import accounts
 from tests.web.conftest import USERS, Web, seed_case
 
 READ = ("clinician", "viewer")
@@ -54,8 +55,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ("get", "/api/v1/patients/{key}/timeline"): Call(READ, {"format": "png"}),
     ("get", "/api/v1/patients/{key}/report"): Call(READ, {"format": "html"}),
     ("get", "/api/v1/users"): Call(ADMIN),
-    ("post", "/api/v1/users"): Call(ADMIN, body={"username": "new-user", "password": "x" * 15, "role": "viewer"}, status=201),
+    ("post", "/api/v1/users"): Call(ADMIN, body={"username": "new-user", "password": "plum kite orbit 47", "role": "viewer"}, status=201),
     ("patch", "/api/v1/users/{username}"): Call(ADMIN, body={"role": "viewer"}),
+    ("get", "/api/v1/users/{username}/tokens"): Call(ADMIN),
+    ("delete", "/api/v1/users/{username}/tokens/{token_id}"): Call(ADMIN),
     ("get", "/api/v1/audit"): Call(ADMIN),
 }
 
@@ -76,6 +79,10 @@ def _url(web: Web, path: str, patient_key: str) -> str:
     if "{evaluation_id}" in path:
         stored = clinician.post(f"/api/v1/patients/{patient_key}/evaluations")
         path = path.replace("{evaluation_id}", str(stored.json()["id"]))
+    if "{token_id}" in path:  # a token of its own: the viewer's fixture token must stay live
+        with web.store.writing() as db:
+            token, _ = accounts.create_api_token(db, accounts.existing_user(db, USERS["viewer"]), "to revoke")
+            path = path.replace("{token_id}", str(token.id))
     return path.replace("{key}", patient_key).replace("{username}", USERS["viewer"])
 
 

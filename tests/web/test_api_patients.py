@@ -116,11 +116,11 @@ def test_keys_outside_the_rule_are_refused(web: Web, key: str) -> None:
 
 def test_users_over_the_api(web: Web) -> None:
     api = web.api("admin")
-    created = api.post("/api/v1/users", json={"username": "api-user", "password": "p" * 15, "role": "viewer"})
+    created = api.post("/api/v1/users", json={"username": "api-user", "password": "plum kite orbit 47", "role": "viewer"})
     assert created.status_code == 201 and created.json()["role"] == "viewer" and "password" not in created.json()
-    assert api.post("/api/v1/users", json={"username": "api-user", "password": "p" * 15, "role": "viewer"}).status_code == 422
-    assert api.post("/api/v1/users", json={"username": "x", "password": "p" * 14, "role": "viewer"}).status_code == 422
-    assert api.post("/api/v1/users", json={"username": "x", "password": "p" * 15, "role": "root"}).status_code == 422
+    assert api.post("/api/v1/users", json={"username": "api-user", "password": "plum kite orbit 47", "role": "viewer"}).status_code == 422
+    assert api.post("/api/v1/users", json={"username": "x", "password": "plum kite orbi", "role": "viewer"}).status_code == 422
+    assert api.post("/api/v1/users", json={"username": "x", "password": "plum kite orbit 47", "role": "root"}).status_code == 422
     assert api.patch("/api/v1/users/api-user", json={"active": False}).json()["active"] is False
     assert api.patch("/api/v1/users/nobody", json={"active": False}).status_code == 404
     assert api.patch(f"/api/v1/users/{USERS['admin']}", json={"active": False}).status_code == 422

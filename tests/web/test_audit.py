@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from mastcds.store.audit import audit_entries, record_access
-from tests.web.conftest import USERS, Web, csrf_from, seed_case
+from tests.web.conftest import PASSWORD, USERS, Web, csrf_from, seed_case
 
 
 def _entries(web: Web, key: str) -> list[tuple[str, str, str]]:
@@ -76,7 +77,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(web: Web) -> None:
 
 
 def test_account_changes_are_audited(web: Web) -> None:
-    web.api("admin").post("/api/v1/users", json={"username": "audited", "password": "p" * 15, "role": "viewer"})
+    web.api("admin").post("/api/v1/users", json={"username": "audited", "password": "plum kite orbit 47", "role": "viewer"})
     details = [e.detail for e in audit_entries(web.store, actor=f"{USERS['admin']} (token admin tests)", limit=50)]
     assert "user audited created (viewer)" in details
 
@@ -87,3 +88,28 @@ def test_audit_details_hold_no_patient_data(web: Web) -> None:
     web.browser("viewer").get(f"/patients/{key}")
     text = " ".join(e.detail for e in audit_entries(web.store, patient_key=key, limit=100))
     assert "Smith" not in text and "77.7" not in text and "50.9" not in text
+
+
+def test_failed_logins_are_audited_with_the_name_tried_and_never_the_password(web: Web, fresh_app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(fresh_app, follow_redirects=False)
+    token = csrf_from(client.get("/login").text)
+    secret = "not-the-password-" + "q" * 10
+    assert client.post("/login", data={"csrf_token": token, "username": "mallory\x07", "password": secret}).status_code == 401
+    (entry,) = [e for e in audit_entries(web.store, actor="mallory?") if e.action == "login"]
+    assert entry.detail.startswith("failed login from") and entry.patient_key is None
+    assert not [e for e in audit_entries(web.store, limit=50) if secret in e.detail or secret in e.actor]
+    good = TestClient(fresh_app, follow_redirects=False)
+    token = csrf_from(good.get("/login").text)
+    good.post("/login", data={"csrf_token": token, "username": USERS["viewer"], "password": PASSWORD})
+    assert not [e for e in audit_entries(web.store, actor=USERS["viewer"], limit=5) if e.action == "login"]
+
+
+def test_a_pdf_report_is_audited_as_an_export_and_the_html_view_is_not(web: Web, patient_key: str) -> None:
+    client = web.browser("viewer")
+    assert client.get(f"/patients/{patient_key}/report.html").status_code == 200
+    assert not [e for e in audit_entries(web.store, patient_key=patient_key) if e.action == "export"]
+    assert client.get(f"/patients/{patient_key}/report.pdf").status_code == 200
+    (export,) = [e for e in audit_entries(web.store, patient_key=patient_key) if e.action == "export"]
+    assert export.actor.endswith(USERS["viewer"]) and "PDF" in export.detail

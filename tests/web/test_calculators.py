@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from mastcds.rules.dosing_omalizumab import TABLES, omalizumab_dose
-from mastcds.rules.rema import rema_score
+from mastcds.rules.dosing.omalizumab import TABLES, omalizumab_dose
+from mastcds.rules.anaphylaxis.rema import rema_score
 from mastcds.web import calculators
 from mastcds.web.problems import InputError
 from tests.web.conftest import Web
@@ -103,3 +103,38 @@ def test_calculator_page_errors_are_beside_their_fields(web: Web) -> None:
     assert 'id="omalizumab-weight_kg-error">required' in page.text
     out_of_range = client.get("/calculators", params={"calculator": "tryptase", "baseline_tryptase_ng_ml": "-1"})
     assert 'id="tryptase-baseline_tryptase_ng_ml-error">must lie in 0-100000 ng/mL' in out_of_range.text
+
+
+def test_the_omalizumab_calculator_warns_of_off_label_use_as_the_command_line_does(web: Web) -> None:
+    from markupsafe import escape
+
+    client = web.browser("viewer")
+    page = client.get("/calculators", params={"calculator": "omalizumab", "ige_iu_ml": "100", "weight_kg": "70"})
+    off_label = next(w for w in omalizumab_dose(100, 70, indication_off_label=True).warnings if w.startswith("off-label"))
+    assert str(escape(off_label)) in page.text
+    asthma = client.get("/calculators", params={"calculator": "omalizumab", "ige_iu_ml": "100", "weight_kg": "70", "indication": "asthma"})
+    assert "off-label: omalizumab has no label indication" not in asthma.text
+
+
+@pytest.mark.parametrize(("weight", "strength"), [("20", "0.15 mg"), ("106", "0.3 mg")])
+def test_the_adrenaline_calculator_is_the_rule_s_strength(web: Web, weight: str, strength: str) -> None:
+    from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+
+    page = web.browser("viewer").get("/calculators", params={"calculator": "epinephrine", "weight_kg": weight})
+    expected = epinephrine_autoinjector(float(weight), None)
+    assert f"<strong>{expected.dose_mg:g} mg</strong>, 2 devices" in page.text and strength.startswith(f"{expected.dose_mg:g}")
+    assert 'id="epinephrine"' in web.browser("viewer").get("/calculators").text
+
+
+def test_the_adrenaline_calculator_refuses_what_a_patient_cannot_weigh(web: Web) -> None:
+    page = web.browser("viewer").get("/calculators", params={"calculator": "epinephrine", "weight_kg": "401"})
+    assert 'id="epinephrine-weight_kg-error">must lie in 0.5-400 kg' in page.text
+    with pytest.raises(InputError):
+        calculators.epinephrine(70, None, "mars")
+
+
+def test_rema_s_caveat_stands_beside_the_calculated_score(web: Web) -> None:
+    from mastcds.rules.anaphylaxis.rema import POPULATION
+
+    page = web.browser("viewer").get("/calculators", params={"calculator": "rema", "sex": "male"}).text
+    assert page.index("REMA between") < page.index(str(__import__("markupsafe").escape(POPULATION))) < page.index("Male")

@@ -62,7 +62,17 @@ def test_yes_no_findings_have_an_unknown_answer() -> None:
             if f.kind == "boolean":
                 assert [value for value, _ in f.choices] == ["", "true", "false"]
             if f.kind == "choice" and not f.required:
-                assert f.choices[0] == ("", "unknown")
+                labels = [label for _, label in f.choices]
+                assert f.choices[0][0] == "" and labels.count("unknown") == 1, labels  # a lab's context had "unknown" twice
+                assert f.choices[0][1] == ("not recorded" if "unknown" in dict(f.choices) else "unknown")
+
+
+def test_lab_tests_are_named_as_a_clinician_writes_them() -> None:
+    (labs,) = [s for s in form_sections() if s.key == "lab_results"]
+    tests = dict(next(f for f in labs.fields if f.name == "test").choices)
+    assert (tests["ige_total"], tests["kit_d816v_vaf"], tests["beta2_microglobulin"]) == ("total IgE", "KIT D816V VAF", "β2-microglobulin")
+    labels = {f.name: f.label for s in form_sections() for f in s.fields}
+    assert (labels["ige_total_iu_ml"], labels["kit_d816v_vaf_percent"]) == ("Total IgE", "KIT D816V VAF")
 
 
 def _as_form(state: FormState) -> dict[str, str]:

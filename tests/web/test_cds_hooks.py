@@ -20,7 +20,7 @@ from mastcds.engine import evaluate_case
 from mastcds.fhir import codes
 from mastcds.fhir.from_case import bundle_from_case
 from mastcds.fhir.to_case import FhirImport
-from mastcds.rules.dosing_omalizumab import omalizumab_dose
+from mastcds.rules.dosing.omalizumab import omalizumab_dose
 from mastcds.web import cds_hooks
 from mastcds.web.cds_auth import CdsSettings
 from mastcds.web.cds_hooks import (
@@ -127,6 +127,9 @@ def api() -> TestClient:
     return TestClient(app)
 
 
+_SEARCHED = set(cds_hooks.SERVICES[PATIENT_VIEW]["prefetch"]["observations"].partition("&code=")[2].split(","))
+
+
 def seed_resources(drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """The seed patient as FHIR, without the Observations of the given codes, split like the prefetch templates."""
     bundle = bundle_from_case(load_case(SEED))
@@ -143,8 +146,9 @@ def seed_resources(drop: tuple[str, ...] = ()) -> dict[str, Any]:
         if kind == "Patient":
             found["patient"] = resource
         elif kind == "Observation":
-            if not {c["code"] for c in resource["code"]["coding"]} & set(drop):
-                found["observations"].append(resource)
+            searched = {f"{c['system']}|{c['code']}" for c in resource["code"]["coding"]} & _SEARCHED
+            if searched and not {c["code"] for c in resource["code"]["coding"]} & set(drop):
+                found["observations"].append(resource)  # what the prefetch's code search answers
         elif kind == "Condition":
             found["conditions"].append(resource)
     return found
@@ -507,3 +511,15 @@ def test_the_cds_hooks_routes_are_matched_before_the_api_and_the_pages(web: Web)
     call = next(i for i, route in enumerate(routes) if getattr(route, "path", None) == "/cds-services/{service_id}")
     assert routes[call].methods == {"POST"} and not hasattr(routes[call], "original_router")
     assert [getattr(route, "path", None) for route in routes[:call]] == ["/api/v1/openapi.json"]
+
+
+@pytest.mark.parametrize("coding", [{"system": codes.SNOMED, "code": "397016004"},
+                                    {"system": codes.ICDO3, "code": "9741/3"},
+                                    {"system": codes.ICD10CM, "code": "D47.02"}], ids=lambda c: c["code"])
+def test_a_recorded_mastocytosis_in_any_terminology_is_a_work_up(api: TestClient, coding: dict[str, str]) -> None:
+    """Regression (issue 17 §2): SNOMED CT 397016004 with a tryptase above 20 got the "without a work-up" card."""
+    found = seed_resources(drop=(codes.VARIANT_ASSESSMENT.code,))
+    found["conditions"].append({"resourceType": "Condition", "id": "sm", "subject": {"reference": f"Patient/{SEED['id']}"},
+                                "code": {"coding": [coding]}})
+    cards = check_response(api.post(f"/cds-services/{PATIENT_VIEW}", json=patient_view(prefetched(found))).json())
+    assert not any("without a mastocytosis work-up" in s for s in summaries(cards))

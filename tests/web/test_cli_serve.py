@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from mastcds.cli import app
 from mastcds.store.audit import audit_entries
 from mastcds.store.database import Store
+from mastcds.store.settings import acting_user
 
 runner = CliRunner()
 PASSWORD = "a long enough passphrase"
@@ -38,8 +39,8 @@ def test_add_list_and_token(db: str) -> None:
     listed = _run("user", "list", "--db", db)
     assert "ada" in listed.output and "admin" in listed.output and "active" in listed.output  # type: ignore[attr-defined]
     token = _run("user", "token", "ada", "--name", "registry export", "--db", db)
-    assert token.exit_code == 0 and token.output.strip().startswith("mcds_")  # type: ignore[attr-defined]
-    details = [e.detail for e in audit_entries(Store(db), actor="installer")]
+    assert token.exit_code == 0 and token.stdout.strip().startswith("mcds_")  # type: ignore[attr-defined]
+    details = [e.detail for e in audit_entries(Store(db), actor=acting_user("installer"))]
     assert "user ada created (admin)" in details and "API token 'registry export' created for ada" in details
 
 

@@ -34,6 +34,7 @@ GET_PAGES: dict[str, tuple[str, ...]] = {
     "/admin/users": ADMIN,
     "/admin/audit": ADMIN,
     "/admin/audit.csv": ADMIN,
+    "/admin/users/{username}/tokens": ADMIN,
     "/account": ANY,
     "/": ANY,
 }
@@ -42,9 +43,11 @@ POST_FORMS: dict[str, tuple[str, ...]] = {
     "/patients/new": WRITE,
     "/patients/{key}/edit": WRITE,
     "/patients/{key}/evaluations": WRITE,
+    "/patients/{key}/plan.pdf": READ,
     "/evaluate": READ,
     "/admin/users": ADMIN,
     "/admin/users/{username}": ADMIN,
+    "/admin/users/{username}/tokens/{token_id}/revoke": ADMIN,
     "/account/tokens": ANY,
     "/account/tokens/{token_id}/revoke": ANY,
     "/account/password": ANY,
@@ -106,8 +109,8 @@ def test_every_form_refuses_a_missing_or_forged_csrf_token(web: Web, patient_key
     before = service.show_patient(web.store, patient_key, actor="tests").version
     users_before = web.api("admin").get("/api/v1/users").json()
     for token in (None, "", "0" * 64, other):
-        data = {"username": "csrf-victim", "password": "p" * 20, "role": "viewer", "name": "t", "action": "save",
-                "current": PASSWORD, "new": "q" * 20, "repeat": "q" * 20}
+        data = {"username": "csrf-victim", "password": "plum kite orbit 47", "role": "viewer", "name": "t", "action": "save",
+                "current": PASSWORD, "new": "quiet lantern 58 fig", "repeat": "quiet lantern 58 fig"}
         if token is not None:
             data["csrf_token"] = token
         response = client.post(url, data=data)
@@ -306,7 +309,7 @@ def test_the_patient_page_shows_verdicts_timeline_and_treatment_response(web: We
     html = web.browser("viewer").get(f"/patients/{patient_key}").text
     for text in ("Current verdict per guideline", "WHO 2022", "ICC 2022", "WHO 2016", "ISM", "Treatment response", "omalizumab 300 mg q4w"):
         assert text in html
-    assert f'<img class="timeline" src="/patients/{patient_key}/timeline.svg"' in html
+    assert f'<img class="timeline" src="/patients/{patient_key}/timeline.svg?as_of=2011-09"' in html  # the evaluation date
     assert "Edit case" not in html  # a viewer gets no edit button
     svg = web.browser("viewer").get(f"/patients/{patient_key}/timeline.svg")
     assert svg.headers["content-type"] == "image/svg+xml" and svg.content.lstrip().startswith(b"<?xml")
@@ -326,6 +329,16 @@ def test_the_evaluation_page_shows_every_criterion_with_status_reason_and_source
     for label in ("✓ met", "? unknown", "✗ not met", "possible:", "Next tests", "side by side"):
         assert label in html
     assert "Store this evaluation" not in html  # viewers cannot store
+
+
+def test_the_evaluation_page_shows_prognosis_and_why_a_score_is_missing(web: Web, patient_key: str) -> None:
+    from mastcds import evaluate
+
+    html = web.browser("viewer").get(f"/patients/{patient_key}/evaluation").text
+    prognosis = evaluate(seed_case())["prognosis"]
+    assert "MARS (advanced SM)" in html and _escaped(prognosis["mars"]["applies"]) in html  # MCL still possible
+    for name in ("ipsm", "maps"):
+        assert f"{name.upper()} not computed: {_escaped(prognosis['not_computed'][name])}" in html
 
 
 def _escaped(text: str) -> str:
@@ -350,7 +363,8 @@ def test_storing_an_evaluation_shows_it_as_given(web: Web, patient_key: str) -> 
 def test_downloads(web: Web, patient_key: str) -> None:
     client = web.browser("viewer")
     report = client.get(f"/patients/{patient_key}/report.html")
-    assert report.headers["content-disposition"] == f'attachment; filename="mastcds-report-{patient_key}.html"'
+    # the HTML report opens in the browser; the PDF is a file to keep
+    assert report.headers["content-disposition"] == f'inline; filename="mastcds-report-{patient_key}.html"'
     assert "<html" in report.text
     case = client.get(f"/patients/{patient_key}/case.json")
     assert case.json()["id"] == patient_key
@@ -382,8 +396,8 @@ def test_unsaved_evaluation_stores_nothing(web: Web) -> None:
 def test_admin_creates_changes_and_deactivates_users(web: Web) -> None:
     admin_client = web.browser("admin")
     token = csrf_from(admin_client.get("/admin/users").text)
-    assert admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia", "password": "n" * 15, "role": "viewer"}).status_code == 303
-    short = admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia2", "password": "n" * 14, "role": "viewer"})
+    assert admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia", "password": "north anvil 93 pear", "role": "viewer"}).status_code == 303
+    short = admin_client.post("/admin/users", data={"csrf_token": token, "username": "nadia2", "password": "north anvil 93", "role": "viewer"})
     assert short.status_code == 422 and "15-1024 characters" in short.text
     assert admin_client.post("/admin/users/nadia", data={"csrf_token": token, "role": "clinician"}).status_code == 303
     assert admin_client.post("/admin/users/nadia", data={"csrf_token": token, "active": "false"}).status_code == 303
@@ -419,14 +433,14 @@ def test_changing_the_password_logs_out_and_needs_the_current_one(web: Web, fres
     token = csrf_from(client.get("/login").text)
     client.post("/login", data={"csrf_token": token, "username": "pat", "password": PASSWORD})
     token = csrf_from(client.get("/account").text)
-    wrong = client.post("/account/password", data={"csrf_token": token, "current": "nope", "new": "n" * 15, "repeat": "n" * 15})
+    wrong = client.post("/account/password", data={"csrf_token": token, "current": "nope", "new": "north anvil 93 pear", "repeat": "north anvil 93 pear"})
     assert wrong.status_code == 422 and "wrong password" in wrong.text
-    differ = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "n" * 15, "repeat": "m" * 15})
+    differ = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "north anvil 93 pear", "repeat": "north anvil 93 plum"})
     assert differ.status_code == 422 and "differ" in differ.text
-    done = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "n" * 15, "repeat": "n" * 15})
+    done = client.post("/account/password", data={"csrf_token": token, "current": PASSWORD, "new": "north anvil 93 pear", "repeat": "north anvil 93 pear"})
     assert done.headers["location"] == "/login"
     assert client.get("/account").status_code == 303  # the session ended with the change
-    assert accounts.authenticate(web.store, "pat", "n" * 15) is not None
+    assert accounts.authenticate(web.store, "pat", "north anvil 93 pear") is not None
 
 
 def test_logging_in_again_ends_the_previous_session(web: Web) -> None:
@@ -436,3 +450,69 @@ def test_logging_in_again_ends_the_previous_session(web: Web) -> None:
     client.post("/login", data={"csrf_token": token, "username": USERS["clinician"], "password": PASSWORD})
     assert client.cookies.get("mastcds_session") != first
     assert TestClient(web.app, follow_redirects=False, cookies={"mastcds_session": first}).get("/patients").status_code == 303
+
+
+def test_an_admin_without_clinicians_is_told_how_to_create_one(tmp_path: Any, cheap_hashing: None) -> None:
+    from mastcds.store.database import Store
+    from mastcds.web import accounts
+    from mastcds.web.app import create_app
+    from mastcds.web.cds_auth import CdsSettings
+    from mastcds.web.settings import WebSettings
+    from tests.web.conftest import SECRET_KEY
+
+    store = Store(f"sqlite:///{tmp_path / 'first.db'}")
+    with store.writing() as db:
+        accounts.create_user(db, "root", PASSWORD, "admin")
+    app = create_app(WebSettings(database_url=store.url, secret_key=SECRET_KEY), store, CdsSettings())
+    client = TestClient(app, follow_redirects=True)
+    token = csrf_from(client.get("/login").text)
+    first = client.post("/login", data={"csrf_token": token, "username": "root", "password": PASSWORD})
+    assert "Next step: create a clinician" in first.text and "--role clinician" in first.text and "15 characters" in first.text
+    with store.writing() as db:
+        accounts.create_user(db, "carla", PASSWORD, "clinician")
+    assert "Next step: create a clinician" not in client.get("/admin/users").text
+    store.close()
+
+
+def test_the_treatment_response_is_as_of_the_evaluation_date_unless_asked(web: Web, patient_key: str) -> None:
+    client = web.browser("viewer")
+    default = client.get(f"/patients/{patient_key}").text
+    assert 'name="as_of" value="2011-09"' in default and "As of 2011-09-15." in default
+    asked = client.get(f"/patients/{patient_key}", params={"as_of": "2012-12-31"}).text
+    assert 'value="2012-12-31"' in asked and "As of 2012-12-31" in asked and "report.pdf?as_of=2012-12-31" in asked
+    for bad, message in (("2012-02-30", "day must be"), ("soon", "expected a date"), ("2001", "before the case")):
+        page = client.get(f"/patients/{patient_key}", params={"as_of": bad})
+        assert page.status_code == 200 and message in page.text and 'value="2011-09"' in page.text
+    assert client.get(f"/patients/{patient_key}/timeline.svg", params={"as_of": "soon"}).status_code == 422
+
+
+def test_the_bottom_line_comes_first_with_the_separating_test_under_it(web: Web, patient_key: str) -> None:
+    from mastcds import evaluate
+
+    result = evaluate(seed_case())
+    test = result["guidelines"]["who2022"]["next_tests"][0]["test"]
+    for path in (f"/patients/{patient_key}", f"/patients/{patient_key}/evaluation"):
+        html = web.browser("viewer").get(path).text
+        main = html[html.index("<main"):]
+        first_card = main[main.index('<section class="card"'):]
+        assert first_card.startswith('<section class="card" id="bottom-line">'), path
+        bottom = first_card[: first_card.index("</section>")]
+        assert "WHO 2022" in bottom and "Separating test" in bottom and _escaped(test) in bottom
+        for edition in result["guidelines"].values():
+            if edition.get("summary"):
+                assert _escaped(edition["summary"]) in bottom
+
+
+def test_the_action_plan_button_gives_a_pdf_audited_as_an_export(web: Web, patient_key: str) -> None:
+    from mastcds.store.audit import audit_entries
+
+    client = web.browser("viewer")
+    page = client.get(f"/patients/{patient_key}").text
+    assert f'action="/patients/{patient_key}/plan.pdf"' in page and "Action plan (PDF)" in page
+    response = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "name": "Jane Example", "paper": "letter"})
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response.headers["content-disposition"].startswith("attachment")
+    exports = [e for e in audit_entries(web.store, patient_key=patient_key) if e.action == "export"]
+    assert exports and "action plan" in exports[0].detail and all("Jane" not in e.detail for e in exports)
+    refused = client.post(f"/patients/{patient_key}/plan.pdf", data={"csrf_token": csrf_from(page), "paper": "a3"})
+    assert refused.status_code == 422

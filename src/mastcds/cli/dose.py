@@ -8,21 +8,20 @@ from enum import Enum
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
-from mastcds.rules.dose_input import (
+from mastcds.cli.output import TerminalConsole, fail
+from mastcds.rules.dosing.inputs import (
     AGE_PLAUSIBLE_YEARS,
     IGE_PLAUSIBLE_IU_ML,
     WEIGHT_PLAUSIBLE_KG,
     DoseInputError,
 )
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import Dose, omalizumab_csu_dose, omalizumab_dose
 
-stdout = Console(highlight=False)
+stdout = TerminalConsole()
 dose_app = typer.Typer(
     help="Doses: omalizumab from the label tables, adrenaline auto-injector strength.", no_args_is_help=True
 )
@@ -104,15 +103,15 @@ def _emit(body: dict[str, Any], output_format: Format) -> bool:
 
 @dose_app.command("omalizumab")
 def omalizumab(
-    ige: str = typer.Option(None, "--ige", help="baseline total serum IgE before treatment, IU/mL (= kU/L)"),
-    weight: str = typer.Option(None, "--weight", help="body weight, kg"),
+    ige: str = typer.Option(None, "--ige", metavar="NUMBER", help="baseline total serum IgE before treatment, IU/mL (= kU/L)"),
+    weight: str = typer.Option(None, "--weight", metavar="NUMBER", help="body weight, kg"),
     table: TableName = typer.Option(TableName.eu, "--table", help="label dosing table"),
     indication: Indication = typer.Option(
         Indication.mastocytosis,
         "--indication",
-        help="mastocytosis/anaphylaxis/MCAS (off-label, asthma table by analogy), asthma, or csu (fixed dose)",
+        help="mastocytosis, anaphylaxis or MCAS (off-label: the asthma table by analogy), asthma, or csu (fixed dose)",
     ),
-    age: str = typer.Option(None, "--age", help="age in years (checks the table's age range)"),
+    age: str = typer.Option(None, "--age", metavar="NUMBER", help="age in years (checks the table's age range)"),
     syringes: Syringes = typer.Option(Syringes.label, "--syringes", help="syringe sizes for the injections"),
     output_format: Format = typer.Option(Format.text, "--format", "-f", help="text table or the DOSE JSON object"),
 ) -> None:
@@ -143,8 +142,8 @@ def omalizumab(
 
 @dose_app.command("epinephrine")
 def epinephrine(
-    weight: str = typer.Option(None, "--weight", help="body weight, kg"),
-    age: str = typer.Option(None, "--age", help="age in years (used only when the weight is not given)"),
+    weight: str = typer.Option(None, "--weight", metavar="NUMBER", help="body weight, kg"),
+    age: str = typer.Option(None, "--age", metavar="NUMBER", help="age in years (used only when the weight is not given)"),
     jurisdiction: Jurisdiction = typer.Option(
         Jurisdiction.eu, "--jurisdiction", help="eu (UK/EU practice), us (device labels), au (ASCIA)"
     ),

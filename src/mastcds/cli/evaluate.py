@@ -6,13 +6,12 @@ import json
 from enum import Enum
 
 import typer
-from rich.console import Console
 
 from mastcds.case import CaseError, case_schema, load_case_text
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 
-stdout = Console(highlight=False)
+stdout = TerminalConsole()
 
 
 @app.command()
@@ -44,10 +43,18 @@ def evaluate(
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text report or the JSON contract object"),
     db: str = typer.Option(None, "--db", help="With --patient: database URL or SQLite file [default: $MASTCDS_DATABASE_URL, else the user data directory]"),
     user: str = typer.Option(None, "--user", help="With --patient: who is acting [default: $MASTCDS_USER, else the login name]"),
+    details: bool = typer.Option(False, "--details", help="text: every criterion with its reason, the treatment steps and every warning"),
 ) -> None:
-    """Evaluate a case: SM by WHO 2022, ICC 2022 and WHO 2016, CM, MCAS, episodes, REMA, doses."""
-    if (case_file is None) == (patient is None):
-        fail(["give either a case file (CASE.json, or - for stdin) or --patient ID, not both"])
+    """Evaluate a case: SM by WHO 2022, ICC 2022 and WHO 2016, CM, MCAS, episodes, REMA, doses.
+
+    The text report starts with the bottom line per guideline and the test that
+    would separate the categories still open; --details adds every criterion.
+    """
+    if case_file is None and patient is None:
+        fail(["nothing to evaluate: give a case file (mastcds evaluate CASE.json, or - for standard input), "
+              "or a stored patient (mastcds evaluate --patient ID); examples/seed-case.json is an example"])
+    if case_file is not None and patient is not None:
+        fail([f"give a case file or --patient ID, not both (got {case_file!r} and --patient {patient!r})"])
     # imported here so that commands not evaluating anything start fast
     from mastcds.cli.report_text import print_evaluation
 
@@ -70,4 +77,4 @@ def evaluate(
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
-        print_evaluation(stdout, result)
+        print_evaluation(stdout.now(), result, details=details)

@@ -8,44 +8,43 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
-from mastcds.case import CaseError, Problem, load_case, load_case_text
+from mastcds.case import CaseError, load_case, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 
 if TYPE_CHECKING:
+    from mastcds.fhir.to_case import FhirImport
     from mastcds.store.database import Store
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 fhir_app = typer.Typer(help="FHIR R4: import a Bundle as a case, export a case (and its evaluation) as a Bundle.",
                        no_args_is_help=True)
 app.add_typer(fhir_app, name="fhir")
 
 
 def _json_or_fail(text: str, source: str) -> Any:
+    from mastcds.json_input import JsonInputError, parse_json
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        fail([Problem("", text[:40], f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")],
-             source=source)
+        return parse_json(text)
+    except JsonInputError as error:
+        fail(error.problems, source=source)
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Store]:
+def _store(db: str | None, *, replace_hint: bool = False) -> Iterator[Store]:
     """The patient store named by ``--db``; a refusal of the store exits 2 with one line per problem."""
-    from mastcds.store.database import Store
-    from mastcds.store.errors import StoreError
+    from mastcds.cli.records import open_store_for_cli, store_errors
 
-    try:
-        yield Store(db)
-    except StoreError as error:
-        fail(error.problems)
+    store = open_store_for_cli(db)
+    with store_errors(replace_hint=replace_hint):
+        yield store
 
 
 def _actor(user: str | None) -> str:
-    from mastcds.store.settings import acting_user
+    from mastcds.cli.records import acting_user
 
     return acting_user(user)
 
@@ -65,6 +64,22 @@ def _write(text: str, out: str | None) -> None:
         fail([f"{out}: cannot be written ({error.strerror})"])
 
 
+def _print_summary(result: FhirImport) -> None:
+    """Every resource accounted for, on standard error: used, not usable (with why), not read, noted."""
+    if result.read:
+        stderr.print("read: " + ", ".join(f"{kind} {n}" for kind, n in sorted(result.read.items())), markup=False)
+    for problem in result.problems:
+        stderr.print(f"not used: {problem}", markup=False)
+    for note in result.notes:
+        stderr.print(f"note: {note}", markup=False)
+    for label, count in sorted(result.unmapped.items()):
+        stderr.print(f"not read: {label} ({count})", markup=False)
+    if result.recorded_diagnoses:
+        stderr.print("recorded diagnoses: " + ", ".join(result.recorded_diagnoses), markup=False)
+    if result.recorded_allergies:
+        stderr.print("recorded allergies: " + ", ".join(result.recorded_allergies), markup=False)
+
+
 @fhir_app.command("import")
 def import_bundle(
     bundle_file: str = typer.Argument(..., metavar="BUNDLE.json", help="FHIR R4 Bundle (JSON), or - for stdin"),
@@ -78,7 +93,12 @@ def import_bundle(
     db: str = DB_OPTION,
     user: str = USER_OPTION,
 ) -> None:
-    """Read a FHIR R4 Bundle into a mastcds-case/1 document; report every value or code not used."""
+    """Read a FHIR R4 Bundle into a mastcds-case/1 document; report every value or code not used.
+
+    A value that cannot be used (a unit that does not convert, a date that is
+    no date) leaves out that one resource, listed with its reference; the rest
+    is imported. Exit status 2 only when the document as a whole cannot be.
+    """
     from mastcds.fhir.to_case import case_from_bundle
 
     bundle = _json_or_fail(read_text_or_fail(bundle_file), bundle_file)
@@ -89,22 +109,17 @@ def import_bundle(
         result = case_from_bundle(bundle, patient_id=patient_id, base_case=base, evaluation_date=evaluation_date)
     except CaseError as error:
         fail(error.problems, source=case_file)
-    if result.problems:
-        fail(result.problems, source=bundle_file)
+    if result.fatal:
+        fail(result.fatal, source=bundle_file)
     try:
         load_case(result.case)
     except CaseError as error:
         fail(error.problems, source=bundle_file)
-    for note in result.notes:
-        stderr.print(f"note: {note}", markup=False)
-    for label, count in sorted(result.unmapped.items()):
-        stderr.print(f"not read: {label} ({count})", markup=False)
-    if result.recorded_diagnoses:
-        stderr.print("recorded diagnoses: " + ", ".join(result.recorded_diagnoses), markup=False)
+    _print_summary(result)
     if save:
         from mastcds.store.service import import_case
 
-        with _store(db) as store:
+        with _store(db, replace_hint=True) as store:
             key = import_case(store, result.case, actor=_actor(user), replace=replace, reason="FHIR import")
         result.case["id"] = key
         stderr.print(f"saved as patient {key}", markup=False)

@@ -4,15 +4,38 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from mastcds.case import Problem
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_BAD_INPUT = 2
+
+
+class TerminalConsole:
+    """A Rich console built when it prints, not when its module is imported.
+
+    A :class:`rich.console.Console` fixes its width from ``$COLUMNS`` when it
+    is constructed: one built at import kept the width of whatever imported
+    the command line first (a test runner's 80 columns, another test's
+    setting) for every later command in that process. This one reads the
+    environment and the current ``sys.stdout``/``sys.stderr`` on every use.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = {"highlight": False, **options}
+
+    def now(self) -> Console:
+        """A console for the terminal as it is now."""
+        return Console(**self._options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.now(), name)
+
+
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 
 
 def fail(problems: Iterable[Problem | str], *, source: str | None = None) -> NoReturn:

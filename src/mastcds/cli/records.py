@@ -11,6 +11,7 @@ that commands not touching the database start fast.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from collections.abc import Iterator
@@ -23,19 +24,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
-from mastcds.case import Case, CaseError, Episode, LabResult, Treatment, load_case_text
+from mastcds.cli.tables import RecordTable, record_table
+
+from mastcds.case import Case, CaseError, Episode, LabResult, Problem, Treatment, load_case_text
 from mastcds.atomic_file import write_atomically
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail, stderr
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail, stderr
+from mastcds.json_input import JsonInputError, parse_json
 
 if TYPE_CHECKING:
     from mastcds.store.database import Store
     from mastcds.store.views import ChangeView, Edit, StoredEvaluation
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 
 patient_app = typer.Typer(help="Patients: add, import, export, list, show, correct findings, history.", no_args_is_help=True)
 episode_app = typer.Typer(help="Anaphylaxis and mediator episodes of a patient.", no_args_is_help=True)
@@ -74,29 +76,46 @@ FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="text for peopl
 # ---------------------------------------------------------------- shared with other command modules
 
 
+REPLACE_HINT = "give --replace to store the document as a new version of that patient's record"
+
+
 @contextmanager
-def store_errors() -> Iterator[None]:
-    """Turn a refusal of the store into exit 2 with one line per problem."""
-    from mastcds.store.errors import StoreError
+def store_errors(*, replace_hint: bool = False) -> Iterator[None]:
+    """Turn a refusal of the store into exit 2 with one line per problem.
+
+    ``replace_hint``: the command has ``--replace``, and a taken key says so.
+    """
+    from mastcds.store.errors import PatientExists, StoreError
 
     try:
         yield
+    except PatientExists as error:
+        fail([Problem(p.path, p.value, f"{p.message}; {REPLACE_HINT}") for p in error.problems] if replace_hint else error.problems)
     except StoreError as error:
         fail(error.problems)
 
 
 def open_store_for_cli(db: str | None) -> "Store":
-    """The store named by ``--db`` (migrated to head), or exit 2 saying why it cannot be opened."""
+    """The store named by ``--db`` (migrated to head), or exit 2 saying why it cannot be opened.
+
+    Which database it is goes to standard error, so a user who forgot
+    ``--db`` or ``$MASTCDS_DATABASE_URL`` sees where the data went.
+    """
     from mastcds.store.database import Store
+    from mastcds.store.settings import shown_url
 
     with store_errors():
-        return Store(db)
+        store = Store(db)
+    stderr.print(f"database: {shown_url(store.url)}", style="dim", markup=False)
+    return store
 
 
 def acting_user(user: str | None) -> str:
+    """Who is acting (:func:`mastcds.store.settings.acting_user`), or exit 2 for an implausible name."""
     from mastcds.store.settings import acting_user as _acting_user
 
-    return _acting_user(user)
+    with store_errors():
+        return _acting_user(user)
 
 
 # ---------------------------------------------------------------- parsing FIELD=VALUE
@@ -140,8 +159,8 @@ def parse_value(text: str, accepted: set[Any]) -> Any:
         return int(number) if number.is_integer() and int in accepted else number
     if accepted - {str, type(None)}:
         try:
-            return json.loads(text)  # a whole section given as a JSON object
-        except ValueError:
+            return parse_json(text)  # a whole section given as a JSON object
+        except JsonInputError:
             return text
     return text
 
@@ -180,11 +199,52 @@ def _item_changes(assignments: list[str]) -> dict[str, Any]:
     return changes
 
 
+# ---------------------------------------------------------------- what a typing error would let through
+
+FORCE_OPTION = typer.Option(False, "--force", help="Record a drug name mastcds does not know, as written")
+
+
+def _entry_problems(dates: dict[str, Any], drug: tuple[str, Any] | None = None, *, force: bool = False) -> list[str]:
+    """Dates after today, and (unless ``force``) a drug name mastcds does not know, with the closest known names."""
+    import difflib
+    from datetime import date
+
+    from mastcds.case import DatePattern, after_today, calendar_problem
+    from mastcds.rules.treatment.ladder import known_drug_names, normalised_drug_name
+
+    today = date.today()
+    problems = [
+        f"{option}: {text} is after today ({today.isoformat()}); a record holds what has happened"
+        for option, text in dates.items()
+        if isinstance(text, str) and re.fullmatch(DatePattern, text) and calendar_problem(text) is None and after_today(text, today)
+    ]
+    if drug is not None and isinstance(drug[1], str) and not force:
+        option, name = drug
+        known = known_drug_names()
+        if normalised_drug_name(name) not in known:
+            close = difflib.get_close_matches(normalised_drug_name(name), sorted(known), n=3, cutoff=0.75)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            problems.append(f"{option}: {name!r} is not a drug name mastcds knows{hint} (--force records it as written)")
+    return problems
+
+
+def _date_fields(changes: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in changes.items() if name.split(".")[-1] in _DATE_FIELDS}
+
+
+_DATE_FIELDS = ("date", "birth_date", "evaluation_date", "biopsy_date", "start_date", "end_date")
+
+
 # ---------------------------------------------------------------- output
 
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _minute(moment: datetime) -> str:
+    """A time in a table column headed "(UTC)"."""
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _json_default(value: Any) -> Any:
@@ -205,7 +265,7 @@ def _progress_bar(description: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
+        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr.now()
     )
 
 
@@ -241,6 +301,9 @@ def patient_add(
     from mastcds.store import service
 
     given = {"sex": sex, "age_years": age, "birth_date": birth_date, "weight_kg": weight}
+    problems = _entry_problems({"--birth-date": birth_date})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         key = service.create_patient(
@@ -272,7 +335,7 @@ def patient_import(
     except CaseError as error:
         fail(error.problems, source=case_file)
     store = open_store_for_cli(db)
-    with store_errors():
+    with store_errors(replace_hint=True):
         key = service.import_case(store, document, actor=acting_user(user), key=key, replace=replace, reason=reason)
     stdout.print(key)
 
@@ -316,18 +379,17 @@ def patient_list(output_format: Format = FORMAT_OPTION, db: str = DB_OPTION, use
     if output_format is Format.json:
         _print_json([asdict(p) for p in patients])
         return
-    table = Table("ID", "version", "episodes", "labs", "treatments", "evaluations", "last change")
-    for p in patients:
-        table.add_row(p.key, str(p.version), str(p.episodes), str(p.lab_results), str(p.treatments), str(p.evaluations), _when(p.updated_at))
-    stdout.print(table)
+    rows = [
+        [p.key, str(p.version), str(p.episodes), str(p.lab_results), str(p.treatments), str(p.evaluations), _minute(p.updated_at)]
+        for p in patients
+    ]
+    stdout.print(record_table(["ID", "ver.", "ep.", "labs", "treat.", "eval.", "last change (UTC)"], rows, whole=(0, 6)))
     stdout.print(f"{len(patients)} patient(s)")
 
 
-def _item_table(title: str, items: list[Any], columns: list[str]) -> Table:
-    table = Table("record", *columns, title=title, title_justify="left")
-    for item in items:
-        table.add_row(str(item.record_id), *[_cell(item.document.get(c)) for c in columns])
-    return table
+def _item_table(title: str, items: list[Any], columns: list[str], headers: list[str], whole: tuple[int, ...]) -> RecordTable:
+    rows = [[str(item.record_id), *[_cell(item.document.get(c)) for c in columns]] for item in items]
+    return record_table(["record", *headers], rows, whole=(0, *whole), title=title)
 
 
 def _cell(value: Any) -> str:
@@ -355,9 +417,12 @@ def patient_show(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_OPTION,
             stdout.print(f"{name}: {known or '(nothing known)'}", markup=False)
         else:
             stdout.print(f"{name}: {_shown(value)}", markup=False)
-    stdout.print(_item_table("Episodes", view.episodes, ["id", "date", "trigger", "systolic_bp_mmhg", "epinephrine_doses"]))
-    stdout.print(_item_table("Lab results", view.lab_results, ["test", "value", "unit", "date", "context", "episode_id"]))
-    stdout.print(_item_table("Treatments", view.treatments, ["drug", "dose_mg", "interval", "start_date", "end_date"]))
+    episodes = ["id", "date", "trigger", "systolic_bp_mmhg", "epinephrine_doses"]
+    stdout.print(_item_table("Episodes", view.episodes, episodes, ["id", "date", "trigger", "lowest SBP", "adrenaline"], (1, 2)))
+    labs = ["test", "value", "unit", "date", "context", "episode_id"]
+    stdout.print(_item_table("Lab results", view.lab_results, labs, ["test", "value", "unit", "date", "context", "episode"], (1, 4)))
+    treatments = ["drug", "dose_mg", "interval", "start_date", "end_date"]
+    stdout.print(_item_table("Treatments", view.treatments, treatments, ["drug", "mg", "interval", "start", "end"], (1, 4, 5)))
 
 
 @patient_app.command("set")
@@ -372,6 +437,9 @@ def patient_set(
     from mastcds.store import service
 
     changes = _finding_changes(assignments)
+    problems = _entry_problems(_date_fields(changes))
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         version = service.update_findings(store, key, changes, actor=acting_user(user), reason=reason)
@@ -450,12 +518,18 @@ def patient_history(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_OPTI
 
 
 def _evaluation_line(evaluation: "StoredEvaluation") -> list[str]:
+    from mastcds.cli.report_text import EDITION_TITLES
+
     guidelines = evaluation.result.get("guidelines") or {}
-    categories = ", ".join(
-        f"{edition}: {(verdict or {}).get('category') or '/'.join((verdict or {}).get('possible_categories') or []) or '?'}"
+    verdicts = {
+        edition: (verdict or {}).get("category") or " or ".join((verdict or {}).get("possible_categories") or []) or "?"
         for edition, verdict in guidelines.items()
-    )
-    return [str(evaluation.id), _when(evaluation.created_at), evaluation.actor, str(evaluation.patient_version), evaluation.engine_version, categories]
+    }
+    if len(set(verdicts.values())) == 1 and len(verdicts) > 1:
+        categories = f"{next(iter(verdicts.values()))} (all editions)"
+    else:
+        categories = "; ".join(f"{EDITION_TITLES.get(e, e)} {v}" for e, v in verdicts.items())
+    return [str(evaluation.id), _minute(evaluation.created_at), evaluation.actor, str(evaluation.patient_version), evaluation.engine_version, categories]
 
 
 @patient_app.command("evaluations")
@@ -469,10 +543,8 @@ def patient_evaluations(key: str = KEY_ARGUMENT, output_format: Format = FORMAT_
     if output_format is Format.json:
         _print_json([{k: v for k, v in asdict(e).items() if k not in ("case_document", "result")} for e in evaluations])
         return
-    table = Table("evaluation", "when", "by", "record version", "engine", "SM category")
-    for evaluation in evaluations:
-        table.add_row(*_evaluation_line(evaluation))
-    stdout.print(table)
+    rows = [_evaluation_line(evaluation) for evaluation in evaluations]
+    stdout.print(record_table(["eval.", "when (UTC)", "by", "version", "engine", "SM category"], rows, whole=(0, 1), wrap=(5,)))
 
 
 # ---------------------------------------------------------------- episodes, labs, treatments
@@ -523,6 +595,9 @@ def episode_add(
         "acute_tryptase_minutes_after_onset": acute_tryptase_minutes,
         "epinephrine_doses": epinephrine_doses,
     }
+    problems = _entry_problems({"--date": date})
+    if problems:
+        fail(problems)
     episode = {k: v for k, v in given.items() if v is not None}
     episode.update({s: True for s in present})
     episode.update({s: False for s in absent})
@@ -549,6 +624,9 @@ def lab_add(
     from mastcds.store import service
 
     lab = {"test": test, "value": value, "unit": unit, "date": date, "context": context, "episode_id": episode}
+    problems = _entry_problems({"--date": date})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.add_lab_result(
@@ -566,14 +644,18 @@ def treatment_add(
     dose_mg: float = typer.Option(None, "--dose-mg"),
     interval: str = typer.Option(None, "--interval", help="e.g. daily, bid, q4w"),
     indication: str = typer.Option(None, "--indication"),
+    force: bool = FORCE_OPTION,
     reason: str = REASON_OPTION,
     db: str = DB_OPTION,
     user: str = USER_OPTION,
 ) -> None:
-    """Add a treatment; prints its record id."""
+    """Add a treatment; prints its record id. A drug name mastcds does not know needs --force."""
     from mastcds.store import service
 
     treatment = {"drug": drug, "dose_mg": dose_mg, "interval": interval, "start_date": start, "end_date": end, "indication": indication}
+    problems = _entry_problems({"--start": start, "--end": end}, ("--drug", drug), force=force)
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.add_treatment(
@@ -595,6 +677,9 @@ def treatment_stop(
     from mastcds.store import service
 
     by_id = treatment.isdigit()
+    problems = _entry_problems({"--end": end})
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         record_id = service.stop_treatment(
@@ -614,6 +699,7 @@ def record_correct(
     key: str = KEY_ARGUMENT,
     record_id: int = typer.Argument(..., metavar="RECORD", help="Record id (see `patient show`)"),
     assignments: list[str] = typer.Argument(..., metavar="FIELD=VALUE...", help="e.g. value=12.5 unit=ng/mL (null = unknown)"),
+    force: bool = FORCE_OPTION,
     reason: str = REASON_OPTION,
     db: str = DB_OPTION,
     user: str = USER_OPTION,
@@ -622,6 +708,10 @@ def record_correct(
     from mastcds.store import service
 
     changes = _item_changes(assignments)
+    drug = ("drug", changes["drug"]) if "drug" in changes else None
+    problems = _entry_problems(_date_fields(changes), drug, force=force)
+    if problems:
+        fail(problems)
     store = open_store_for_cli(db)
     with store_errors():
         version = service.correct_record(store, key, record_id, changes, actor=acting_user(user), reason=reason)
@@ -653,6 +743,7 @@ def evaluation_show(
     evaluation_id: int = typer.Argument(..., metavar="EVAL_ID"),
     output_format: Format = typer.Option(Format.json, "--format", "-f", help="json: the stored object exactly; text: the report"),
     with_case: bool = typer.Option(False, "--with-case", help="json: also the case it read, the engine and editions"),
+    details: bool = typer.Option(False, "--details", help="text: every criterion with its reason and every warning"),
     db: str = DB_OPTION,
     user: str = USER_OPTION,
 ) -> None:
@@ -672,7 +763,7 @@ def evaluation_show(
         f"{_when(evaluation.created_at)} by {evaluation.actor}, engine {evaluation.engine_version}",
         markup=False,
     )
-    print_evaluation(stdout, evaluation.result)
+    print_evaluation(stdout.now(), evaluation.result, details=details)
 
 
 # ---------------------------------------------------------------- whole registries, audit
@@ -698,14 +789,16 @@ def export(
     store = open_store_for_cli(db)
     with store_errors(), _progress_bar("exporting") as progress:
         task = progress.add_task("export", total=None)
-        keys = export_registry(
+        result = export_registry(
             store,
             all_to,
             actor=acting_user(user),
             include_identifiers=identifiers,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    stdout.print(f"{len(keys)} patient(s) exported to {all_to}")
+    stdout.print(f"{len(result.keys)} patient(s) exported to {all_to}")
+    if result.skipped:  # the others are written; a script must still learn that the export is not whole
+        fail(result.skipped)
 
 
 @app.command("import")
@@ -722,7 +815,7 @@ def import_(
     from mastcds.store.registry import import_registry
 
     store = open_store_for_cli(db)
-    with store_errors(), _progress_bar("importing") as progress:
+    with store_errors(replace_hint=True), _progress_bar("importing") as progress:
         task = progress.add_task("import", total=None)
         keys = import_registry(
             store,
@@ -751,7 +844,5 @@ def audit(
     if output_format is Format.json:
         _print_json([asdict(e) for e in entries])
         return
-    table = Table("when", "user", "action", "patient", "what")
-    for e in entries:
-        table.add_row(_when(e.at), e.actor, e.action, e.patient_key or "", e.detail)
-    stdout.print(table)
+    rows = [[_minute(e.at), e.actor, e.action, e.patient_key or "", e.detail] for e in entries]
+    stdout.print(record_table(["when (UTC)", "user", "action", "patient", "what"], rows, whole=(0, 3), wrap=(1, 4)))

@@ -8,24 +8,29 @@ problem, before any drawing starts; nothing is half-written.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from mastcds.case import CaseError, load_case_text
 from mastcds.cli.app import app
-from mastcds.cli.output import fail, read_text_or_fail
+from mastcds.cli.output import TerminalConsole, fail, read_text_or_fail
 from mastcds.cli.records import DB_OPTION, USER_OPTION, acting_user, open_store_for_cli, store_errors
 
 if TYPE_CHECKING:
     from mastcds.case import Case
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 
 TIMELINE_SUFFIXES = (".png", ".svg", ".pdf")
 REPORT_SUFFIXES = (".html", ".pdf")
+
+
+class Paper(str, Enum):
+    a4 = "a4"
+    letter = "letter"
 
 KEY_ARGUMENT = typer.Argument(None, metavar="ID", help="Patient key in the record database (or use --case)")
 CASE_OPTION = typer.Option(None, "--case", metavar="CASE.json", help="Read the case from a mastcds-case/1 file instead of the database ('-' for stdin)")
@@ -33,7 +38,7 @@ AS_OF_OPTION = typer.Option(
     None,
     "--as-of",
     metavar="DATE",
-    help="End of the time on ongoing treatments, YYYY-MM-DD (or YYYY-MM, YYYY: mid-period) [default: the latest dated fact of the case]",
+    help="End of the time on ongoing treatments, YYYY-MM-DD (or YYYY-MM, YYYY: mid-period) [default: the case's evaluation date, else today]",
 )
 
 
@@ -75,10 +80,14 @@ def _evaluate(case: Case) -> dict[str, Any]:
 
 
 def _response(case: Case, as_of: str | None, before_days: int | None, after_days: int | None) -> Any:
-    from mastcds.rules.treatment_response import treatment_response
+    from datetime import date
+
+    from mastcds.rules.treatment.response import default_as_of, treatment_response
 
     try:
-        return treatment_response(case, as_of=as_of, before_window_days=before_days, after_window_days=after_days)
+        return treatment_response(
+            case, as_of=as_of or default_as_of(case, date.today()), before_window_days=before_days, after_window_days=after_days
+        )
     except ValueError as error:  # the case is checked and typer bounds the windows: only --as-of is left
         fail([f"--as-of: {error}"])
 
@@ -131,4 +140,35 @@ def report(
     from mastcds.report.html import write_report
 
     _write(lambda: write_report(case, _evaluate(case), out, response=response), out)
+    stdout.print(f"wrote {out}")
+
+
+@app.command()
+def plan(
+    patient: str = KEY_ARGUMENT,
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="FILE.pdf (or FILE.html)"),
+    case_file: str = CASE_OPTION,
+    name: str = typer.Option(None, "--name", help="The patient's name, printed on the plan and never stored [default: a line to write it on]"),
+    paper: Paper = typer.Option(Paper.a4, "--paper", help="Page size"),
+    db: str = DB_OPTION,
+    user: str = USER_OPTION,
+) -> None:
+    """Write the patient's emergency action plan: one page, plain language, for the patient to carry.
+
+    The auto-injector and when to use it, the recorded triggers, the current
+    medicines, what to tell a surgeon, anaesthetist or radiologist, and the
+    bottom line for the doctors; every rule with its source. From the
+    database the plan is audited as an export.
+    """
+    out = _checked_out(out, REPORT_SUFFIXES, "the plan")
+    case = _load(patient, case_file, db, user)
+    from mastcds.report.action_plan import write_plan
+
+    _write(lambda: write_plan(case, _evaluate(case), out, name=name, paper=paper.value), out)
+    if patient is not None:
+        from mastcds.store.audit import record_access
+
+        store = open_store_for_cli(db)
+        with store_errors():
+            record_access(store, actor=acting_user(user), action="export", patient_key=patient, detail=f"action plan exported ({out.suffix[1:].upper()})")
     stdout.print(f"wrote {out}")

@@ -7,13 +7,12 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = TerminalConsole(stderr=True, soft_wrap=True)
 MALFORMED_SHOWN = 20
 
 
@@ -30,7 +29,7 @@ class Profile(str, Enum):  # mastcds.screen.synth.SHAPES
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                    console=stderr, transient=True)
+                    console=stderr.now(), transient=True)
 
 
 def _is_uri(text: str) -> bool:

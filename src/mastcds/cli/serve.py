@@ -11,14 +11,13 @@ import sys
 from enum import Enum
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from mastcds.cli.app import app
-from mastcds.cli.output import fail
+from mastcds.cli.output import TerminalConsole, fail
+from mastcds.cli.tables import record_table
 from mastcds.cli.records import DB_OPTION, USER_OPTION, acting_user, open_store_for_cli, store_errors
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = TerminalConsole(soft_wrap=True)
 user_app = typer.Typer(help="Accounts of the web application: add, list, API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
@@ -130,10 +129,8 @@ def user_list(db: str = DB_OPTION) -> None:
     store = open_store_for_cli(db)
     with store_errors(), store.reading() as session:
         users = [(u.username, u.role, u.active, u.created_at) for u in accounts.list_users(session)]
-    table = Table("user", "role", "status", "created (UTC)")
-    for username, role, active, created in users:
-        table.add_row(username, role, "active" if active else "deactivated", created.strftime("%Y-%m-%d %H:%M"))
-    stdout.print(table if users else "no users yet: `mastcds user add NAME --role admin` creates the first")
+    rows = [[name, role, "active" if active else "deactivated", created.strftime("%Y-%m-%d %H:%M")] for name, role, active, created in users]
+    stdout.print(record_table(["user", "role", "status", "created (UTC)"], rows, whole=(0, 3)) if users else "no users yet: `mastcds user add NAME --role admin` creates the first")
 
 
 @user_app.command("token")
@@ -156,3 +153,60 @@ def user_token(
     with store_errors():
         record_access(store, actor=acting_user(user), action="create", detail=f"API token {name!r} created for {username}")
     typer.echo(secret)
+
+
+@user_app.command("tokens")
+def user_tokens(
+    username: str = typer.Argument(..., metavar="NAME", help="Whose API tokens to list"),
+    db: str = DB_OPTION,
+    user: str = USER_OPTION,
+) -> None:
+    """List a user's API tokens (never their secrets); the listing is audited."""
+    from mastcds.store.audit import record_access
+    from mastcds.web import accounts
+    from mastcds.web.problems import InputError
+
+    store = open_store_for_cli(db)
+    try:
+        with store_errors(), store.reading() as session:
+            tokens = [(t.id, t.name, t.created_at, t.last_used_at, t.revoked_at)
+                      for t in accounts.list_api_tokens(session, accounts.existing_user(session, username))]
+    except InputError as error:
+        fail(error.problems)
+    with store_errors():
+        record_access(store, actor=acting_user(user), action="read", detail=f"API tokens of {username} listed")
+    table = Table("id", "name", "created (UTC)", "last used", "status")
+    for token_id, name, created, used, revoked in tokens:
+        table.add_row(str(token_id), name, created.strftime("%Y-%m-%d %H:%M"), used.strftime("%Y-%m-%d %H:%M") if used else "never",
+                      f"revoked {revoked:%Y-%m-%d}" if revoked else "active")
+    stdout.print(table if tokens else f"{username} has no API tokens")
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: str = typer.Argument(..., metavar="NAME", help="Whose API token to revoke"),
+    token_id: int = typer.Argument(None, metavar="[TOKEN_ID]", help="The token's id (see `mastcds user tokens NAME`)"),
+    every: bool = typer.Option(False, "--all", help="Revoke every live token of the user"),
+    db: str = DB_OPTION,
+    user: str = USER_OPTION,
+) -> None:
+    """Revoke one of a user's API tokens, or all of them with --all; audited."""
+    from mastcds.store.audit import record_access
+    from mastcds.web import accounts
+    from mastcds.web.problems import InputError
+
+    if (token_id is None) == (not every):
+        fail(["give either a TOKEN_ID or --all"])
+    store = open_store_for_cli(db)
+    try:
+        with store_errors(), store.writing() as session:
+            owner = accounts.existing_user(session, username)
+            if every:
+                detail = f"{accounts.revoke_all_api_tokens(session, owner)} API token(s) of {username} revoked"
+            else:
+                detail = f"API token {accounts.revoke_api_token(session, owner, token_id).name!r} of {username} revoked"
+    except InputError as error:
+        fail(error.problems)
+    with store_errors():
+        record_access(store, actor=acting_user(user), action="update", detail=detail)
+    stdout.print(detail, markup=False)

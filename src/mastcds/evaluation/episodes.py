@@ -15,12 +15,24 @@ from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, Episode, LabResult, date_key, date_key_latest
-from mastcds.rules import anaphylaxis_niaid2006, anaphylaxis_wao2020, mcas as mcas_rules, severity_brown2004
-from mastcds.rules.anaphylaxis_findings import EpisodeFindings
-from mastcds.rules.hat import hat_adjusted_tryptase
+from mastcds.rules.anaphylaxis import niaid2006 as anaphylaxis_niaid2006
+from mastcds.rules.anaphylaxis import severity_brown2004
+from mastcds.rules.anaphylaxis import wao2020 as anaphylaxis_wao2020
+from mastcds.rules.anaphylaxis.findings import EpisodeFindings
+from mastcds.rules.anaphylaxis.rema import CUTOFF_SOURCE as REMA_CUTOFF_SOURCE
+from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score, rema_summary
 from mastcds.rules.logic import MET, UNKNOWN, Criterion, Status, fmt
-from mastcds.rules.rema import rema_score
-from mastcds.rules.tryptase import NIH_RATIO_THRESHOLD, event_threshold_ng_ml, nih_ratio, rise_meets_20_plus_2
+from mastcds.rules.mediators import mcas as mcas_rules
+from mastcds.rules.mediators.hat import HAT_CITATION, hat_adjusted_tryptase
+from mastcds.rules.mediators.tryptase import (
+    NIH_RATIO_THRESHOLD,
+    event_threshold_ng_ml,
+    nih_ratio,
+    rise_meets_20_plus_2,
+)
+from mastcds.rules.mediators.urinary import MEDIATORS as URINARY_MEDIATORS
+from mastcds.rules.mediators.urinary import urinary_rise
+from mastcds.rules.references import reference_dicts
 
 # ---------------------------------------------------------------- identities
 
@@ -161,12 +173,24 @@ def findings(case: Case, episode: Episode) -> EpisodeFindings:
         angioedema=episode.angioedema,
         flushing=episode.flushing,
         pruritus=episode.pruritus,
-        dyspnoea_wheeze_bronchospasm=episode.dyspnoea_wheeze_bronchospasm,
+        dyspnoea_wheeze_bronchospasm=respiratory_signs(episode),
+        wheeze_bronchospasm=episode.wheeze_bronchospasm,
         stridor_or_laryngeal_oedema=episode.stridor_or_laryngeal_oedema,
         hypoxaemia=episode.hypoxaemia,
         abdominal_pain_vomiting_diarrhoea=episode.abdominal_pain_vomiting_diarrhoea,
         cardiac_arrest=episode.cardiac_arrest,
     )
+
+
+def respiratory_signs(episode: Episode) -> bool | None:
+    """Dyspnoea, wheeze or bronchospasm: the joined field, else read from the two recorded apart (``load_case``
+    has refused the two ways of recording it disagreeing)."""
+    if episode.dyspnoea_wheeze_bronchospasm is not None:
+        return episode.dyspnoea_wheeze_bronchospasm
+    apart = (episode.dyspnoea, episode.wheeze_bronchospasm)
+    if True in apart:
+        return True
+    return None if None in apart else False
 
 
 # ---------------------------------------------------------------- work shared by the sections
@@ -206,6 +230,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
     copies = case.molecular.tpsab1_extra_alpha_copies
     if baseline is not None and baseline_date is not None:
         _warn_baseline_near_episode(case, baseline_date, warnings, shared.ids)
+    if baseline is not None and source == "labs.baseline_tryptase_ng_ml":
+        _warn_summary_disagrees(case, baseline, warnings)
     # the same for every episode; worked out only when there is one (it refuses a negative baseline)
     threshold = event_threshold_ng_ml(baseline) if baseline is not None and case.episodes else None
     rows = []
@@ -218,8 +244,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
             )
         if acute is not None and baseline is not None and minutes is None:
             warnings.append(
-                f"Episode {episode_id}: the acute tryptase has no sampling time; the 20% + 2 rule was applied "
-                "without checking the 30 min to 4 h window."
+                f"Episode {episode_id}: the acute tryptase has no sampling time; a rise counts, but without a rise "
+                "the 20% + 2 rule stays open until the time after onset (consensus window 1 to 4 h) is recorded."
             )
         if episode.acute_tryptase_ng_ml is not None and _linked_acute_values(case, episode_id):
             warnings.append(
@@ -235,6 +261,7 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
                 "minutes_after_onset": minutes,
                 "reason": rise.reason,
                 "source": rise.source,
+                "references": reference_dicts(rise.references),
                 "nih_ratio": ratio,
                 "nih_ratio_above_1_685": None if ratio is None else ratio > NIH_RATIO_THRESHOLD,
             }
@@ -243,6 +270,8 @@ def tryptase(case: Case, warnings: list[str], shared: EpisodeContext | None = No
         "baseline_ng_ml": baseline,
         "baseline_source": source,
         "hat_adjusted_baseline_ng_ml": hat_adjusted_tryptase(baseline, copies),
+        "hat_adjustment_source": HAT_CITATION.text,
+        "hat_adjustment_references": reference_dicts(HAT_CITATION.keys),
         "episodes": rows,
     }
 
@@ -253,6 +282,34 @@ def _linked_acute_values(case: Case, episode_id: str) -> list[float]:
         for lab in case.lab_results
         if lab.test == "tryptase" and lab.context == "acute" and lab.episode_id == episode_id
     ]
+
+
+BASELINE_AGREEMENT_NG_ML = 0.05
+"""Half the last digit a tryptase result is reported to (0.1 ng/mL): a larger difference is a disagreement."""
+
+
+def _warn_summary_disagrees(case: Case, baseline: float, warnings: list[str]) -> None:
+    """The current baseline value (labs) against a dated baseline result of the same period.
+
+    The period is the evaluation date's; with none, the latest dated baseline
+    result stands for "now". The current value wins by the documented
+    precedence, so a disagreement would otherwise pass unseen.
+    """
+    dated = [lab for lab in case.lab_results if lab.test == "tryptase" and lab.context == "baseline"]
+    if not dated:
+        return
+    if case.evaluation_date is not None:
+        first, last = _day_bounds(case.evaluation_date)
+        same = [lab for lab in dated if _day_bounds(lab.date)[0] <= last and first <= _day_bounds(lab.date)[1]]
+    else:
+        latest = max(date_key(lab.date) for lab in dated)
+        same = [lab for lab in dated if date_key(lab.date) == latest]
+    for lab in same:
+        if round(abs(lab.canonical_value - baseline), 9) > BASELINE_AGREEMENT_NG_ML:  # rounded: 10.05 - 10 is 0.0500...07
+            warnings.append(
+                f"The current baseline tryptase ({fmt(baseline, 'ng/mL')}) differs from the baseline tryptase result "
+                f"dated {lab.date} ({fmt(lab.canonical_value, 'ng/mL')}); the current value is used: check which is right."
+            )
 
 
 def _warn_baseline_near_episode(case: Case, baseline_date: str, warnings: list[str], ids: tuple[str, ...]) -> None:
@@ -309,6 +366,7 @@ def episodes(case: Case, warnings: list[str], shared: EpisodeContext | None = No
                 "severity_brown": grade.grade,
                 "severity_reason": grade.reason,
                 "severity_source": grade.source,
+                "severity_references": reference_dicts(grade.references),
                 "wao2020_criteria": [c.as_dict() for c in wao.criteria],
                 "niaid2006_criteria": [c.as_dict() for c in niaid.criteria],
             }
@@ -369,10 +427,16 @@ def rema(case: Case, warnings: list[str], shared: EpisodeContext | None = None) 
         )
     return {
         "score": result.score,
+        "summary": rema_summary(result, lesions),
         "min": result.min,
         "max": result.max,
         "clonal_likely": result.clonal_likely,
         "items": [item.as_dict() for item in result.items],
+        "cutoff": {
+            "clonal_likely_from_score": REMA_CLONAL_CUTOFF,
+            "source": REMA_CUTOFF_SOURCE.text,
+            "references": reference_dicts(REMA_CUTOFF_SOURCE.keys),
+        },
         "applicable": None if lesions is None else lesions == "none",
     }
 
@@ -385,7 +449,27 @@ def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: Episod
     sm = Status(str(sm_status_who2022))
     if shared is None:
         shared = context(case)
-    rises = [(episode_id, rise[0].status) for episode_id, rise in zip(shared.ids, shared.rises)]
+    labs = case.labs
+    baselines = (labs.urine_n_methylhistamine_ug_g_creatinine, labs.urine_11b_pgf2a_ng_g_creatinine, labs.urine_lte4_pg_mg_creatinine)
+    evidence = [
+        mcas_rules.EpisodeMediators(
+            episode_id,
+            rise[0].status,
+            tuple(
+                urinary_rise(mediator, acute, baseline).status
+                for mediator, acute, baseline in zip(
+                    URINARY_MEDIATORS,
+                    (
+                        episode.acute_urine_n_methylhistamine_ug_g_creatinine,
+                        episode.acute_urine_11b_pgf2a_ng_g_creatinine,
+                        episode.acute_urine_lte4_pg_mg_creatinine,
+                    ),
+                    baselines,
+                )
+            ),
+        )
+        for episode, episode_id, rise in zip(case.episodes, shared.ids, shared.rises)
+    ]
     symptoms = case.mediator_symptoms
     criteria = [
         mcas_rules.criterion_a(
@@ -397,22 +481,30 @@ def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: Episod
                 nasal_ocular=symptoms.nasal_ocular,
             )
         ),
-        mcas_rules.criterion_b(rises),
+        mcas_rules.criterion_b(evidence),
         mcas_rules.criterion_c(symptoms.responds_to_mediator_therapy),
     ]
     status = mcas_rules.mcas_status(criteria)
     organ = case.other_extracutaneous_organ
+    molecular = case.molecular
+    unplaced = molecular.kit_d816v_unplaced()
     clonal = mcas_rules.clonal_mast_cells(
         mcas_rules.ClonalityFindings(
-            kit_d816v=case.molecular.kit_d816v,
-            kit_d816v_sample=case.molecular.kit_d816v_sample,
-            other_activating_kit_mutation=case.molecular.other_activating_kit_mutation,
+            kit_d816v=None if unplaced is None else unplaced.result,
+            kit_marrow=molecular.kit_d816v_in("bone_marrow").result,
+            kit_blood=molecular.kit_d816v_in("peripheral_blood").result,
+            kit_other_organ=molecular.kit_d816v_in("other_extracutaneous").result,
+            kit_skin=molecular.kit_d816v_in("skin").result,
+            other_activating_kit_mutation=molecular.other_activating_kit_mutation,
             bone_marrow_cd25=case.bone_marrow.cd25,
             other_organ_cd25_cd2_cd30=organ.cd25_cd2_cd30 if organ is not None else None,
             kit_mutation_in_lesional_skin=case.skin.kit_mutation_in_lesional_skin,
         )
     )
-    kind = mcas_rules.variant(status, sm, clonal.status, case.skin.lesions)
+    workup = case.allergy_workup
+    kind = mcas_rules.variant(
+        status, sm, clonal.status, case.skin.lesions, workup.ige_mediated_allergy, workup.other_reactive_disorder
+    )
     if status is MET and kind.variant is None:
         warnings.append(
             "MCAS criteria are met but the variant is open: "
@@ -422,6 +514,7 @@ def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: Episod
         )
     return {
         "status": status.value,
+        "summary": mcas_rules.mcas_summary(status, criteria, kind),
         "variant": kind.variant,
         "criteria": [c.as_dict() for c in criteria],
         "possible_variants": kind.possible_variants,
@@ -429,4 +522,5 @@ def mcas(case: Case, sm_status_who2022: str, warnings: list[str], shared: Episod
         "clonal_mast_cells": clonal.as_dict(),
         "variant_reason": kind.reason,
         "variant_source": kind.source,
+        "variant_references": reference_dicts(kind.references),
     }

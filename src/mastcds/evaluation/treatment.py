@@ -13,16 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 from mastcds.case import Case, LabResult, date_key, date_key_latest
-from mastcds.rules.dosing_epinephrine import epinephrine_autoinjector
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, US_ASTHMA, omalizumab_dose
-from mastcds.rules.prognosis_mars import ADVANCED_CATEGORIES, POPULATION, mars
-from mastcds.rules.treatment_ladder import CURRENT, ENDED, NOT_STARTED, TreatmentRecord, drug_class
-from mastcds.rules.treatment_ladder import treatment_plan as ladder_plan
-
-IPSM_NOT_COMPUTED = (
-    "IPSM (Sperr et al., Lancet Haematol 2019) is not implemented: its variables were found only in a secondary "
-    "source and its points and risk-group cut-offs could not be verified against the paper"
-)
+from mastcds.rules.dosing.epinephrine import epinephrine_autoinjector
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, US_ASTHMA, omalizumab_dose
+from mastcds.rules.prognosis import ipsm, maps
+from mastcds.rules.prognosis.mars import ADVANCED_CATEGORIES, POPULATION, mars
+from mastcds.rules.treatment.ladder import CURRENT, ENDED, NOT_STARTED, TreatmentRecord, drug_class
+from mastcds.rules.treatment.ladder import treatment_plan as ladder_plan
 
 Categories = str | Sequence[str] | None
 
@@ -103,17 +99,19 @@ def _lab(case: Case, field: str, test: str) -> float | None:
 
 
 def prognosis(case: Case, categories: Mapping[str, Categories], warnings: list[str]) -> dict[str, Any]:
-    """``{"ipsm": null, "mars": {...} | null}``; MARS only when some edition's (possible) category is advanced SM.
+    """``{"ipsm": null, "mars": {...} | null, "not_computed": {...}}``; MARS only for a (possible) advanced SM.
 
     ``categories`` maps edition to its category, or to the list of categories
-    still possible; ``None`` when unknown.
+    still possible; ``None`` when unknown. IPSM and MAPS are never computed
+    (their tables could not be verified, see their rule modules); ``not_computed``
+    says so, and why MARS is absent when it is.
     """
     possible: dict[str, list[str]] = {
         edition: value for edition, value in ((e, _as_list(v)) for e, v in categories.items()) if value is not None
     }
     certain = sorted({c[0] for c in possible.values() if len(c) == 1 and c[0] in ADVANCED_CATEGORIES})
     maybe = sorted({c for cats in possible.values() for c in cats if c in ADVANCED_CATEGORIES})
-    not_computed = {"ipsm": IPSM_NOT_COMPUTED}
+    not_computed = {"ipsm": ipsm.NOT_COMPUTED, "maps": maps.NOT_COMPUTED}
     mars_result: dict[str, Any] | None = None
     if certain or maybe:
         score = mars(

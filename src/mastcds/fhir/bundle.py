@@ -31,12 +31,35 @@ def validate_r4(bundle: dict[str, Any]) -> None:
         ) from None
 
 
+_FHIR_WHITESPACE = " \t\r\n"
+
+
+def _fhir_text(value: Any, key: str = "") -> Any:
+    """``value`` with every string one FHIR R4 can carry; empty ones left out.
+
+    Free text (a drug, an episode id, warnings quoting them) may hold any
+    character the case model accepts, but a FHIR ``string`` admits no
+    whitespace other than space, tab, CR and LF, a ``code`` no leading,
+    trailing or doubled whitespace, and neither may be empty.
+    """
+    if isinstance(value, str):
+        if key == "code":
+            return " ".join(value.split())
+        return "".join(" " if ch.isspace() and ch not in _FHIR_WHITESPACE else ch for ch in value)
+    if isinstance(value, dict):
+        cleaned = {name: _fhir_text(item, name) for name, item in value.items()}
+        return {name: item for name, item in cleaned.items() if item != ""}
+    if isinstance(value, list):
+        return [_fhir_text(item, key) for item in value]
+    return value
+
+
 def export_bundle(case: Case, evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
     """A validated collection Bundle: Patient, findings, and the evaluation resources when given."""
     writer = Writer(case.id or "case")
     subject = write_case(writer, case)
     if evaluation is not None:
         write_evaluation(writer, evaluation, subject)
-    bundle = writer.bundle()
+    bundle = _fhir_text(writer.bundle())
     validate_r4(bundle)
     return bundle

@@ -1,9 +1,10 @@
-"""A case -> FHIR R4 resources: Patient, Observations, Conditions, MedicationStatements.
+"""A case -> FHIR R4 resources: Patient, Observations, Conditions, a DiagnosticReport, MedicationStatements.
 
 The conventions are those :mod:`mastcds.fhir.to_case` reads, so that
-exporting and importing again gives back every coded finding. Findings FHIR
-cannot code (skin, bone-marrow histology, organs, most episode details) are
-not written; they stay in the case document.
+exporting and importing again gives back the case (``docs/fhir.md`` lists
+the few normalisations). The fields of the field table
+(:mod:`mastcds.fhir.fields`: skin, bone marrow, organs, mediator symptoms,
+episode details...) are written by :mod:`mastcds.fhir.write.findings`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 from mastcds.case import Case, Episode, LabResult
 from mastcds.fhir import codes
-from mastcds.fhir.dates import current_row, usable_rows
+from mastcds.fhir.fields import LAB_FIELDS
+from mastcds.fhir.dates import completed_years, current_row, usable_rows
+from mastcds.fhir.write.findings import write_age_unknown, write_case_findings, write_episode_findings
 from mastcds.units import LAB_SPECS, to_canonical
 
 _NAMESPACE = uuid.UUID("5d1c3f62-7f0e-4b5c-9d0a-6b3e2f1a9c47")  # mastcds export ids
@@ -23,20 +26,9 @@ _INTERVAL_TIMING = {
     "q4w": (1, 4, "wk"), "q2w": (1, 2, "wk"), "weekly": (1, 1, "wk"), "daily": (1, 1, "d"),
     "bid": (2, 1, "d"), "tid": (3, 1, "d"), "qid": (4, 1, "d"),
 }
-_LAB_FIELDS = {
-    "tryptase": "baseline_tryptase_ng_ml",
-    "ige_total": "ige_total_iu_ml",
-    "hemoglobin": "hemoglobin_g_dl",
-    "platelets": "platelets_10e9_l",
-    "neutrophils": "neutrophils_10e9_l",
-    "alkaline_phosphatase": "alkaline_phosphatase_u_l",
-    "albumin": "albumin_g_l",
-    "beta2_microglobulin": "beta2_microglobulin_mg_l",
-}
 _UCUM_SPELLING = (("µ", "u"), ("μ", "u"), ("mcg", "ug"), ("^", "*"), ("IU", "[IU]"))
 _LAB_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}
 _VITALS_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}
-_EXAM_CATEGORY = {"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": "exam", "display": "Exam"}]}
 
 
 def ucum(unit: str) -> str:
@@ -110,14 +102,17 @@ def _lab_row(row: LabResult, subject: str, episodes: dict[str, str], n: int) -> 
 def _needs_current_value(case: Case, test: str, value: float | None) -> bool:
     """Whether the rows alone would not give back ``value`` as the current value on import.
 
-    The importer may not know the evaluation date, so the rows must give the
-    value back without one (the latest row); otherwise an undated Observation
-    carries it.
+    The import reads the case's evaluation date from the Bundle, but a reader
+    that asks a server for some codes only (a CDS Hooks prefetch) does not
+    get it: the rows must give the value back both with and without that
+    date; otherwise an undated Observation carries it.
     """
-    row = current_row(usable_rows(test, [r.model_dump() for r in case.lab_results]), None)
-    if row is None:
-        return value is not None
-    return to_canonical(test, row["value"], row["unit"]) != value
+    rows = usable_rows(test, [r.model_dump() for r in case.lab_results])
+    for limit in {case.evaluation_date, None}:
+        row = current_row(rows, limit)
+        if (value is not None) if row is None else to_canonical(test, row["value"], row["unit"]) != value:
+            return True
+    return False
 
 
 def _current_value(rid: str, test: str, value: float | None, subject: str, category: dict[str, Any]) -> dict[str, Any]:
@@ -130,10 +125,13 @@ def _current_value(rid: str, test: str, value: float | None, subject: str, categ
 
 
 def _episode_resources(writer: Writer, episode: Episode, n: int, subject: str) -> str:
-    episode_id = episode.id or f"episode-{n}"
+    episode_id = episode.id if episode.id else f"episode-{n}"
+    identifier = {"system": codes.MASTCDS_EPISODE_ID}  # without a value: the episode has no id
+    if episode.id:
+        identifier["value"] = episode.id
     condition: dict[str, Any] = {
         "resourceType": "Condition", "id": f"episode-{episode_id}",
-        "identifier": [{"system": codes.MASTCDS_EPISODE_ID, "value": episode_id}],
+        "identifier": [identifier],
         "clinicalStatus": {"coding": [{"system": codes.CONDITION_CLINICAL, "code": "resolved"}]},
         "category": [{"coding": [{"system": codes.CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
         "code": {"coding": [codes.ANAPHYLAXIS.coding()], "text": "Anaphylaxis"},
@@ -157,20 +155,14 @@ def _episode_resources(writer: Writer, episode: Episode, n: int, subject: str) -
         writer.add(_observation(f"episode-{episode_id}-acute-tryptase", codes.LAB_TESTS["tryptase"], subject,
                                 _LAB_CATEGORY, focus=focus(),
                                 valueQuantity=_quantity(episode.acute_tryptase_ng_ml, "ng/mL")))
-    for field_name, code in codes.EPISODE_FINDINGS.items():
-        value = getattr(episode, field_name)
-        if value is not None:
-            answer = codes.PRESENT if value else codes.ABSENT
-            writer.add(_observation(f"episode-{episode_id}-{field_name}", code, subject, _EXAM_CATEGORY,
-                                    focus=focus(), valueCodeableConcept={"coding": [answer.coding()]}, **dated))
+    write_episode_findings(writer, episode.model_dump(), subject, reference, f"episode-{episode_id}")
     return reference
 
 
 def _kit_variant(case: Case, subject: str) -> dict[str, Any] | None:
     molecular = case.molecular
-    if molecular.kit_d816v is None:
+    if molecular.kit_d816v is None and molecular.kit_d816v_vaf_percent is None and molecular.kit_d816v_sample is None:
         return None
-    answer = codes.PRESENT if molecular.kit_d816v == "detected" else codes.ABSENT
     components: list[dict[str, Any]] = [
         {"code": {"coding": [codes.GENE_STUDIED.coding()]},
          "valueCodeableConcept": {"coding": [codes.KIT_GENE.coding()]}},
@@ -182,8 +174,13 @@ def _kit_variant(case: Case, subject: str) -> dict[str, Any] | None:
     if molecular.kit_d816v_vaf_percent is not None:
         components.append({"code": {"coding": [codes.LAB_TESTS["kit_d816v_vaf"].coding()]},
                            "valueQuantity": _quantity(molecular.kit_d816v_vaf_percent, "%")})
-    resource = _observation("kit-d816v", codes.VARIANT_ASSESSMENT, subject, _LAB_CATEGORY,
-                            valueCodeableConcept={"coding": [answer.coding()]}, component=components)
+    if molecular.kit_d816v is None:  # the result unknown, its sample or allele fraction given
+        value: dict[str, Any] = {"dataAbsentReason": {"coding": [{"system": codes.DATA_ABSENT_REASON, "code": "unknown",
+                                                                  "display": "Unknown"}]}}
+    else:
+        answer = codes.PRESENT if molecular.kit_d816v == "detected" else codes.ABSENT
+        value = {"valueCodeableConcept": {"coding": [answer.coding()]}}
+    resource = _observation("kit-d816v", codes.VARIANT_ASSESSMENT, subject, _LAB_CATEGORY, component=components, **value)
     if molecular.kit_d816v_sample is not None:
         specimen = codes.SPECIMEN_TYPES[molecular.kit_d816v_sample]
         resource["contained"] = [{"resourceType": "Specimen", "id": "sample", "type": {"coding": [specimen.coding()]}}]
@@ -209,7 +206,7 @@ def _medication(treatment: Any, n: int, subject: str) -> dict[str, Any]:
         "subject": {"reference": subject}, "effectivePeriod": period,
     }
     dosage: dict[str, Any] = {}
-    if treatment.interval and treatment.interval.strip():
+    if treatment.interval:
         dosage["text"] = treatment.interval
         if treatment.interval == "prn":
             dosage["asNeededBoolean"] = True
@@ -220,16 +217,17 @@ def _medication(treatment: Any, n: int, subject: str) -> dict[str, Any]:
         dosage["doseAndRate"] = [{"doseQuantity": _quantity(treatment.dose_mg, "mg")}]
     if dosage:
         resource["dosage"] = [dosage]
-    if treatment.indication and treatment.indication.strip():
+    if treatment.indication:
         resource["reasonCode"] = [{"text": treatment.indication}]
     return resource
 
 
 def write_case(writer: Writer, case: Case) -> str:
     """Adds the case's coded findings to ``writer``; returns the Patient's full URL."""
-    patient: dict[str, Any] = {"resourceType": "Patient", "id": case.id or "patient"}
-    if case.id and case.id.strip():
-        patient["identifier"] = [{"system": codes.MASTCDS_CASE_ID, "value": case.id}]
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": case.id or "patient",
+                               "identifier": [{"system": codes.MASTCDS_CASE_ID}]}  # no value: the case has no id
+    if case.id:
+        patient["identifier"][0]["value"] = case.id
     if case.patient.sex is not None:
         patient["gender"] = case.patient.sex
     if case.patient.birth_date is not None:
@@ -243,7 +241,7 @@ def write_case(writer: Writer, case: Case) -> str:
             episodes[episode.id] = reference
     for n, row in enumerate(case.lab_results, start=1):
         writer.add(_lab_row(row, subject, episodes, n))
-    for test, name in _LAB_FIELDS.items():
+    for test, name in LAB_FIELDS.items():
         value = getattr(case.labs, name)
         if _needs_current_value(case, test, value):
             writer.add(_current_value(f"current-{test}", test, value, subject, _LAB_CATEGORY))
@@ -257,9 +255,13 @@ def write_case(writer: Writer, case: Case) -> str:
         writer.add({
             "resourceType": "Condition", "id": "associated-neoplasm",
             "category": [{"coding": [{"system": codes.CONDITION_CATEGORY, "code": "problem-list-item"}]}],
-            "code": {"coding": [neoplasm[1].coding()], "text": case.associated_hematologic_neoplasm},
+            "code": {"coding": [neoplasm[1].coding(), neoplasm[2].coding()], "text": case.associated_hematologic_neoplasm},
             "subject": {"reference": subject},
         })
+    write_case_findings(writer, case.to_document(), subject,
+                        {"associated_hematologic_neoplasm"} if neoplasm is not None else set())
+    if case.patient.age_years is None and completed_years(case.patient.birth_date, case.evaluation_date) is not None:
+        write_age_unknown(writer, subject)
     for n, treatment in enumerate(case.treatments, start=1):
         writer.add(_medication(treatment, n, subject))
     return subject

@@ -20,10 +20,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from mastcds.case import Case
 from mastcds.report import palette
+from mastcds.report.citations import Citations
+from mastcds.report.reading import EDITION_TITLES, STATUS_WORDS, bottom_line_text, category_text, rema_caveat, separating_tests
 from mastcds.report.episodes import per_episode
 from mastcds.atomic_file import write_atomically
 from mastcds.report.timeline import save_figure_bytes, timeline_figure
-from mastcds.rules.treatment_response import (
+from mastcds.rules.references import references_by_source
+from mastcds.rules.treatment.response import (
     SIGNIFICANCE_ONE_SIDED,
     ResponseSummary,
     TreatmentResponse,
@@ -32,46 +35,24 @@ from mastcds.rules.treatment_response import (
     treatment_response,
 )
 
-EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
-STATUS_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+
 DISCLAIMER = "Decision support only: not a substitute for clinical judgement."
 REPORT_FORMATS = (".html", ".pdf")
 
 
-class _Sources:
-    """Numbers each distinct source the first time a table cites it."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def number(self, source: str | None) -> int | None:
-        if not source:
-            return None
-        if source not in self.items:
-            self.items.append(source)
-        return self.items.index(source) + 1
-
-
-def _criteria(items: list[dict[str, Any]] | None, sources: _Sources) -> list[dict[str, Any]]:
+def _criteria(items: list[dict[str, Any]] | None, sources: Citations) -> list[dict[str, Any]]:
     return [
         {
             "id": item.get("id", ""),
             "status": item.get("status", "unknown"),
             "reason": item.get("reason", ""),
-            "source": sources.number(item.get("source")),
+            "source": sources.cite(item.get("source")),
         }
         for item in items or []
     ]
 
 
-def _verdict(guideline: dict[str, Any]) -> str:
-    if guideline.get("category"):
-        return str(guideline["category"])
-    possible = guideline.get("possible_categories") or []
-    return "undetermined: " + " or ".join(possible) if possible else "undetermined"
-
-
-def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str, Any]]:
+def _guidelines(evaluation: dict[str, Any], sources: Citations) -> list[dict[str, Any]]:
     editions = evaluation.get("editions") or {}
     result = []
     for edition, guideline in (evaluation.get("guidelines") or {}).items():
@@ -80,7 +61,7 @@ def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str,
                 "title": EDITION_TITLES.get(edition, edition),
                 "edition": editions.get(edition, ""),
                 "sm_criteria": guideline.get("sm_criteria", "unknown"),
-                "verdict": _verdict(guideline),
+                "verdict": category_text(guideline),
                 "criteria": _criteria(guideline.get("criteria"), sources),
                 "b_findings": _criteria(guideline.get("b_findings"), sources),
                 "c_findings": _criteria(guideline.get("c_findings"), sources),
@@ -89,6 +70,34 @@ def _guidelines(evaluation: dict[str, Any], sources: _Sources) -> list[dict[str,
             }
         )
     return result
+
+
+def bottom_lines(evaluation: dict[str, Any]) -> list[tuple[str, str]]:
+    """(guideline, its line): the engine's summary when it gives one, else the verdict as recorded."""
+    return [
+        (EDITION_TITLES.get(edition, edition), bottom_line_text(guideline))
+        for edition, guideline in (evaluation.get("guidelines") or {}).items()
+    ]
+
+
+def _treatment(plan: dict[str, Any] | None, sources: Citations) -> dict[str, Any] | None:
+    """The usual escalation: where the patient stands and the options to consider next, each with its source."""
+    if not plan:
+        return None
+    anti_mediator = plan.get("anti_mediator") or {}
+    cytoreduction = plan.get("cytoreduction") or {}
+    venom = plan.get("venom_immunotherapy")
+    return {
+        "label": plan.get("label", ""),
+        "note": plan.get("note", ""),
+        "current_step": anti_mediator.get("current_step"),
+        "current_step_name": anti_mediator.get("current_step_name"),
+        "next_options": [{**o, "source": sources.cite(o.get("source"))} for o in anti_mediator.get("next_options") or []],
+        "cytoreduction": [{**o, "source": sources.cite(o.get("source"))} for o in cytoreduction.get("options") or []],
+        "cytoreduction_note": cytoreduction.get("note"),
+        "venom": {**venom, "source": sources.cite(venom.get("source"))} if venom else None,
+        "warnings": plan.get("warnings") or [],
+    }
 
 
 def _number(value: float | None, unit: str = "") -> str:
@@ -195,7 +204,7 @@ def _figure_data_uri(case: Case, evaluation: dict[str, Any], response: ResponseS
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     return Environment(
         loader=PackageLoader("mastcds.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -223,13 +232,22 @@ def render_report_html(
         response = treatment_response(
             case, as_of=as_of, before_window_days=before_window_days, after_window_days=after_window_days
         )
-    sources = _Sources()
+    sources = Citations()
     guidelines = _guidelines(evaluation, sources)
     cutaneous = evaluation.get("cutaneous") or {}
     mcas = evaluation.get("mcas") or {}
     rema = evaluation.get("rema") or {}
     prognosis = evaluation.get("prognosis") or {}
     context = {
+        "summary": evaluation.get("summary"),
+        "bottom_lines": bottom_lines(evaluation),
+        "separating": (separating_tests(evaluation) or [None])[0],
+        "part_summaries": [
+            (title, (evaluation.get(part) or {})["summary"])
+            for part, title in (("mcas", "MCAS"), ("rema", "REMA"), ("omalizumab", "Omalizumab"))
+            if (evaluation.get(part) or {}).get("summary")
+        ],
+        "rema_caveat": rema_caveat(evaluation),
         "case_id": case.id or "(no id)",
         "engine_version": evaluation.get("engine_version", "unknown"),
         "evaluation_date": case.evaluation_date or "not recorded",
@@ -245,22 +263,24 @@ def render_report_html(
         "rema": {**rema, "items": _criteria(rema.get("items"), sources)},
         "omalizumab": evaluation.get("omalizumab"),
         "epinephrine_mg": evaluation.get("epinephrine_autoinjector_mg"),
+        "treatment": _treatment(evaluation.get("treatment"), sources),
         "prognosis": {
-            name: {**score, "source": sources.number(score.get("source"))}
+            name: {**score, "source": sources.cite(score.get("source"))}
             for name, score in prognosis.items()
             if isinstance(score, dict) and name != "not_computed"
         },
         "prognosis_not_computed": prognosis.get("not_computed") or {},
         "response": response,
         "responses": _responses(response),
-        "response_source": sources.number(response.source),
+        "response_source": sources.cite(response.source),
         "figure": _figure_data_uri(case, evaluation, response),
         "warnings": list(dict.fromkeys((evaluation.get("warnings") or []) + list(response.warnings))),
         "status_words": STATUS_WORDS,
         "status_colours": palette.STATUS,
     }
     context["sources"] = sources.items
-    return _environment().get_template("report.html.j2").render(**context)
+    context["source_links"] = references_by_source(evaluation, response.as_dict())
+    return template_environment().get_template("report.html.j2").render(**context)
 
 
 def render_report_pdf(case: Case, evaluation: dict[str, Any], **options: Any) -> bytes:

@@ -3,7 +3,7 @@
 Built for a clinician who has seconds: three stacked panels on one time axis,
 severity read from height *and* colour *and* shape, tryptase on a log scale
 against the 20 ng/mL line and each episode's 20% + 2 threshold. Partial dates
-sit mid-period (as in :mod:`mastcds.rules.treatment_response`) with a bar
+sit mid-period (as in :mod:`mastcds.rules.treatment.response`) with a bar
 spanning every day they may mean, so the figure never looks surer than the
 record. Severity and thresholds come from the evaluation (the contract), not
 recomputed here.
@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ matplotlib.use("Agg")  # headless: no display on servers and CI
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
@@ -35,7 +37,7 @@ from mastcds.atomic_file import write_atomically  # noqa: E402
 from mastcds.case import Case  # noqa: E402
 from mastcds.report import palette  # noqa: E402
 from mastcds.report.episodes import per_episode  # noqa: E402
-from mastcds.rules.treatment_response import Period, ResponseSummary, episode_label, period, treatment_response  # noqa: E402
+from mastcds.rules.treatment.response import Period, ResponseSummary, episode_label, period, treatment_response  # noqa: E402
 
 A4_TEXT_WIDTH_IN = 7.1
 """A4 (210 mm) less 15 mm margins each side: the figure prints at 100% without scaling."""
@@ -48,18 +50,32 @@ SEVERITY_LEVEL = {None: 0, "mild": 1, "moderate": 2, "severe": 3}
 SEVERITY_NAME = {None: "grade undetermined", "mild": "mild", "moderate": "moderate", "severe": "severe"}
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 PNG_DPI = 200
+VALUE_LABEL = "value-label"
+"""The gid of every label drawn beside a point: they are moved apart so that none covers another."""
+LABEL_STEP_PT = 8.0
+"""How far a label moves up, in points, each time it would cover one placed before it."""
+OPEN_BAR_MIN_FRACTION = 0.012
+"""An ongoing treatment's bar is at least this share of the time axis wide: one started on the as-of date stays visible."""
+MAX_LABELLED_POINTS = 60
+"""Beyond this many episodes (or tryptase values) in a panel their labels overlap into an unreadable
+band and cost most of the drawing time; the points are drawn unlabelled and the report's tables list them."""
 
 
 def printable(text: str) -> str:
-    """Free text (ids, drug names) safe for every output: control and unassigned characters become '?'.
+    """Free text (ids, drug names) drawn as plain text in every output.
 
-    SVG is XML, where most control characters are not allowed at all.
+    Control and unassigned characters become '?' (SVG is XML, where most
+    control characters are not allowed at all), and every '$' is escaped:
+    matplotlib reads text between two '$' as mathtext, where an unknown
+    command (``$\\undefinedcommand$``) breaks the whole drawing.
     """
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+    return "".join(ch if ch.isprintable() else "?" for ch in text).replace("$", r"\$")
 
 
+@lru_cache(maxsize=1 << 17)  # every day of the years a case may hold (1900-2100) fits
 def _d(day: date) -> float:
-    return mdates.date2num(day)
+    # remembered: matplotlib's date2num costs about 0.1 ms, and a case at the list limits asks for 50,000 days
+    return float(mdates.date2num(day))
 
 
 def _span(when: Period) -> tuple[float, float]:
@@ -101,6 +117,11 @@ def _draw_episodes(ax: Axes, points: list[_EpisodePoint]) -> list[Any]:
     handles: list[Any] = []
     seen: Counter[tuple[date, str | None]] = Counter()
     totals = Counter((p.when.placed, p.severity) for p in points)
+    # one collection per severity, not one per episode: a drawing call per point made a
+    # case with a thousand episodes take most of a minute to draw
+    placed: dict[str | None, list[tuple[float, float]]] = {}
+    inexact: list[tuple[float, float, float, float]] = []
+    icu: list[tuple[float, float]] = []
     for point in points:
         key = (point.when.placed, point.severity)
         nth, total = seen[key], totals[key]
@@ -108,15 +129,25 @@ def _draw_episodes(ax: Axes, points: list[_EpisodePoint]) -> list[Any]:
         y = SEVERITY_LEVEL[point.severity] + 0.36 * (nth - (total - 1) / 2)  # same day, same grade: stack
         x = _d(point.when.placed)
         if not point.when.exact:
-            left, right = _span(point.when)
-            ax.errorbar(x, y, xerr=[[left], [right]], fmt="none", ecolor=palette.GREY, elinewidth=0.8, capsize=2, zorder=2)
+            inexact.append((x, y, *_span(point.when)))
+        placed.setdefault(point.severity, []).append((x, y))
+        if point.icu:
+            icu.append((x, y))
+        if len(points) <= MAX_LABELLED_POINTS:
+            ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center",
+                        fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
+    if inexact:
+        xs, ys, left, right = zip(*inexact)
+        ax.errorbar(xs, ys, xerr=[left, right], fmt="none", ecolor=palette.GREY, elinewidth=0.8, capsize=2, zorder=2)
+    for severity, xy in placed.items():
+        xs, ys = zip(*xy)
         ax.scatter(
-            [x], [y], s=46, marker=palette.SEVERITY_MARKER[point.severity], color=palette.SEVERITY[point.severity],
+            xs, ys, s=46, marker=palette.SEVERITY_MARKER[severity], color=palette.SEVERITY[severity],
             edgecolors=palette.BLACK, linewidths=0.6, zorder=3,
         )
-        if point.icu:
-            ax.scatter([x], [y], s=110, marker="o", facecolors="none", edgecolors=palette.BLACK, linewidths=1.3, zorder=4)
-        ax.annotate(printable(point.label), (x, y), xytext=(8, 0), textcoords="offset points", va="center", fontsize=FONT_PT - 1.5)
+    if icu:
+        xs, ys = zip(*icu)
+        ax.scatter(xs, ys, s=110, marker="o", facecolors="none", edgecolors=palette.BLACK, linewidths=1.3, zorder=4)
     ax.set_yticks(range(4), [SEVERITY_NAME[s] for s in SEVERITY_LEVEL])
     ax.set_ylim(-0.7, 3.7)
     ax.set_ylabel("Episodes\n(Brown grade)")
@@ -191,8 +222,9 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
         ax.errorbar(xs, ys, xerr=[left, right], fmt="none", ecolor=colour, elinewidth=0.8, capsize=2, alpha=0.7, zorder=2)
         ax.plot(xs, ys, linestyle="-" if context == "baseline" else "none", linewidth=1.0, marker=marker, markersize=5,
                 color=colour, markeredgecolor=palette.BLACK, markeredgewidth=0.5, zorder=3)
-        for x, y, p in zip(xs, ys, chosen):
-            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=FONT_PT - 1.5)
+        for x, y, p in zip(xs, ys, chosen) if len(points) <= MAX_LABELLED_POINTS else ():
+            ax.annotate(f"{p.value:g}", (x, y), xytext=(0, 5), textcoords="offset points", ha="center",
+                        fontsize=FONT_PT - 1.5, gid=VALUE_LABEL)
         handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor=palette.BLACK, markeredgewidth=0.5,
                               linestyle="-" if context == "baseline" else "none", label=name))
     if undated_baseline is not None:
@@ -200,10 +232,10 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
         handles.append(
             Line2D([], [], color=palette.BASELINE_TRYPTASE, linestyle=":", label=f"baseline tryptase {undated_baseline:g}, date not recorded")
         )
-    for point, threshold in thresholds:
-        x = _d(point.when.placed)
-        ax.hlines(max(threshold, low), x - half_width_days, x + half_width_days, color=palette.RISE_THRESHOLD, linewidth=1.6, zorder=2)
     if thresholds:
+        xs = [_d(point.when.placed) for point, _ in thresholds]
+        ax.hlines([max(threshold, low) for _, threshold in thresholds], [x - half_width_days for x in xs],
+                  [x + half_width_days for x in xs], color=palette.RISE_THRESHOLD, linewidth=1.6, zorder=2)
         handles.append(Line2D([], [], color=palette.RISE_THRESHOLD, linewidth=1.6, label="20% + 2 threshold per episode"))
     ax.axhline(TRYPTASE_LIMIT_NG_ML, color=palette.TRYPTASE_LIMIT, linestyle="--", linewidth=0.9, zorder=2.5)
     handles.append(Line2D([], [], color=palette.TRYPTASE_LIMIT, linestyle="--", linewidth=0.9, label="20 ng/mL (SM minor criterion)"))
@@ -219,24 +251,34 @@ def _draw_tryptase(ax: Axes, case: Case, episodes: list[_EpisodePoint], half_wid
     return handles
 
 
-def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date) -> list[Any]:
+def _draw_treatments(ax: Axes, case: Case, response: ResponseSummary, as_of: date, min_open_width: float) -> list[Any]:
     handles: list[Any] = []
     rows = sorted(zip(case.treatments, response.treatments), key=lambda pair: period(pair[0].start_date).placed)
-    for row, (treatment, summary) in enumerate(rows):
+    bars: list[tuple[float, float, float, str]] = []
+    inexact: list[tuple[float, float, float, float]] = []
+    ongoing: dict[str, list[tuple[float, float]]] = {}
+    for row, (treatment, summary) in enumerate(rows):  # drawn in one call per kind of mark, as the episodes
         y = len(rows) - 1 - row
         start = period(treatment.start_date)
         end = period(treatment.end_date) if treatment.end_date else None
         right = end.placed if end else max(as_of, start.placed)
+        width = _d(right) - _d(start.placed)
+        if end is None:  # ongoing: never a bar of no width, even when it started on the as-of date
+            width = max(width, min_open_width)
         colour = palette.RESCUE_TREATMENT if summary.on_demand else palette.TREATMENT
-        ax.barh(y, _d(right) - _d(start.placed), left=_d(start.placed), height=0.55, color=colour,
-                edgecolor=palette.BLACK, linewidth=0.4, zorder=2)
-        for when in (start, end):
-            if when is not None and not when.exact:
-                left_len, right_len = _span(when)
-                ax.errorbar(_d(when.placed), y, xerr=[[left_len], [right_len]], fmt="none", ecolor=palette.BLACK,
-                            elinewidth=0.7, capsize=2, zorder=3)
+        bars.append((y, width, _d(start.placed), colour))
+        inexact += [(_d(when.placed), y, *_span(when)) for when in (start, end) if when is not None and not when.exact]
         if end is None:
-            ax.plot([_d(right)], [y], marker=">", color=colour, markeredgecolor=palette.BLACK, markersize=5, zorder=3)
+            ongoing.setdefault(colour, []).append((_d(start.placed) + width, y))
+    if bars:
+        ys, widths, lefts, colours = zip(*bars)
+        ax.barh(ys, widths, left=lefts, height=0.55, color=colours, edgecolor=palette.BLACK, linewidth=0.4, zorder=2)
+    if inexact:
+        xs, ys, left, right = zip(*inexact)
+        ax.errorbar(xs, ys, xerr=[left, right], fmt="none", ecolor=palette.BLACK, elinewidth=0.7, capsize=2, zorder=3)
+    for colour, xy in ongoing.items():
+        xs, ys = zip(*xy)
+        ax.plot(xs, ys, linestyle="none", marker=">", color=colour, markeredgecolor=palette.BLACK, markersize=5, zorder=3)
     ax.set_yticks(range(len(rows)), [printable(summary.label) for _, summary in reversed(rows)])
     ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
     ax.set_ylabel("Treatments")
@@ -322,7 +364,7 @@ def timeline_figure(
         ax_treatments = figure.add_subplot(grid[2], sharex=ax_episodes)
         handles = _draw_episodes(ax_episodes, points)
         handles += _draw_tryptase(ax_tryptase, case, points, half_width_days=max(6.0, (last - first).days / 60))
-        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last)
+        handles += _draw_treatments(ax_treatments, case, response, as_of_day or last, OPEN_BAR_MIN_FRACTION * (last - first).days)
         _draw_landmarks((ax_episodes, ax_tryptase, ax_treatments), landmarks, (last - first).days)
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         ax_treatments.xaxis.set_major_locator(locator)
@@ -335,8 +377,31 @@ def timeline_figure(
         figure.suptitle(f"{title}: episodes, tryptase and treatments", fontsize=FONT_PT + 2, fontweight="bold")
         figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=FONT_PT - 1, frameon=False)
         if undated:
-            figure.text(0.01, 0.003, printable(f"Not shown (no date): episodes {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+            figure.text(0.01, 0.003, printable(f"Episodes without a date, not shown: {', '.join(undated)}"), fontsize=FONT_PT - 1, color=palette.GREY)
+        _separate_labels(figure)
     return figure
+
+
+def _separate_labels(figure: Figure) -> None:
+    """Move each point's label up until it covers no label placed before it (left to right, bottom up).
+
+    Measured on the laid-out figure, so it holds for any dates and values;
+    a label that moves keeps pointing at its own point by its position above it.
+    """
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays out the constrained axes: the extents below are final
+    renderer = canvas.get_renderer()
+    labels = [a for a in figure.findobj(lambda artist: artist.get_gid() == VALUE_LABEL)]
+    placed: list[Any] = []
+    for label in sorted(labels, key=lambda a: (a.get_window_extent(renderer).x0, a.get_window_extent(renderer).y0)):
+        dx, dy = label.xyann
+        for _ in range(len(labels)):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            dy += LABEL_STEP_PT
+            label.xyann = (dx, dy)
+        placed.append(label.get_window_extent(renderer))
 
 
 def save_timeline(

@@ -11,7 +11,9 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable
+
+from mastcds.rules.references import reference_dicts
 
 
 class Status(str, Enum):
@@ -102,19 +104,26 @@ def compare(value: float | None, op: str, threshold: float) -> Status:
 
 @dataclass(frozen=True)
 class Criterion:
-    """One criterion's verdict with the reason and the source a clinician can check."""
+    """One criterion's verdict with the reason and the source a clinician can check.
+
+    ``source`` is the citation as text; ``references`` the bibliography keys
+    behind it (:mod:`mastcds.rules.references`). A rule writes both at once
+    from a :func:`~mastcds.rules.references.cite`: ``Criterion(id, status, reason, *citation)``.
+    """
 
     id: str
     status: Status
     reason: str
     source: str
+    references: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": _STATUS_VALUES[self.status],
             "reason": self.reason,
             "source": self.source,
+            "references": reference_dicts(self.references),
         }
 
 

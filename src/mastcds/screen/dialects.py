@@ -17,6 +17,7 @@ class Dialect:
     """Primitives shared by both engines; subclasses spell them."""
 
     name = ""
+    json_sql_type = ""  # the SQL type of one JSON value
     _counter = itertools.count()
 
     def var(self) -> str:
@@ -42,6 +43,7 @@ class Dialect:
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
+    json_sql_type = "JSON"
     _type_column = 0
 
     def quote(self, text: str) -> str:
@@ -119,6 +121,13 @@ class DuckDBDialect(Dialect):
     def json_is_boolean(self, value: str) -> str:
         return f"(json_type({value}) = 'BOOLEAN')"
 
+    def json_kind(self, value: str) -> str:
+        """'integer' or 'decimal' for a JSON number written without / with a point or exponent,
+        'string' for a string, else NULL."""
+        # The reader types a number written with a point or exponent DOUBLE, any other BIGINT or UBIGINT.
+        return (f"CASE json_type({value}) WHEN 'BIGINT' THEN 'integer' WHEN 'UBIGINT' THEN 'integer' "
+                f"WHEN 'DOUBLE' THEN 'decimal' WHEN 'VARCHAR' THEN 'string' END")
+
     def to_json(self, scalar: str) -> str:
         return f"to_json({scalar})"
 
@@ -146,6 +155,7 @@ class DuckDBDialect(Dialect):
 
 class SparkDialect(Dialect):
     name = "spark"
+    json_sql_type = "VARIANT"
     _type_column = 1
 
     def quote(self, text: str) -> str:
@@ -218,6 +228,13 @@ class SparkDialect(Dialect):
 
     def json_is_boolean(self, value: str) -> str:
         return f"(schema_of_variant({value}) = 'BOOLEAN')"
+
+    def json_kind(self, value: str) -> str:
+        # parse_json types a number with a point DECIMAL(p,s), with an exponent DOUBLE, any other BIGINT.
+        return self.let(f"schema_of_variant({value})", lambda t: (
+            f"CASE WHEN {t} IN ('TINYINT', 'SMALLINT', 'INT', 'BIGINT') THEN 'integer' "
+            f"WHEN {t} IN ('FLOAT', 'DOUBLE') OR {t} LIKE 'DECIMAL%' THEN 'decimal' "
+            f"WHEN {t} = 'STRING' THEN 'string' END"))
 
     def to_json(self, scalar: str) -> str:
         return f"CAST({scalar} AS VARIANT)"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from mastcds.atomic_file import PRIVATE_DIRECTORY_MODE, make_private, open_private
 from mastcds.screen import state as S
 from mastcds.screen.facts import (
     candidate_references,
@@ -39,7 +40,7 @@ _REJECTS = "screen_rejects"
 
 
 class LocalFiles:
-    """:class:`~mastcds.screen.state.Files` on the local disk."""
+    """:class:`~mastcds.screen.state.Files` on the local disk, private to their owner (patient data)."""
 
     def read_text(self, path: str) -> str | None:
         try:
@@ -49,17 +50,20 @@ class LocalFiles:
 
     def write_text(self, path: str, text: str) -> None:
         partial = Path(path + ".partial")
-        partial.write_text(text, encoding="utf-8")
+        with open(open_private(partial, exclusive=False), "w", encoding="utf-8") as handle:
+            handle.write(text)
         partial.replace(path)
 
     def copy(self, source: str, target: str) -> None:
         shutil.copyfile(source, target)
+        make_private(target)
 
     def delete(self, path: str) -> None:
         Path(path).unlink(missing_ok=True)
 
     def make_dirs(self, path: str) -> None:
         Path(path).mkdir(parents=True, exist_ok=True)
+        os.chmod(path, PRIVATE_DIRECTORY_MODE)
 
     def replace_dir(self, source: str, target: str) -> None:
         if Path(target).exists():
@@ -240,11 +244,12 @@ def _keep_state(con, local: LocalFiles, previous: S.State | None, state_dir: str
     number = state.next_number
     run = S.Run(f"facts-{number:06d}.parquet", f"keys-{number:06d}.parquet" if previous is not None else None)
     summaries_name = f"summaries-{number:06d}.parquet"
-    con.execute(f"COPY screen_new_facts TO {_literal(state.path(run.facts))} (FORMAT parquet)")
+    written = {run.facts: "screen_new_facts", summaries_name: "(SELECT * FROM screen_summaries ORDER BY patient_id)"}
     if run.keys:
-        con.execute(f"COPY screen_new_keys TO {_literal(state.path(run.keys))} (FORMAT parquet)")
-    con.execute(f"COPY (SELECT * FROM screen_summaries ORDER BY patient_id) TO "
-                f"{_literal(state.path(summaries_name))} (FORMAT parquet)")
+        written[run.keys] = "screen_new_keys"
+    for name, relation in written.items():
+        con.execute(f"COPY {relation} TO {_literal(state.path(name))} (FORMAT parquet)")
+        make_private(state.path(name))
     S.commit(local, state, run, summaries_name)
     if previous is None:
         state.folder = state_dir

@@ -16,11 +16,18 @@ import re
 from pathlib import Path
 
 _TYPE = re.compile(r"abc\.(\w+)Type\b")
+# A primitive's pydantic annotation ends in its FHIR type's marker: ``Annotated[date, Date()]``.
+_PRIMITIVE = re.compile(r"\b([A-Z]\w*)(?:\([^()]*\)|\s+object at \w+>)\]")
+_PRIMITIVE_NAMES = {"UuidVersion": "uuid"}
 TABLE = Path(__file__).with_name("r4b_elements.py")
 
 
 def element_info(type_name: str | None, element: str) -> tuple[bool, str | None] | None:
-    """(is_array, FHIR type of its values or None for primitives), or None when the model does not say."""
+    """(is_array, FHIR type of its values), or None when the model does not say.
+
+    Primitive types are spelled as FHIR spells them (``date``, ``dateTime``, ``decimal``); a type
+    the models do not name gives None.
+    """
     from mastcds.screen.r4b_elements import ELEMENTS
 
     entry = ELEMENTS.get(type_name, {}).get(element) if type_name is not None else None
@@ -44,10 +51,21 @@ def model_element_info(type_name: str | None, element: str) -> tuple[bool, str |
         return None
     annotation = str(field.annotation)
     match = _TYPE.search(annotation)
-    child = match.group(1) if match else None
+    child = match.group(1) if match else _primitive_type(annotation)
     if child in ("Resource", "FHIRPrimitiveExtension"):
         return None
     return "List[" in annotation, child
+
+
+def _primitive_type(annotation: str) -> str | None:
+    """The FHIR primitive type a pydantic annotation stands for (``Annotated[date, Date()]``: date)."""
+    if annotation.startswith("bool"):
+        return "boolean"
+    markers = _PRIMITIVE.findall(annotation)
+    if not markers:
+        return None
+    marker = markers[-1]
+    return _PRIMITIVE_NAMES.get(marker, marker[0].lower() + marker[1:])
 
 
 def model_types() -> dict[str, list[str]]:

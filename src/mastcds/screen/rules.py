@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mastcds.rules.anaphylaxis_findings import below_age_limit
-from mastcds.rules.anaphylaxis_wao2020 import systolic_limit_mmhg
-from mastcds.rules.hat import hat_adjusted_tryptase
+from mastcds.rules.anaphylaxis.findings import below_age_limit
+from mastcds.rules.anaphylaxis.wao2020 import systolic_limit_mmhg
+from mastcds.rules.mediators.hat import hat_adjusted_tryptase
 from mastcds.rules.logic import MET
-from mastcds.rules.rema import REMA_CLONAL_CUTOFF, rema_score
-from mastcds.rules.tryptase import rise_meets_20_plus_2
+from mastcds.rules.anaphylaxis.rema import REMA_CLONAL_CUTOFF, rema_score
+from mastcds.rules.mediators.tryptase import rise_meets_20_plus_2
 from mastcds.screen.records import Episode, PatientRecord
 
 _CRITERIA = "docs/criteria-reference.md"

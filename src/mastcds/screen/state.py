@@ -35,7 +35,7 @@ _RESOURCE_OF_KIND = {"patient": "Patient", "condition": "Condition", "observatio
 _FINGERPRINTED = {"mastcds.screen": ("facts.py", "ndjson.py", "patients.py", "records.py", "rules.py", "views.py",
                                      "codes.py", "viewdef.py", "fhirpath.py", "dialects.py", "types.py",
                                      "views/patient.json", "views/condition.json", "views/observation.json"),
-                  "mastcds": ("units.py",), "mastcds.fhir": ("codes.py",)}
+                  "mastcds": ("units.py",), "mastcds.fhir": ("codes.py", "fields.py")}
 
 
 class StateError(ValueError):
@@ -53,17 +53,21 @@ class Files(Protocol):
 
 
 def fingerprint() -> str:
-    """SHA-256 of the screening's code and of the rules it calls."""
+    """SHA-256 of the screening's code and of every rule it may call (all of ``mastcds.rules``)."""
     digest = hashlib.sha256()
     for package, names in sorted(_FINGERPRINTED.items()):
         for name in names:
             digest.update(f"{package}/{name}\0".encode())
             digest.update(resources.files(package).joinpath(name).read_bytes())
-    rules = resources.files("mastcds.rules")
-    for item in sorted(rules.iterdir(), key=lambda entry: entry.name):
-        if item.name.endswith(".py"):
-            digest.update(f"rules/{item.name}\0".encode())
-            digest.update(item.read_bytes())
+    pending = [("rules", resources.files("mastcds.rules"))]
+    while pending:
+        prefix, folder = pending.pop()
+        for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+            if item.is_dir() and item.name != "__pycache__":
+                pending.append((f"{prefix}/{item.name}", item))
+            elif item.name.endswith((".py", ".json")):
+                digest.update(f"{prefix}/{item.name}\0".encode())
+                digest.update(item.read_bytes())
     return digest.hexdigest()
 
 

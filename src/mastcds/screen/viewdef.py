@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from mastcds.screen import fhirpath as fp
+from mastcds.screen.boundary import decimal_boundary, temporal_boundary
 from mastcds.screen.dialects import DIALECTS, Dialect
 from mastcds.screen.model import element_info
 
@@ -30,6 +31,10 @@ _CONSTANT_KINDS = {
     "valueInteger64": "int", "valueDecimal": "num",
 }
 _REFERENCE = "^([A-Za-z]+)/([A-Za-z0-9.-]+)$"
+_BOUNDARY_KINDS = {"decimal": "decimal", "integer": "decimal", "positiveInt": "decimal", "unsignedInt": "decimal",
+                   "integer64": "decimal", "date": "date", "dateTime": "dateTime", "instant": "dateTime",
+                   "time": "time"}
+_KIND_NAMES = {"bool": "Boolean", "int": "Integer", "num": "Decimal", "str": "String"}
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,10 @@ def _kind_of(fhir_type: str | None) -> str | None:
 
 
 class _Compiler:
-    def __init__(self, view: dict, dialect: Dialect, schema):
+    def __init__(self, view: dict, dialect: Dialect, use_model: bool):
         self.view = view
         self.d = dialect
-        self.schema = schema or (lambda type_name, element: None)
+        self.use_model = use_model
         self.root_members: list[str] = []
         self.uses_resource = False
         self.constants = self._constants(view.get("constant", []))
@@ -142,7 +147,7 @@ class _Compiler:
                 raise ViewError(f"constant {name!r} needs exactly one value[x], found {len(values)}")
             key, value = values[0]
             kind = _CONSTANT_KINDS.get(key, "str")
-            result[name] = self._literal(value, kind)
+            result[name] = replace(self._literal(value, kind), fhir_type=key[5:6].lower() + key[6:])
         return result
 
     def _literal(self, value, kind: str) -> Val:
@@ -235,29 +240,25 @@ class _Compiler:
         return self.constants[node.name]
 
     def _member_node(self, node, ctx):
-        if node.focus is None:
-            info = self.schema(ctx.fhir_type, node.name)
-            if info is not None:
-                is_array, child_type = info
-                if ctx.focus is None:
-                    chain = (self._root_member(node.name), ((None, is_array),))
-                else:
-                    chain = (ctx.focus, ((node.name, is_array),))
-                fast = self._chain_collection(chain)
-                if fast is not None:
-                    return Val("coll", fast, chain, child_type)
-            return Val("coll", self._child(ctx.focus, node.name))
-        focus = self.expr(node.focus, ctx)
-        if focus.chain is not None:
-            info = self.schema(focus.fhir_type, node.name)
-            if info is not None:
-                chain = (focus.chain[0], focus.chain[1] + ((node.name, info[0]),))
-                fast = self._chain_collection(chain)
-                if fast is not None:
-                    return Val("coll", fast, chain, info[1])
+        # The model gives every element's type (lowBoundary() needs to know a date from a dateTime);
+        # with use_model it also gives cardinalities, so a member chain becomes one JSON path.
+        focus = None if node.focus is None else self.expr(node.focus, ctx)
+        info = element_info(ctx.fhir_type if focus is None else focus.fhir_type, node.name)
+        child_type = None if info is None else info[1]
+        if info is not None and self.use_model:
+            if focus is None:
+                chain = ((self._root_member(node.name), ((None, info[0]),)) if ctx.focus is None
+                         else (ctx.focus, ((node.name, info[0]),)))
+            else:
+                chain = None if focus.chain is None else (focus.chain[0], focus.chain[1] + ((node.name, info[0]),))
+            fast = None if chain is None else self._chain_collection(chain)
+            if fast is not None:
+                return Val("coll", fast, chain, child_type)
+        if focus is None:
+            return Val("coll", self._child(ctx.focus, node.name), fhir_type=child_type)
         items = self.coll(focus)
         x = self.d.var()
-        return Val("coll", self.d.flatten(self.d.transform(items, x, self._child(x, node.name))))
+        return Val("coll", self.d.flatten(self.d.transform(items, x, self._child(x, node.name))), fhir_type=child_type)
 
     def _chain_path(self, chain) -> tuple[str, bool]:
         path, many = "$", False
@@ -283,10 +284,13 @@ class _Compiler:
         index = self.expr(node.index, ctx)
         if index.kind != "int":
             raise ViewError("an index must be an integer")
-        return Val("coll", self.d.slice(self.coll(self.expr(node.focus, ctx)), index.sql, 1))
+        focus = self.expr(node.focus, ctx)
+        return Val("coll", self.d.slice(self.coll(focus), index.sql, 1), fhir_type=focus.fhir_type)
 
     def _negate_node(self, node, ctx):
-        return Val("num", f"(-{self.scalar(self.expr(node.operand, ctx), 'num', 'negation')})")
+        operand = self.expr(node.operand, ctx)
+        kind = "int" if operand.kind == "int" else "num"  # -1 is an Integer (a precision, an index)
+        return Val(kind, f"(-{self.scalar(operand, kind, 'negation')})")
 
     def _binary_node(self, node, ctx):
         op = node.op
@@ -426,7 +430,53 @@ class _Compiler:
         if name == "startsWith" and len(args) == 1:
             prefix = self._string_argument(args[0], ctx, "startsWith()")
             return Val("bool", self.d.starts_with(self.scalar(focus, "str", "startsWith()"), prefix))
+        if name in ("lowBoundary", "highBoundary") and len(args) <= 1:
+            return self._boundary(name, focus, items, args, ctx)
         raise ViewError(f"unsupported FHIRPath function {name}() with {len(args)} argument(s)")
+
+    def _boundary(self, name: str, focus: Val, items: str, args: tuple, ctx: _Ctx) -> Val:
+        """lowBoundary() / highBoundary() of a singleton, by the FHIR type the model gives the focus
+        (a literal or computed number is a decimal); an unknown type is read from the value itself."""
+        what, high = f"{name}()", name == "highBoundary"
+        precision = None
+        if args:
+            value = self.expr(args[0], ctx)
+            if value.kind not in ("int", "coll"):
+                raise ViewError(f"{what} takes an Integer precision")
+            precision = self.scalar(value, "int", f"{what} precision")
+        kind = _BOUNDARY_KINDS.get(focus.fhir_type) or ("decimal" if focus.kind in ("int", "num") else None)
+        if kind is None and (focus.fhir_type is not None or focus.kind != "coll"):
+            raise ViewError(f"{what} applies to decimal, integer, date, dateTime, instant and time values, "
+                            f"not {focus.fhir_type or _KIND_NAMES[focus.kind]}")
+
+        def boundary(x: str, kind: str) -> str:
+            text = self.d.json_as(x, "str")
+            if kind == "decimal":
+                number = f"{self.d.json_kind(x)} IN ('integer', 'decimal')"
+                integer = f"{self.d.json_kind(x)} = 'integer'"
+                return f"CASE WHEN {number} THEN {decimal_boundary(self.d, text, integer, precision, high)} END"
+            string = f"{self.d.json_kind(x)} = 'string'"
+            return f"CASE WHEN {string} THEN {temporal_boundary(self.d, text, kind, precision, high)} END"
+
+        if kind is not None:
+            result_kind = "num" if kind == "decimal" else "str"
+            sql = self._one(items, what, self.d.sql_type(result_kind), lambda x: boundary(x, kind))
+            return Val(result_kind, sql)
+
+        def guessed(x: str) -> str:
+            # No type known: a number is a decimal; a string a time, date or dateTime by its shape.
+            guesses = [self.d.to_json(boundary(x, k)) for k in ("decimal", "time", "date", "dateTime")]
+            return f"coalesce({', '.join(guesses)})"
+
+        value = self._one(items, what, self.d.json_sql_type, guessed)
+        return Val("coll", self.d.let(value, lambda v: (
+            f"CASE WHEN {v} IS NULL THEN {self.d.empty_json()} ELSE {self.d.list_of(v)} END")))
+
+    def _one(self, items: str, what: str, sql_type: str, body) -> str:
+        """``body`` of the only item of ``items`` (NULL when there is none; more than one is an error)."""
+        several = self.d.raise_error(f"{what} applied to more than one value", sql_type)
+        return self.d.let(items, lambda c: (
+            f"CASE WHEN {self.d.length(c)} > 1 THEN {several} ELSE {body(self.d.element(c, 0))} END"))
 
     def _string_argument(self, node, ctx: _Ctx, what: str) -> str:
         value = self.expr(node, ctx)
@@ -492,7 +542,7 @@ class _Compiler:
         if depth == 0:
             return self.d.let(children, lambda c: (
                 f"CASE WHEN {self.d.length(c)} > 0 THEN "
-                f"{self.d.raise_error(f'repeat deeper than {MAX_REPEAT_DEPTH} levels', self.d.list_type('VARIANT' if self.d.name == 'spark' else 'JSON'))} "
+                f"{self.d.raise_error(f'repeat deeper than {MAX_REPEAT_DEPTH} levels', self.d.list_type(self.d.json_sql_type))} "
                 f"ELSE {self.d.empty_json()} END"))
         y = self.d.var()
         below = self._descendants(y, paths, depth - 1)
@@ -555,7 +605,8 @@ def compile_view(view: dict, dialect: str = "duckdb", *, use_model: bool = True)
     """Validate ``view`` and compile it for ``dialect`` ("duckdb" or "spark"); ViewError says what is wrong.
 
     ``use_model`` lets the FHIR R4B model say which elements are arrays, so member chains compile to
-    single JSON paths (several times faster); without it every step is navigated generically.
+    single JSON paths (several times faster); without it every step is navigated generically. The
+    model's element types (a date or a dateTime, for lowBoundary()) are used either way.
     """
     if not isinstance(view, dict):
         raise ViewError("a ViewDefinition must be a JSON object")
@@ -565,7 +616,7 @@ def compile_view(view: dict, dialect: str = "duckdb", *, use_model: bool = True)
     selects = view.get("select")
     if not isinstance(selects, list) or not selects:
         raise ViewError("'select' must be a non-empty list")
-    compiler = _Compiler(view, DIALECTS[dialect], element_info if use_model else None)
+    compiler = _Compiler(view, DIALECTS[dialect], use_model)
     root = _Ctx(None, "0", resource)
     rows, columns = compiler.plain_rows({"select": selects}, root)
     names = [c.name for c in columns]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from mastcds.atomic_file import make_private, open_private
 from mastcds.screen.types import WORKLIST_COLUMNS
 
 WORKLIST_SUFFIXES = (".csv", ".parquet")
@@ -19,7 +20,8 @@ def worklist_format(out: str) -> str:
 
 
 def write_worklist(rows: list[dict], out: Path) -> None:
-    """Write the worklist as CSV or Parquet (by extension), atomically: a failed run leaves nothing half-written.
+    """Write the worklist as CSV or Parquet (by extension), atomically: a failed run leaves nothing
+    half-written; readable by its owner only (patient ids), whatever the umask.
 
     CSV quotes every text value (as Arrow's CSV writer does); Parquet is written by DuckDB, already
     loaded for the screening, with nullable columns: text, and 32-bit integers for the two counts.
@@ -36,8 +38,9 @@ def write_worklist(rows: list[dict], out: Path) -> None:
         with duckdb.connect() as con:
             con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
     else:
-        with partial.open("w", newline="", encoding="utf-8") as handle:
+        with open(open_private(partial, exclusive=False), "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
             writer.writerow(WORKLIST_COLUMNS)
             writer.writerows(zip(*columns, strict=True))
+    make_private(partial)  # DuckDB writes its own file
     partial.replace(out)

@@ -18,8 +18,10 @@ from mastcds.store.errors import StoreError
 from mastcds.store.models import AuditEntry
 from mastcds.store.views import AuditRecord
 
-AuditAction = Literal["read", "create", "update", "delete"]
-AUDIT_ACTIONS: tuple[str, ...] = ("read", "create", "update", "delete")
+AuditAction = Literal["read", "create", "update", "delete", "export", "login"]
+# export: a patient's data left the application as a file (a report, an action plan);
+# login: a failed attempt to log in (the user name tried is the actor)
+AUDIT_ACTIONS: tuple[str, ...] = ("read", "create", "update", "delete", "export", "login")
 MAX_ACTOR_LENGTH = 128
 MAX_DETAIL_LENGTH = 200
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from mastcds.atomic_file import create_private_file, private_directory
 from mastcds.store.errors import DatabaseUnavailable
 from mastcds.store.settings import database_url, shown_url
 
@@ -40,7 +41,10 @@ _WRITE_OPTION = "mastcds_write"
 def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # patient data: a new database is its owner's alone, whatever the umask, and SQLite gives
+        # its -wal and -shm files the database file's permissions
+        private_directory(Path(database).parent)
+        create_private_file(database)
     # One connection per checkout: nothing stays open between operations, so a
     # killed process leaves no pooled state behind and tests can delete files.
     engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

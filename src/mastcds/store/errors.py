@@ -30,7 +30,7 @@ class PatientNotFound(StoreError):
 
 
 class PatientExists(StoreError):
-    """The key is taken (import with replace to overwrite the record)."""
+    """The key is taken (an import may replace the record; the adapter says how)."""
 
 
 class RecordNotFound(StoreError):

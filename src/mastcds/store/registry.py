@@ -2,7 +2,10 @@
 
 An export reads every patient in one transaction (a consistent snapshot) and
 writes the directory under a temporary name, renamed into place at the end, so
-a failed export leaves no half-filled directory. An import checks every file
+a failed export leaves no half-filled directory; a record that cannot be written
+(stored before mastcds refused its text) is left out and reported, so that one
+record never blocks the export of all others. The directory and its files are
+readable by their owner only. An import checks every file
 first and then writes all patients in one transaction: one bad file and nothing
 is imported. Direct identifiers leave the database only when asked for, in
 ``_identifiers.json`` beside the cases (a key never starts with '_').
@@ -15,12 +18,15 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from mastcds.atomic_file import PRIVATE_DIRECTORY_MODE, open_private
 from mastcds.case import CaseError, Problem, load_case_text
+from mastcds.json_input import parse_json
 from mastcds.store.audit import checked_actor, log_access
 from mastcds.store.database import Store
 from mastcds.store.errors import InvalidRecord, StoreError
@@ -34,11 +40,20 @@ Progress = Callable[[int, int], None]
 
 
 def _write_json(path: Path, document: Any) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+    """Write ``document`` to a new private file; ValueError, before anything is written, when JSON cannot hold it."""
+    data = (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    with os.fdopen(open_private(path), "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+@dataclass
+class RegistryExport:
+    """What an export wrote (patient keys) and what it left out, one problem per record."""
+
+    keys: list[str] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
 
 
 def export_registry(
@@ -48,25 +63,34 @@ def export_registry(
     actor: str,
     include_identifiers: bool = False,
     on_progress: Progress | None = None,
-) -> list[str]:
-    """Write ``directory/<key>.json`` for every patient; returns the keys written."""
+) -> RegistryExport:
+    """Write ``directory/<key>.json`` for every patient whose record can be written; says which were left out."""
     actor = checked_actor(actor)
     target = Path(directory)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise StoreError.one("directory", str(target), "must not exist yet or be empty")
     partial = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
+    result = RegistryExport()
     try:
-        partial.mkdir(parents=True)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(mode=PRIVATE_DIRECTORY_MODE)
+        os.chmod(partial, PRIVATE_DIRECTORY_MODE)
         with store.writing() as session:
             patients = session.scalars(select(Patient).order_by(Patient.key)).all()
             identifiers: dict[str, list[dict[str, str]]] = {}
             for done, patient in enumerate(patients, start=1):
                 state = load_state(session, patient)
-                _write_json(partial / f"{patient.key}.json", state.case_document())
-                if include_identifiers and state.items[IDENTIFIER]:
-                    identifiers[patient.key] = [item.document for item in state.items[IDENTIFIER]]
-                detail = "case exported with identifiers (registry)" if patient.key in identifiers else "case exported (registry)"
-                log_access(session, actor=actor, action="read", patient_key=patient.key, detail=detail)
+                try:
+                    _write_json(partial / f"{patient.key}.json", state.case_document())
+                except ValueError as error:
+                    reason = f"not exported: the stored record cannot be written as JSON ({error})"
+                    result.skipped.append(Problem("patient", patient.key, reason))
+                else:
+                    result.keys.append(patient.key)
+                    if include_identifiers and state.items[IDENTIFIER]:
+                        identifiers[patient.key] = [item.document for item in state.items[IDENTIFIER]]
+                    detail = "case exported with identifiers (registry)" if patient.key in identifiers else "case exported (registry)"
+                    log_access(session, actor=actor, action="read", patient_key=patient.key, detail=detail)
                 if on_progress:
                     on_progress(done, len(patients))
             if identifiers:
@@ -76,12 +100,12 @@ def export_registry(
         raise StoreError.one("directory", str(target), f"cannot be written ({error.strerror})") from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return [patient.key for patient in patients]
+    return result
 
 
 def _read_identifiers(path: Path, problems: list[Problem]) -> dict[str, list[tuple[str, str]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
         return {
             key: [(entry["system"], entry["value"]) for entry in entries]
             for key, entries in data.items()

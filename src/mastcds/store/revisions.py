@@ -161,9 +161,6 @@ class Draft:
         except CaseError as error:
             raise InvalidRecord([self._relabel(p) for p in error.problems]) from None
         normal = case.to_document()
-        nul = list(_nul_paths(normal))
-        if nul:
-            raise InvalidRecord([self._relabel(Problem(path, value, NUL_MESSAGE)) for path, value in nul])
         self.findings = {k: v for k, v in normal.items() if k not in _MANAGED and k not in LIST_KINDS}
         for name, kind in LIST_KINDS.items():
             self.items[kind] = [(rid, doc) for (rid, _), doc in zip(self.items[kind], normal.get(name, []))]
@@ -181,22 +178,6 @@ class Draft:
         record_id = entries[index][0] if index < len(entries) else None
         label = kind if record_id is None else f"{kind}#{record_id}"
         return Problem(label + match.group(3), problem.value, problem.message)
-
-
-NUL_MESSAGE = "text must not contain the NUL character (U+0000)"
-
-
-def _nul_paths(value: Any, path: str = "") -> Any:
-    # PostgreSQL cannot store U+0000 in text; refusing it everywhere keeps
-    # SQLite and PostgreSQL holding the same records.
-    if isinstance(value, str) and "\x00" in value:
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nul_paths(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _nul_paths(item, f"{path}[{index}]")
 
 
 def _typed_columns(kind: str, document: dict[str, Any]) -> dict[str, Any]:

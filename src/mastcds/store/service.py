@@ -56,7 +56,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mastcds.case import Case, CaseError, Problem, load_case
+from mastcds.case import TEXT_MAX_LENGTH, Case, CaseError, Problem, load_case, unstorable_text
 from mastcds.store.audit import checked_actor, log_access
 from mastcds.store.database import Store
 from mastcds.store.errors import (
@@ -70,7 +70,6 @@ from mastcds.store.errors import (
 from mastcds.store.models import REVISION_MODELS, Change, Evaluation, Patient, Record
 from mastcds.store.revisions import (
     IDENTIFIER,
-    NUL_MESSAGE,
     KIND_LISTS,
     LIST_KINDS,
     Draft,
@@ -104,8 +103,12 @@ def new_patient_key() -> str:
 
 
 def _reason(reason: str | None) -> str | None:
-    if reason and "\x00" in reason:
-        raise StoreError.one("reason", reason, NUL_MESSAGE)
+    if reason:
+        problem = unstorable_text(reason)
+        if problem is None and len(reason) > TEXT_MAX_LENGTH:
+            problem = f"at most {TEXT_MAX_LENGTH} characters"
+        if problem is not None:
+            raise StoreError.one("reason", reason, problem)
     return reason.strip() if reason and reason.strip() else None
 
 
@@ -134,7 +137,7 @@ def _write(
 
 def _new_patient(session: Session, key: str) -> Patient:
     if session.scalars(select(Patient.id).where(Patient.key == key)).first() is not None:
-        raise PatientExists.one("key", key, "a patient with this key exists already (import with replace to overwrite)")
+        raise PatientExists.one("key", key, "a patient with this key exists already")
     patient = Patient(key=key, version=0)
     session.add(patient)
     try:
@@ -236,7 +239,7 @@ def import_into(
     key = _checked_key(key or case.id or new_patient_key())
     existing = session.scalars(select(Patient).where(Patient.key == key).with_for_update()).one_or_none()
     if existing is not None and not replace:
-        raise PatientExists.one("key", key, "a patient with this key exists already (import with replace to overwrite)")
+        raise PatientExists.one("key", key, "a patient with this key exists already")
     if existing is None:
         patient, state, action, summary = _new_patient(session, key), None, "create", "patient created"
     else:

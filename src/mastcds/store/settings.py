@@ -20,6 +20,11 @@ DATABASE_URL_ENV = "MASTCDS_DATABASE_URL"
 USER_ENV = "MASTCDS_USER"
 DEFAULT_FILE_NAME = "mastcds.db"
 
+# Who acts: a web account's name, and the only form $MASTCDS_USER / --user may take
+# (the audit log names people; free text there could pass for anyone or anything).
+USER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+USER_NAME_RULE = "1-64 characters: letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
+
 # A patient key names a file in a registry export, so it is kept file-safe.
 PATIENT_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 PATIENT_KEY_RULE = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -55,12 +60,30 @@ def shown_url(url: str) -> str:
         return url.split("@")[-1]
 
 
-def acting_user(explicit: str | None = None) -> str:
-    """Who is acting: ``explicit`` (``--user``), else ``$MASTCDS_USER``, else the OS login name."""
-    for candidate in (explicit, os.environ.get(USER_ENV)):
-        if candidate and candidate.strip():
-            return candidate.strip()
+def _system_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (a container with an unnamed uid)
         return f"uid-{os.getuid()}"
+
+
+def acting_user(explicit: str | None = None) -> str:
+    """Who is acting, as the audit log records it.
+
+    ``explicit`` (``--user``), else ``$MASTCDS_USER``, else the operating-system
+    login name. A name given either way must look like a user name
+    (:data:`USER_NAME_RULE`), else :class:`StoreError`; and since anyone can
+    type any name, the operating-system user is recorded beside it when the
+    two differ: ``carol (os user clinic-pc)``.
+    """
+    from mastcds.store.errors import StoreError
+
+    system = _system_user()
+    for source, candidate in (("--user", explicit), (USER_ENV, os.environ.get(USER_ENV))):
+        if candidate is None or not candidate.strip():
+            continue
+        claimed = candidate.strip()
+        if not USER_NAME_PATTERN.fullmatch(claimed):
+            raise StoreError.one(source, claimed, f"not a plausible user name; {USER_NAME_RULE}")
+        return claimed if claimed == system else f"{claimed} (os user {system})"
+    return system

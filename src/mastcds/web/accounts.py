@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 
 from mastcds.store.database import Store
 from mastcds.store.models import utc_now
+from mastcds.store.settings import USER_NAME_PATTERN as USERNAME_PATTERN
+from mastcds.store.settings import USER_NAME_RULE as USERNAME_RULE
 from mastcds.store.users import ROLES, ApiToken, User, WebSession
+from mastcds.web.password_policy import weak_password
 from mastcds.web.problems import InputError, NotFoundError
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-USERNAME_RULE = "1-64 characters: letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 # NIST SP 800-63B §3.1.1.2 (rev. 4): at least 15 characters when the password
-# is the only factor, and accept at least 64; no composition rules.
+# is the only factor, and accept at least 64; no composition rules, but none of
+# the passwords guessed first (mastcds.web.password_policy).
 PASSWORD_MIN_LENGTH = 15
 PASSWORD_MAX_LENGTH = 1024
 TOKEN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,47}$")
@@ -60,13 +62,20 @@ def checked_username(username: str) -> str:
     return username
 
 
-def checked_password(password: str) -> str:
+def checked_password(password: str, username: str = "") -> str:
+    # never echo a password, not even a rejected one
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
-        # never echo a password, not even a rejected one
         raise AccountError.one(
             "password",
             f"({len(password)} characters)",
             f"must have {PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters",
+        )
+    if weak_password(password, username):
+        raise AccountError.one(
+            "password",
+            f"({len(password)} characters)",
+            "is among the passwords tried first (common passwords, repeated or sequential characters, "
+            "the user name): choose a passphrase of unrelated words",
         )
     return password
 
@@ -83,7 +92,7 @@ def find_user(db: Session, username: str) -> User | None:
 
 def create_user(db: Session, username: str, password: str, role: str) -> User:
     checked_username(username)
-    checked_password(password)
+    checked_password(password, username)
     checked_role(role)
     if find_user(db, username) is not None:
         raise AccountError.one("username", username, "is taken")
@@ -105,19 +114,36 @@ def existing_user(db: Session, username: str) -> User:
 
 
 def update_user(
-    db: Session, username: str, *, role: str | None = None, active: bool | None = None, password: str | None = None
-) -> User:
-    """Change a user's role, activity or password; any change ends their open sessions."""
+    db: Session,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    by: str | None = None,
+) -> tuple[User, int]:
+    """Change a user's role, activity or password; returns the user and how many API tokens were revoked.
+
+    Any change ends the user's open sessions. A password set by someone else
+    (a reset) and a deactivation also revoke the user's API tokens: whoever
+    held the old password may have made them. ``by`` names who acts: nobody
+    changes their own role or deactivates themself (separation of duties).
+    """
     user = existing_user(db, username)
+    if by == username and role is not None and role != user.role:
+        raise AccountError.one("role", role, "you cannot change the role of your own account; another administrator can")
+    if by == username and active is False:
+        raise AccountError.one("active", False, "you cannot deactivate your own account")
     if role is not None:
         user.role = checked_role(role)
     if active is not None:
         user.active = active
     if password is not None:
-        user.password_hash = _hasher.hash(checked_password(password))
+        user.password_hash = _hasher.hash(checked_password(password, username))
     for web_session in db.scalars(select(WebSession).where(WebSession.user_id == user.id)):
         db.delete(web_session)
-    return user
+    revoked = revoke_all_api_tokens(db, user) if active is False or (password is not None and by != username) else 0
+    return user, revoked
 
 
 @dataclass(frozen=True)
@@ -205,10 +231,18 @@ def list_api_tokens(db: Session, user: User) -> list[ApiToken]:
 def revoke_api_token(db: Session, user: User, token_id: int) -> ApiToken:
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFoundError.one("token", token_id, "you have no token with this id")
+        raise NotFoundError.one("token", token_id, f"{user.username} has no API token with this id")
     if token.revoked_at is None:
         token.revoked_at = utc_now()
     return token
+
+
+def revoke_all_api_tokens(db: Session, user: User) -> int:
+    """Revoke every live API token of ``user``; how many there were."""
+    live = [token for token in list_api_tokens(db, user) if token.revoked_at is None]
+    for token in live:
+        token.revoked_at = utc_now()
+    return len(live)
 
 
 def token_user(db: Session, secret: str, now: datetime | None = None) -> tuple[User, ApiToken] | None:

@@ -1,4 +1,4 @@
-"""The quick calculators (no patient needed): omalizumab dose, REMA score, tryptase 20% + 2.
+"""The quick calculators (no patient needed): omalizumab dose, adrenaline auto-injector, REMA score, tryptase 20% + 2.
 
 Thin wrappers over the rules, shared by the calculator page and the API, so
 both refuse the same inputs with the same words. Bounds are the case schema's
@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mastcds.rules.dose_input import AGE_PLAUSIBLE_YEARS, IGE_PLAUSIBLE_IU_ML, WEIGHT_PLAUSIBLE_KG, DoseInputError
-from mastcds.rules.dosing_omalizumab import SYRINGE_CHOICES, SYRINGES_LABEL, TABLES, dose_table, omalizumab_dose
-from mastcds.rules.rema import rema_score
-from mastcds.rules.tryptase import event_threshold_ng_ml, rise_meets_20_plus_2
+from mastcds.rules.dosing.epinephrine import JURISDICTIONS, epinephrine_autoinjector
+from mastcds.rules.dosing.inputs import AGE_PLAUSIBLE_YEARS, IGE_PLAUSIBLE_IU_ML, WEIGHT_PLAUSIBLE_KG, DoseInputError
+from mastcds.rules.dosing.omalizumab import SYRINGE_CHOICES, SYRINGES_LABEL, TABLES, dose_table, omalizumab_dose
+from mastcds.rules.anaphylaxis.rema import rema_score
+from mastcds.rules.mediators.tryptase import event_threshold_ng_ml, rise_meets_20_plus_2
 from mastcds.web.problems import InputError
 
 # case schema (mastcds-case/1): labs.baseline_tryptase_ng_ml, episodes[].acute_tryptase_*
@@ -28,6 +29,17 @@ BOUNDS = {
     "acute_tryptase_ng_ml": (TRYPTASE_BOUNDS_NG_ML, "ng/mL"),
     "minutes_after_onset": (MINUTES_BOUNDS, "min"),
 }
+
+
+def _problems_of(*fields: tuple[str, float | None]) -> list[Any]:
+    """Every field's problem at once (not only the first), for one refusal naming them all."""
+    problems = []
+    for field, value in fields:
+        try:
+            checked(field, value)
+        except InputError as error:
+            problems += error.problems
+    return problems
 
 
 def checked(field: str, value: float | None) -> float | None:
@@ -51,14 +63,14 @@ def omalizumab(
     *,
     age_years: float | None = None,
     syringes: str = SYRINGES_LABEL,
+    off_label: bool = False,
 ) -> dict[str, Any]:
-    """The DOSE object of the evaluation contract for these inputs."""
-    problems = []
-    for field, value in (("ige_iu_ml", ige_iu_ml), ("weight_kg", weight_kg), ("age_years", age_years)):
-        try:
-            checked(field, value)
-        except InputError as error:
-            problems += error.problems
+    """The DOSE object of the evaluation contract for these inputs.
+
+    ``off_label``: for mastocytosis, anaphylaxis or MCAS, where omalizumab has
+    no label indication: the dose then carries the off-label warning.
+    """
+    problems = _problems_of(("ige_iu_ml", ige_iu_ml), ("weight_kg", weight_kg), ("age_years", age_years))
     if table not in TABLES:
         problems += InputError.one("table", table, f"must be one of {', '.join(TABLES)}").problems
     if syringes not in SYRINGE_CHOICES:
@@ -66,10 +78,22 @@ def omalizumab(
     if problems:
         raise InputError(problems)
     try:
-        dose = omalizumab_dose(ige_iu_ml, weight_kg, table, age_years=age_years, syringes=syringes)
+        dose = omalizumab_dose(
+            ige_iu_ml, weight_kg, table, age_years=age_years, syringes=syringes, indication_off_label=off_label
+        )
     except DoseInputError as error:
         raise InputError.one(error.field, error.value, f"accepted: {error.accepted}") from None
     return dose.as_dict()  # type: ignore[union-attr]  # None only when an input is missing
+
+
+def epinephrine(weight_kg: float | None, age_years: float | None, jurisdiction: str = "eu") -> dict[str, Any]:
+    """The adrenaline auto-injector strength (always two devices) by weight, else by age (UK/EU bands)."""
+    problems = _problems_of(("weight_kg", weight_kg), ("age_years", age_years))
+    if jurisdiction not in JURISDICTIONS:
+        problems += InputError.one("jurisdiction", jurisdiction, f"must be one of {', '.join(JURISDICTIONS)}").problems
+    if problems:
+        raise InputError(problems)
+    return epinephrine_autoinjector(weight_kg, age_years, jurisdiction).as_dict()
 
 
 def rema(

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from mastcds.case import CASE_SCHEMA_ID, CaseError, Problem, case_schema, load_case
-from mastcds.units import LAB_SPECS
+from mastcds.units import LAB_SPECS, LAB_TEST_LABELS
 
 # Arrays of the schema shown as repeated rows; everything else is a fieldset.
 REPEATED = ("episodes", "lab_results", "treatments")
@@ -49,7 +49,9 @@ _WORDS = {
     "ige": "IgE", "id": "id",
 }
 _LABELS = {
-    "kit_d816v_vaf_percent": "KIT D816V variant allele fraction",
+    "kit_d816v_vaf_percent": "KIT D816V VAF",
+    "ige_total_iu_ml": "Total IgE",
+    "hemoglobin_g_dl": "Haemoglobin",
     "tpsab1_extra_alpha_copies": "TPSAB1 extra α-tryptase copies",
     "infiltration_percent": "Mast cell infiltration",
     "aspirate_mast_cells_percent": "Mast cells in aspirate smear",
@@ -151,8 +153,10 @@ def _field(name: str, spec: Mapping[str, Any], required: bool) -> FormField:
     bounds = {"minimum": spec.get("minimum"), "maximum": spec.get("maximum")}
     if "enum" in spec:
         values = [value for value in spec["enum"] if value is not None]
-        unknown = () if required else (("", "unknown"),)
-        return FormField(kind="choice", choices=unknown + tuple((v, v.replace("_", " ")) for v in values), **common)
+        # a choice that has "unknown" among its values (a lab's context) calls the empty answer otherwise
+        unknown = () if required else (("", "not recorded" if "unknown" in values else "unknown"),)
+        labels = LAB_TEST_LABELS if name == "test" else {}
+        return FormField(kind="choice", choices=unknown + tuple((v, labels.get(v, v.replace("_", " "))) for v in values), **common)
     if "boolean" in kinds:
         return FormField(kind="boolean", choices=BOOLEAN_CHOICES, **common)
     if "integer" in kinds:

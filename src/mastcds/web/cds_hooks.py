@@ -62,7 +62,7 @@ from mastcds.fhir.to_case import (
     first_dosage,
     resources_in,
 )
-from mastcds.rules.hat import hat_adjusted_tryptase
+from mastcds.rules.mediators.hat import hat_adjusted_tryptase
 from mastcds.web.cds_auth import AuthError, CdsClient, CdsClientVerifier, CdsSettings
 
 PATIENT_VIEW = "mastcds-patient-view"

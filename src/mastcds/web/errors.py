@@ -7,6 +7,7 @@ caught by :class:`mastcds.web.middleware.SecurityMiddleware`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mastcds.case import CaseError, Problem
+from mastcds.case import CaseError, Problem, printable_text
 from mastcds.store.errors import (
     DatabaseUnavailable,
     EvaluationNotFound,
@@ -38,12 +39,25 @@ _STATUS = (
 )
 
 
+def _sendable(value: Any) -> Any:
+    """``value`` as JSON can carry it: a refused NaN or lone surrogate is quoted, not re-sent (that would be a 500)."""
+    if isinstance(value, str):
+        return printable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_sendable(str(key)): _sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sendable(item) for item in value]
+    return value
+
+
 def problem_json(problem: Problem) -> dict[str, Any]:
     try:
         value = jsonable_encoder(problem.value)
     except (TypeError, ValueError):
         value = str(problem.value)
-    return {"path": problem.path, "value": value, "message": problem.message}
+    return {"path": printable_text(problem.path), "value": _sendable(value), "message": problem.message}
 
 
 def problems_response(status: int, detail: str, problems: list[Problem]) -> JSONResponse:

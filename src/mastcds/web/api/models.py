@@ -127,6 +127,14 @@ class UserPatch(BaseModel):
     password: str | None = Field(default=None, min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None = Field(description="null while the token is live")
+
+
 class AuditOut(BaseModel):
     id: int
     at: datetime
@@ -136,11 +144,24 @@ class AuditOut(BaseModel):
     detail: str
 
 
+class ReferenceOut(BaseModel):
+    """One cited work (docs/evaluation-contract.md REFERENCE): its citation and a link a clinician can follow."""
+
+    key: str
+    citation: str
+    doi: str | None
+    pmid: str | None
+    url: str | None
+    secondary: bool
+    verified_against: str | None
+
+
 class RemaItemOut(BaseModel):
     id: str
     status: Literal["met", "not_met", "unknown"]
     reason: str
     source: str
+    references: list[ReferenceOut] = []
 
 
 class RemaOut(BaseModel):

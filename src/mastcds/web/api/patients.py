@@ -34,9 +34,10 @@ from mastcds.web.api.models import (
 )
 from mastcds.web.api.responses import READ_ERRORS, WRITE_ERRORS
 from mastcds.web.auth import ApiReader, ApiWriter, get_store
+from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX, json_body
 
-router = APIRouter(prefix=f"{API_PREFIX}/patients", tags=["patients"])
+router = APIRouter(prefix=f"{API_PREFIX}/patients", tags=["patients"], route_class=StrictJsonRoute)
 
 # The store's rule in the ECMA/JSON Schema dialect OpenAPI uses (no \A, \Z).
 KEY_PATTERN = PATIENT_KEY_PATTERN.pattern.replace("\\A", "^").replace("\\Z", "$")
@@ -65,15 +66,34 @@ def evaluation_summary(stored: StoredEvaluation) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=list[PatientSummaryOut], responses=READ_ERRORS, summary="List patients")
+# One answer holds at most this many patients (about 250 bytes each); the rest are pages away.
+PATIENT_PAGE_MAX = 10_000
+PATIENT_PAGE_DEFAULT = 1_000
+
+
+@router.get(
+    "",
+    response_model=list[PatientSummaryOut],
+    responses=READ_ERRORS,
+    summary="List patients, by key, a page at a time",
+    description="`X-Total-Count` gives the number of patients matching; a `Link` header with `rel=\"next\"` the next page.",
+)
 def list_patients(
     request: Request,
+    response: Response,
     principal: ApiReader,
     q: Annotated[str | None, Query(max_length=64, description="keep keys containing this text (any case)")] = None,
+    limit: Annotated[int, Query(ge=1, le=PATIENT_PAGE_MAX, description="patients per answer")] = PATIENT_PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="patients to skip")] = 0,
 ) -> list[PatientSummaryOut]:
     patients = service.list_patients(get_store(request), actor=principal.actor)
     needle = (q or "").strip().casefold()
-    return [PatientSummaryOut(**vars(p)) for p in patients if needle in p.key.casefold()]
+    matching = [p for p in patients if needle in p.key.casefold()]
+    response.headers["X-Total-Count"] = str(len(matching))
+    if offset + limit < len(matching):
+        following = request.url.include_query_params(offset=offset + limit, limit=limit)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return [PatientSummaryOut(**vars(p)) for p in matching[offset : offset + limit]]
 
 
 @router.post(

@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 
 from mastcds import evaluate as evaluate_document
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL, TABLES
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL, TABLES
 from mastcds.web import calculators
 from mastcds.web.api.models import RemaOut
 from mastcds.web.api.responses import TOOL_ERRORS
 from mastcds.web.auth import ApiReader
+from mastcds.web.json_body import StrictJsonRoute
 from mastcds.web.openapi import API_PREFIX, json_body
 
-router = APIRouter(prefix=API_PREFIX, tags=["tools"])
+router = APIRouter(prefix=API_PREFIX, tags=["tools"], route_class=StrictJsonRoute)
 
 Table = Literal[TABLES]  # type: ignore[valid-type]
 Syringes = Literal[SYRINGE_CHOICES]  # type: ignore[valid-type]

@@ -10,7 +10,6 @@ from mastcds.web import accounts
 from mastcds.web.auth import PageUser, Principal, get_store
 from mastcds.web.pages.render import CheckedForm, redirect, render
 from mastcds.web.problems import InputError
-from mastcds.web.throttle import throttle_keys
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,18 +58,18 @@ def revoke_token(request: Request, principal: PageUser, token_id: int, form: Che
 def change_password(request: Request, principal: PageUser, form: CheckedForm) -> Response:
     store = get_store(request)
     throttle = request.app.state.throttle
-    keys = throttle_keys(principal.username, request.client.host if request.client else "unknown")
-    wait = throttle.retry_after(keys)
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(principal.username, client)
     if wait is not None:
         return _account_page(request, principal, problems=[f"too many failed attempts; try again in {wait} seconds"], status=429)
     if accounts.authenticate(store, principal.username, str(form.get("current", ""))) is None:
-        throttle.failed(keys)
+        throttle.failed(principal.username, client)
         return _account_page(request, principal, problems=["current password: wrong password"], status=422)
     if form.get("new") != form.get("repeat"):
         return _account_page(request, principal, problems=["new password: the two entries differ"], status=422)
     try:
         with store.writing() as db:
-            accounts.update_user(db, principal.username, password=str(form.get("new", "")))
+            accounts.update_user(db, principal.username, password=str(form.get("new", "")), by=principal.username)
     except InputError as error:
         return _account_page(request, principal, problems=[str(p) for p in error.problems], status=422)
     record_access(store, actor=principal.actor, action="update", detail="own password changed")

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from mastcds.store.audit import audit_entries, record_access
 from mastcds.store.users import ROLES
 from mastcds.web import accounts
-from mastcds.web.api.admin import AUDIT_EXPORT_MAX, audit_csv
+from mastcds.web.api.admin import AUDIT_EXPORT_MAX, audit_csv, change_summary
 from mastcds.web.api.models import AuditOut
 from mastcds.web.auth import PageAdmin, get_store
 from mastcds.web.pages.render import CheckedForm, redirect, render
@@ -21,7 +21,9 @@ AUDIT_PAGE_SIZES = (100, 500, 2000)
 def _users_page(request: Request, problems: list[str] | None = None, created: str | None = None, status: int = 200) -> Response:
     with get_store(request).reading() as db:
         users = [(u.username, u.role, u.active, u.created_at) for u in accounts.list_users(db)]
-    return render(request, "admin_users.html", {"users": users, "roles": ROLES, "problems": problems or [], "created": created}, status)
+    clinicians = any(role == "clinician" and active for _, role, active, _ in users)
+    context = {"users": users, "roles": ROLES, "problems": problems or [], "created": created, "clinicians": clinicians}
+    return render(request, "admin_users.html", context, status)
 
 
 @router.get("/admin/users")
@@ -48,17 +50,33 @@ def update_user(request: Request, principal: PageAdmin, username: str, form: Che
     role = str(form.get("role", "")) or None
     active = {"true": True, "false": False}.get(str(form.get("active", "")))
     password = str(form.get("password", "")) or None
-    if active is False and username == principal.username:
-        return _users_page(request, ["you cannot deactivate your own account"], status=422)
     store = get_store(request)
     try:
         with store.writing() as db:
-            accounts.update_user(db, username, role=role, active=active, password=password)
+            _, revoked = accounts.update_user(db, username, role=role, active=active, password=password, by=principal.username)
     except InputError as error:
         return _users_page(request, [str(p) for p in error.problems], status=422)
-    changed = ", ".join(name for name, value in (("role", role), ("active", active), ("password", password)) if value is not None)
-    record_access(store, actor=principal.actor, action="update", detail=f"user {username} changed: {changed or 'nothing'}")
+    record_access(store, actor=principal.actor, action="update", detail=change_summary(username, role, active, password, revoked))
     return redirect("/admin/users")
+
+
+@router.get("/admin/users/{username}/tokens")
+def tokens_page(request: Request, principal: PageAdmin, username: str) -> Response:
+    store = get_store(request)
+    with store.reading() as db:
+        user = accounts.existing_user(db, username)
+        tokens = [(t.id, t.name, t.created_at, t.last_used_at, t.revoked_at) for t in accounts.list_api_tokens(db, user)]
+    record_access(store, actor=principal.actor, action="read", detail=f"API tokens of {username} listed")
+    return render(request, "admin_tokens.html", {"username": username, "tokens": tokens})
+
+
+@router.post("/admin/users/{username}/tokens/{token_id}/revoke")
+def revoke_token(request: Request, principal: PageAdmin, username: str, token_id: int, form: CheckedForm) -> Response:
+    store = get_store(request)
+    with store.writing() as db:
+        name = accounts.revoke_api_token(db, accounts.existing_user(db, username), token_id).name
+    record_access(store, actor=principal.actor, action="update", detail=f"API token {name!r} of {username} revoked")
+    return redirect(f"/admin/users/{username}/tokens")
 
 
 def _audit_filters(request: Request) -> tuple[str | None, str | None, int]:

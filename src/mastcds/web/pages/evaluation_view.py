@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mastcds.report.reading import rema_caveat, separating_tests
+
 SECTIONS = (("criteria", "Major and minor criteria"), ("b_findings", "B-findings"), ("c_findings", "C-findings"))
 
 
@@ -73,4 +75,6 @@ def evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
         "categories_differ": len(set(categories.values())) > 1 or len(set(possible.values())) > 1,
         "sm_criteria_differ": len(sm_statuses) > 1,
         "sections": SECTIONS,
+        "separating": separating_tests(result),
+        "rema_caveat": rema_caveat(result),
     }

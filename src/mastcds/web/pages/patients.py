@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mastcds.case import Problem, load_case
+from mastcds.case import Case, DatePattern, Problem, calendar_problem, load_case
 from mastcds import evaluate
-from mastcds.rules.treatment_response import SIGNIFICANCE_ONE_SIDED, treatment_response
+from mastcds.rules.treatment.response import SIGNIFICANCE_ONE_SIDED, default_as_of, treatment_response
 from mastcds.store import service
 from mastcds.store.errors import EvaluationNotFound, PatientExists, StoreError
 from mastcds.store.revisions import find_patient
@@ -25,6 +28,7 @@ from mastcds.web.pages.render import CheckedForm, redirect, render
 
 router = APIRouter(include_in_schema=False)
 REASON_MAX_LENGTH = 500
+PLAN_NAME_MAX_LENGTH = 100
 
 
 @router.get("/")
@@ -109,16 +113,44 @@ def update_patient(request: Request, principal: PageWriter, key: str, form: Chec
 # ------------------------------------------------------------------ record, evaluation
 
 
+def _date_problem(text: str) -> str | None:
+    """Why ``text`` is not a (partial) calendar date, or None."""
+    if re.fullmatch(DatePattern, text) is None:
+        return "expected a date as YYYY-MM-DD, YYYY-MM or YYYY"
+    return calendar_problem(text)
+
+
+def _as_of(case: Case, text: str | None) -> tuple[str | date, Problem | None]:
+    """The as-of date asked for, or the default (evaluation date, else today) with the reason it was not usable."""
+    default = default_as_of(case, date.today())
+    if not text or not text.strip():
+        return default, None
+    text = text.strip()[:10]
+    problem = _date_problem(text)
+    return (default, Problem("as_of", text, problem)) if problem else (text, None)
+
+
 @router.get("/patients/{key}")
-def patient_page(request: Request, principal: PageReader, key: str) -> Response:
+def patient_page(request: Request, principal: PageReader, key: str, as_of: str | None = None) -> Response:
     view = service.show_patient(get_store(request), key, actor=principal.actor)
     case = load_case(view.case)
     evaluation = evaluate(view.case)
-    response = treatment_response(case)
+    chosen, problem = _as_of(case, as_of)
+    try:
+        response = treatment_response(case, as_of=chosen)
+    except ValueError as error:  # before the case's earliest dated fact
+        problem = Problem("as_of", str(chosen), str(error))
+        chosen = default_as_of(case, date.today())
+        response = treatment_response(case, as_of=chosen)
+    shown = chosen.isoformat() if isinstance(chosen, date) else chosen
     context = {
         "view": view,
         "case": case,
         "response": response,
+        "as_of": shown,
+        "as_of_query": urlencode({"as_of": shown}),
+        "as_of_problem": problem,
+        "today": date.today().isoformat(),
         "significance": float(SIGNIFICANCE_ONE_SIDED),
         **evaluation_context(evaluation),
     }
@@ -159,17 +191,48 @@ def history_page(request: Request, principal: PageReader, key: str) -> Response:
 # ------------------------------------------------------------------ downloads
 
 
+def _checked_as_of(as_of: str | None) -> str | None:
+    """A figure's or report's as-of date, or a refusal naming the parameter."""
+    if as_of is None or not as_of.strip():
+        return None
+    problem = _date_problem(as_of)
+    if problem is not None:
+        raise StoreError.one("as_of", as_of, problem)
+    return as_of
+
+
 @router.get("/patients/{key}/timeline.svg")
-def timeline_svg(request: Request, principal: PageReader, key: str) -> Response:
-    body, media_type = figures.timeline_image(get_store(request), key, principal.actor, "svg")
+def timeline_svg(request: Request, principal: PageReader, key: str, as_of: str | None = None) -> Response:
+    try:
+        body, media_type = figures.timeline_image(get_store(request), key, principal.actor, "svg", _checked_as_of(as_of))
+    except ValueError as error:  # before the case's earliest dated fact
+        raise StoreError.one("as_of", as_of, str(error)) from None
     return Response(body, media_type=media_type)
 
 
 @router.get("/patients/{key}/report.{report_format}")
-def report_download(request: Request, principal: PageReader, key: str, report_format: str) -> Response:
+def report_download(request: Request, principal: PageReader, key: str, report_format: str, as_of: str | None = None) -> Response:
+    """The report: HTML opens in the browser; a PDF is a download (and audited as an export)."""
     if report_format not in ("pdf", "html"):
         raise StoreError.one("format", report_format, "the report is given as .pdf or .html")
-    body, media_type, filename = figures.report_file(get_store(request), key, principal.actor, report_format)
+    try:
+        body, media_type, filename = figures.report_file(get_store(request), key, principal.actor, report_format, _checked_as_of(as_of))
+    except ValueError as error:
+        raise StoreError.one("as_of", as_of, str(error)) from None
+    disposition = "attachment" if report_format == "pdf" else "inline"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@router.post("/patients/{key}/plan.pdf")
+def plan_download(request: Request, principal: PageReader, key: str, form: CheckedForm) -> Response:
+    """The emergency action plan; the name typed in the form is printed on it, never stored or logged."""
+    from mastcds.report.action_plan import PAPER_SIZES
+
+    paper = str(form.get("paper", "a4"))
+    if paper not in PAPER_SIZES:
+        raise StoreError.one("paper", paper, f"accepted: {', '.join(PAPER_SIZES)}")
+    name = str(form.get("name", ""))[:PLAN_NAME_MAX_LENGTH]
+    body, media_type, filename = figures.plan_file(get_store(request), key, principal.actor, name or None, paper)
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -11,11 +11,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.datastructures import FormData
 
 from mastcds import __version__
+from mastcds.report.reading import EDITION_TITLES, bottom_line_text
 from mastcds.web.auth import ADMIN, READ, WRITE
 from mastcds.web.csrf import CSRF_FIELD, check_csrf, csrf_token
 
 STATUS_LABELS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
-EDITION_TITLES = {"who2022": "WHO 2022", "icc2022": "ICC 2022", "who2016": "WHO 2016"}
 
 environment = Environment(
     loader=PackageLoader("mastcds.web", "templates"),
@@ -54,7 +54,7 @@ def _input_id(name: str) -> str:
     return "f-" + name.replace("[", "-").replace("].", "-").replace(".", "-")
 
 
-environment.filters.update(number=_number, first_sentence=_first_sentence, input_id=_input_id)
+environment.filters.update(number=_number, first_sentence=_first_sentence, input_id=_input_id, bottom_line=bottom_line_text)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from mastcds.case import Problem
 from mastcds import evaluate
-from mastcds.rules.dosing_omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL
+from mastcds.rules.anaphylaxis.rema import POPULATION as REMA_POPULATION
+from mastcds.rules.dosing.omalizumab import EU_ASTHMA, SYRINGE_CHOICES, SYRINGES_LABEL
 from mastcds.web import calculators
 from mastcds.web.auth import PageReader
 from mastcds.web.case_form import FormState, document_from_state, parse_number, state_from_form
@@ -19,7 +20,8 @@ from mastcds.web.pages.render import CheckedForm, render
 from mastcds.web.problems import InputError
 
 router = APIRouter(include_in_schema=False)
-CALCULATORS = ("omalizumab", "rema", "tryptase")
+CALCULATORS = ("omalizumab", "epinephrine", "rema", "tryptase")
+JURISDICTION_TITLES = {"eu": "UK/EU practice", "us": "US device labels", "au": "Australia (ASCIA)"}
 
 
 def _number(params: dict[str, str], name: str, problems: list[Problem], required: bool = False) -> float | None:
@@ -59,11 +61,20 @@ def calculators_page(request: Request, principal: PageReader) -> Response:
         ige = _number(params, "ige_iu_ml", problems, required=True)
         weight = _number(params, "weight_kg", problems, required=True)
         age = _number(params, "age_years", problems)
+        off_label = params.get("indication", "mastocytosis") != "asthma"
         results[which], errors[which] = _run(
             problems,
             lambda: calculators.omalizumab(
-                ige, weight, params.get("table", EU_ASTHMA), age_years=age, syringes=params.get("syringes", SYRINGES_LABEL)
+                ige, weight, params.get("table", EU_ASTHMA), age_years=age, syringes=params.get("syringes", SYRINGES_LABEL),
+                off_label=off_label,
             ),
+        )
+    elif which == "epinephrine":
+        problems = []
+        weight = _number(params, "weight_kg", problems)
+        age = _number(params, "age_years", problems)
+        results[which], errors[which] = _run(
+            problems, lambda: calculators.epinephrine(weight, age, params.get("jurisdiction", "eu"))
         )
     elif which == "rema":
         problems = []
@@ -86,6 +97,8 @@ def calculators_page(request: Request, principal: PageReader) -> Response:
         "errors": errors,
         "tables": calculators.table_titles(),
         "syringe_choices": SYRINGE_CHOICES,
+        "jurisdictions": JURISDICTION_TITLES,
+        "rema_population": REMA_POPULATION,
     }
     return render(request, "calculators.html", context)
 

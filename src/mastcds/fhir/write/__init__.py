@@ -1,0 +1,1 @@
+"""Case -> FHIR resources: the writers that mirror the mappers of ``read/``."""

@@ -1,0 +1,1 @@
+"""Drug doses from the label tables: omalizumab and the adrenaline auto-injector."""

@@ -1,0 +1,1 @@
+"""Prognostic scores for systemic mastocytosis."""
