@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 from typer.testing import CliRunner
@@ -156,3 +158,43 @@ def test_evaluate_a_stored_patient_and_keep_the_evaluation(tmp_path: Path) -> No
     assert unknown.returncode == 2 and "nobody" in unknown.stderr
     both = run_cli("evaluate", str(SEED_PATH), "--patient", "x", "--db", db)
     assert both.returncode == 2
+
+
+# ------------------------------------------------------------- the bottom line (issue 15 §3)
+
+SEED_BOTTOM_LINE = (
+    "Systemic mastocytosis (all three editions: WHO 2022, ICC 2022 and WHO 2016). Every recorded finding fits "
+    "indolent systemic mastocytosis (ISM). Mast cell leukaemia (MCL) is only possible, not shown: it is ruled out "
+    "only by a bone marrow aspirate smear (mast cell count and morphology), which is not recorded."
+)
+
+
+def test_the_seed_case_reads_as_indolent_sm_with_mcl_only_possible() -> None:
+    result = evaluate(SEED)
+    assert result["summary"] == SEED_BOTTOM_LINE
+    for edition in EDITIONS:
+        assert result["guidelines"][edition]["summary"].startswith("SM criteria met. Every recorded finding fits")
+    assert result["rema"]["summary"].startswith("REMA score 7 (2 or more") and "Caveat" in result["rema"]["summary"]
+    assert result["mcas"]["summary"].startswith("Mast cell activation syndrome open: B (")
+    assert result["omalizumab"]["summary"].startswith("Omalizumab: no label dose; IgE 25 IU/mL, weight 106 kg")
+
+
+def _scenario_cases() -> list[Any]:
+    """Every case of every scenario file (as the scenario tests build them), and the seed case."""
+    from tests.test_user_visible_sources import CASE_OUTPUTS
+
+    return CASE_OUTPUTS
+
+
+@pytest.mark.parametrize("result", _scenario_cases())
+def test_every_scenario_summary_names_exactly_the_possible_categories(result: dict[str, Any]) -> None:
+    from mastcds.rules.mastocytosis.summary import NAMES
+
+    possible = set()
+    for edition in EDITIONS:
+        guideline = result["guidelines"][edition]
+        named = {code for code, name in NAMES.items() if name.lower() in guideline["summary"].lower()}
+        assert named == set(guideline["possible_categories"]), edition
+        possible |= named
+    top = {code for code, name in NAMES.items() if name.lower() in result["summary"].lower()}
+    assert top == possible

@@ -175,10 +175,12 @@ def user_tokens(
         fail(error.problems)
     with store_errors():
         record_access(store, actor=acting_user(user), action="read", detail=f"API tokens of {username} listed")
-    table = Table("id", "name", "created (UTC)", "last used", "status")
-    for token_id, name, created, used, revoked in tokens:
-        table.add_row(str(token_id), name, created.strftime("%Y-%m-%d %H:%M"), used.strftime("%Y-%m-%d %H:%M") if used else "never",
-                      f"revoked {revoked:%Y-%m-%d}" if revoked else "active")
+    rows = [
+        (str(token_id), name, f"{created:%Y-%m-%d %H:%M}", f"{used:%Y-%m-%d %H:%M}" if used else "never",
+         f"revoked {revoked:%Y-%m-%d}" if revoked else "active")
+        for token_id, name, created, used, revoked in tokens
+    ]
+    table = record_table(["id", "name", "created (UTC)", "last used", "status"], rows, whole=(0, 2, 3), wrap=(1,))
     stdout.print(table if tokens else f"{username} has no API tokens")
 
 
