@@ -76,3 +76,11 @@ def test_a_state_that_cannot_be_continued_is_refused(exports, tmp_path, change, 
 def test_a_folder_without_a_state_is_refused(exports, tmp_path):
     with pytest.raises(StateError, match="no state.json"):
         screen_export(exports["B"], tmp_path / "w.csv", since=str(tmp_path))
+
+
+def test_the_worklist_and_the_state_are_their_owners_alone(exports, tmp_path):
+    """Patient ids and facts: private whatever the umask (as the record store's files are)."""
+    screen_export(exports["A"], tmp_path / "w.parquet", keep_state=True)
+    assert (tmp_path / "w.parquet").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "w.state").stat().st_mode & 0o777 == 0o700
+    assert {path.stat().st_mode & 0o777 for path in (tmp_path / "w.state").iterdir()} == {0o600}
