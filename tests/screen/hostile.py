@@ -37,6 +37,21 @@ def tryptase(oid: str, pid: str, value: str) -> str:
             '"valueQuantity":{"value":%s,"unit":"ng/mL","code":"ng/mL"}}' % (oid, pid, json.dumps(TRYPTASE), value))
 
 
+def _condition(cid: str) -> str:
+    """A Condition the screening does not read (essential hypertension), to fill a line."""
+    return ('{"resourceType":"Condition","id":"%s","subject":{"reference":"Patient/b"},'
+            '"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]}}' % cid)
+
+
+# Line ends mixed within a file: LF first, then CRLF (DuckDB's reader split each CRLF in two), and a
+# file whose lines end with a lone CR; a truncated line last in each.
+CONDITION_FILES = {
+    "Condition.ndjson": f"{_condition('c1')}\n{_condition('c2')}\r\n\r\n{_condition('c3')}\r\n"
+                        '{"resourceType":"Condition","id":\r\n',
+    "Condition.2.ndjson": f"{_condition('c4')}\r\r{_condition('c5')}\r" + '{"resourceType":"Con\r',
+}
+
+
 def write_hostile_export(folder: Path) -> Path:
     """Patients a, b, c, f, h and i have a basal tryptase above 20 ng/mL: each is flagged when read.
     Observation.ndjson also has, at line 2, a resource longer than DuckDB's 16 MB object limit, at
@@ -50,8 +65,11 @@ def write_hostile_export(folder: Path) -> Path:
     lines += [tryptase(f"t-{pid}", pid, "30") for pid in "cfhi"]
     lines += [tryptase("t-x", "x", "1e999")]  # patient x has only an infinite tryptase: not flagged
     (folder / "Observation.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name, text in CONDITION_FILES.items():
+        (folder / name).write_bytes(text.encode("utf-8"))
     return folder
 
 
 FLAGGED = {"b", "c", "f", "h", "i"}
-EXPECTED_MALFORMED = [("Observation.ndjson", 2), ("Observation.ndjson", 4)] + [("Patient.ndjson", n) for n in MALFORMED_PATIENT_LINES]
+EXPECTED_MALFORMED = [("Condition.2.ndjson", 4), ("Condition.ndjson", 5), ("Observation.ndjson", 2),
+                      ("Observation.ndjson", 4)] + [("Patient.ndjson", n) for n in MALFORMED_PATIENT_LINES]

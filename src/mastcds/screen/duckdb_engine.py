@@ -26,7 +26,13 @@ from mastcds.screen.facts import (
     patient_line_needed,
     rule_input_query,
 )
-from mastcds.screen.ndjson import duckdb_code_test, duckdb_kept_text, duckdb_line_numbers, duckdb_line_reader
+from mastcds.screen.ndjson import (
+    duckdb_code_test,
+    duckdb_kept_text,
+    duckdb_line_numbers,
+    duckdb_line_reader,
+    ends_lines_with_cr,
+)
 from mastcds.screen.patients import summarize_facts
 from mastcds.screen.types import FACT_COLUMNS, FACT_ORDER, SUMMARY_COLUMNS, SUMMARY_TYPES, WORKLIST_COLUMNS, Malformed
 from mastcds.screen.viewdef import compile_view
@@ -104,7 +110,7 @@ def read_lines(con, paths: list[Path], name: str, codes: tuple[str, ...] | None,
         con.execute(f"DROP TABLE IF EXISTS {_REJECTS}_scans")
         table = f"{name}_{number}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {duckdb_kept_text(codes)} AS _j "
-                    f"FROM {duckdb_line_reader(_REJECTS)}", [str(path)])
+                    f"FROM {duckdb_line_reader(_REJECTS, lone_cr=ends_lines_with_cr(path))}", [str(path)])
         line_number, rejected = duckdb_line_numbers(con, _REJECTS)
         bad = con.execute(f"SELECT {line_number} FROM {table} WHERE _j = 'null'").fetchall()
         malformed += [Malformed(path.name, int(n)) for n in sorted([*rejected, *(line for (line,) in bad)])]

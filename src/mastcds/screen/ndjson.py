@@ -14,6 +14,8 @@ Malformed lines are reported with their file and number and the run goes on.
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
 
 # DuckDB's NDJSON reader refuses objects above 16 MiB (its ``maximum_object_size`` default); a
 # FHIR resource that large is an attachment gone wrong or an attack, so both engines refuse such
@@ -30,14 +32,41 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def duckdb_line_reader(rejects: str) -> str:
+def ends_lines_with_cr(path: Path) -> bool:
+    """Whether the first line of the file (``.gz`` read as gzip) ends with a lone CR (classic Mac
+    OS), which decides how DuckDB must split its lines (:func:`duckdb_line_reader`)."""
+    with (gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")) as handle:
+        last = b""
+        while chunk := handle.read(1 << 16):
+            chunk = last + chunk
+            ends = [i for i in (chunk.find(b"\r"), chunk.find(b"\n")) if i >= 0]
+            if ends:
+                end = min(ends)
+                if chunk[end:end + 1] == b"\n":
+                    return False
+                if end + 1 < len(chunk):
+                    return chunk[end + 1:end + 2] != b"\n"
+                last = chunk[end:]  # a CR at the end of the chunk: the next byte decides
+            else:
+                last = b""
+        return bool(last)
+
+
+def duckdb_line_reader(rejects: str, *, lone_cr: bool = False) -> str:
     """DuckDB table function over one file (parameter 1: its path): a row (``line``) per line in
     file order, blank lines NULL or blank; lines over :data:`MAX_LINE_BYTES` are left out and
-    recorded in the table ``rejects`` with their numbers (see :func:`duckdb_line_numbers`)."""
+    recorded in the table ``rejects`` with their numbers (see :func:`duckdb_line_numbers`).
+
+    DuckDB's reader left to itself splits a CRLF into two lines when the file's first line ends
+    with a lone LF (the numbers then drift from the editor's); told that lines end with CRLF, it
+    splits at LF and CRLF alike. ``lone_cr`` (:func:`ends_lines_with_cr`): the file's lines end
+    with a lone CR, which only its own mode splits right.
+    """
+    new_line = "" if lone_cr else ", new_line='\\r\\n'"
     return (f"read_csv(?, columns={{'line': 'VARCHAR'}}, delim={_quote(_NO_DELIMITER)}, quote='', escape='', "
             f"header=false, auto_detect=false, strict_mode=false, max_line_size={MAX_LINE_BYTES}, "
             f"ignore_errors=true, store_rejects=true, rejects_table={_quote(rejects)}, "
-            f"rejects_scan={_quote(rejects + '_scans')})")
+            f"rejects_scan={_quote(rejects + '_scans')}{new_line})")
 
 
 def code_pattern(codes: tuple[str, ...]) -> str:
