@@ -4,17 +4,21 @@ the in-memory view (the path the SQL on FHIR suite checks) and every malformed l
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mastcds.screen import duckdb_engine
 from mastcds.screen.duckdb_engine import apply_view, connect, read_lines
+from mastcds.screen.pipeline import screen_export
 from mastcds.screen.runner import duckdb_resources
 from mastcds.screen.types import Malformed
 from mastcds.screen.viewdef import compile_view
 from mastcds.screen.views import screening_codes, screening_views
+from tests.screen.hostile import write_hostile_export
 
 CODES = ["21582-2", "8480-6", "39579001", "271594007", "x"]
 codings = st.lists(st.fixed_dictionaries({"system": st.sampled_from(["http://loinc.org", "http://snomed.info/sct"]),
@@ -104,3 +108,22 @@ def test_line_numbers_hold_across_the_parallel_scan(tmp_path):
     assert malformed == [Malformed(path.name, n) for n in sorted(broken)]
     assert [r for (r,) in con.execute("SELECT observation_id FROM rows ORDER BY observation_id").fetchall()] == sorted(
         f"t{n}" for n in tryptase)
+
+
+def test_duckdb_spills_into_a_private_folder_removed_after(monkeypatch, tmp_path):
+    """Beyond its memory limit DuckDB writes facts to disk: not into ``.tmp`` in the working
+    directory (its default, readable by others), but into a folder of the owner's, removed after."""
+    export = write_hostile_export(tmp_path / "export")
+    seen = []
+
+    def spy(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        seen.append(Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0]))
+        assert seen[-1].stat().st_mode & 0o777 == 0o700
+        return con
+
+    monkeypatch.setattr(duckdb_engine, "connect", spy)
+    monkeypatch.chdir(tmp_path)
+    screen_export(export, tmp_path / "w.csv", memory_limit="64MB")
+    assert len(seen) == 1 and not seen[0].exists()
+    assert not (tmp_path / ".tmp").exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,9 +86,13 @@ def _read_parquet(path: str) -> str:
     return f"read_parquet({_literal(path)})"
 
 
-def connect(memory_limit: str = "1GB", threads: int | None = None):
+def connect(memory_limit: str = "1GB", threads: int | None = None, spill: str | None = None):
+    """An in-memory DuckDB capped at ``memory_limit``, spilling beyond it into the folder ``spill``
+    (DuckDB's default is ``.tmp`` in the working directory, readable by others: patient data)."""
     con = duckdb.connect()
     con.execute("SET memory_limit = ?", [memory_limit])
+    if spill is not None:
+        con.execute("SET temp_directory = ?", [spill])
     con.execute("SET enable_progress_bar = false")
     con.execute("SET preserve_insertion_order = true")  # the line numbers rest on it
     if threads:
@@ -119,6 +124,16 @@ def read_lines(con, paths: list[Path], name: str, codes: tuple[str, ...] | None,
             progress(path.name, path.stat().st_size)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(parts) or 'SELECT NULL::VARCHAR AS _j WHERE FALSE'}")
     return malformed
+
+
+def drop_lines(con, name: str) -> None:
+    """Drop the view ``name`` of :func:`read_lines` and the tables it reads."""
+    tables = [table for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND regexp_full_match(table_name, ?)",
+        [f"{name}_[0-9]+"]).fetchall()]
+    con.execute(f"DROP VIEW IF EXISTS {name}")
+    for table in tables:
+        con.execute(f"DROP TABLE {table}")
 
 
 def apply_view(con, view: dict, lines: str, table: str, where: str | None = None) -> None:
@@ -183,9 +198,13 @@ def read_facts(con, files: dict[str, list[Path]], views: dict[str, dict], codes:
     for resource_type in ("Observation", "Patient"):
         apply_view(con, views[resource_type], screened[resource_type], VIEW_TABLES[resource_type],
                    needed[resource_type])
+    if not every_line:  # the lines' text is read; only an incremental run reads it again (the keys)
+        for table in VIEW_TABLES.values():
+            drop_lines(con, f"{table}_lines")
+    # The line numbers are taken: from here on, order costs memory and buys nothing.
+    con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE TEMP TABLE screen_new_facts AS SELECT * FROM ("
-                f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f "
-                "ORDER BY patient_id")
+                f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f")
     return sorted(malformed)
 
 
@@ -218,7 +237,8 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], out: Path, 
         raise ValueError("an incremental run keeps its state (state_dir)")
     local = LocalFiles()
     previous = S.read_state(local, since, "duckdb") if since else None
-    con = connect(memory_limit, threads)
+    spill = tempfile.mkdtemp(prefix="mastcds-screen-")  # for its owner alone (0700)
+    con = connect(memory_limit, threads, spill)
     try:
         malformed = read_facts(con, files, views, codes or {}, every_patient=state_dir is not None,
                                every_line=previous is not None, progress=progress)
@@ -237,6 +257,7 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], out: Path, 
             _keep_state(con, local, previous, state_dir)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return {"flagged": len(worklist), "candidates": int(candidates), "unusable": int(unusable),
             "malformed": malformed, "rescreened": rescreened}
 
