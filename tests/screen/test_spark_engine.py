@@ -36,14 +36,16 @@ def _child(request: dict, timeout: int = 1200) -> dict:
 
 
 def _tryptase_export(folder: Path, patients: int) -> int:
-    """``patients`` patients with one basal tryptase each, every 100th above the limit: every
-    patient has rows the old engine collected to the driver. Returns how many must be flagged."""
+    """``patients`` patients with one basal tryptase each, every 100th above the limit. Taken on
+    29 February, a day not every year has, so that the SQL cannot call any of them routine: every
+    patient goes through the rules (the old engine collected all their rows to the driver).
+    Returns how many must be flagged."""
     folder.mkdir()
     with (folder / "Patient.ndjson").open("w") as people, (folder / "Observation.ndjson").open("w") as results:
         for n in range(patients):
             people.write(f'{{"resourceType":"Patient","id":"p{n}","gender":"female"}}\n')
             results.write(f'{{"resourceType":"Observation","id":"o{n}","status":"final",'
-                          f'"subject":{{"reference":"Patient/p{n}"}},"effectiveDateTime":"2022-01-10",'
+                          f'"subject":{{"reference":"Patient/p{n}"}},"effectiveDateTime":"2024-02-29",'
                           f'"code":{{"coding":[{{"system":"{C.LOINC}","code":"{C.TRYPTASE.code}"}}]}},'
                           f'"valueQuantity":{{"value":{31 if n % 100 == 0 else 6.5},"unit":"ng/mL","code":"ng/mL"}}}}\n')
     return (patients + 99) // 100
@@ -99,6 +101,19 @@ def test_hostile_lines_on_spark_are_what_duckdb_reports(spark, tmp_path):
     assert [(m.file, m.line) for m in sparked.malformed] == EXPECTED_MALFORMED
     assert (tmp_path / "spark.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
     assert sparked.unusable_results == duck.unusable_results == 2
+
+
+def test_what_spark_writes_is_its_owners_alone(spark, tmp_path):
+    """The worklist 0600 and the state 0700 (patient ids and facts), as DuckDB writes them; no
+    checksum file or part folder of Spark's left beside the worklist."""
+    export = write_hostile_export(tmp_path / "export")
+    result = screen_export(export, tmp_path / "w.csv", engine="spark", spark=spark, keep_state=True)
+    assert (tmp_path / "w.csv").stat().st_mode & 0o777 == 0o600
+    assert Path(result.state).stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "w.csv", "w.state"]
+    screen_export(export, tmp_path / "w.parquet", engine="spark", spark=spark)
+    assert (tmp_path / "w.parquet").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "w.csv", "w.parquet", "w.state"]
 
 
 def test_a_then_b_on_spark_equals_a_full_run_over_both(spark, tmp_path):

@@ -104,7 +104,14 @@ class HadoopFiles:
         self.fs(uri).delete(self.path(uri), True)
 
     def make_dirs(self, uri: str) -> None:
-        self.fs(uri).mkdirs(self.path(uri))
+        """The folder, for its owner alone (what Spark then writes into it holds patient data), on
+        the file systems that have permissions (local, HDFS, ADLS Gen2; a no-op on S3)."""
+        fs = self.fs(uri)
+        fs.mkdirs(self.path(uri))
+        self.make_private(uri, "700")
+
+    def make_private(self, uri: str, mode: str = "600") -> None:
+        self.fs(uri).setPermission(self.path(uri), self._jvm.org.apache.hadoop.fs.permission.FsPermission(mode))
 
     def replace_dir(self, source: str, target: str) -> None:
         fs = self.fs(target)
@@ -221,14 +228,16 @@ def _write_worklist(spark, files: HadoopFiles, summaries_frame, out: str) -> Non
     flagged = summaries_frame.where("priority IS NOT NULL").select(*WORKLIST_COLUMNS)
     order = [F.col("priority"), F.col("rule_count").desc(), F.col("patient_id")]
     folder = out + ".partial"
+    files.delete(folder)
+    files.make_dirs(folder)  # private before Spark writes into it (appending to the empty folder)
     if kind == "parquet":
-        flagged.orderBy(*order).coalesce(1).write.mode("overwrite").parquet(folder)
+        flagged.orderBy(*order).coalesce(1).write.mode("append").parquet(folder)
     else:
         lines, header = _csv_lines(flagged)
         head = spark.createDataFrame([(header,)], "value STRING").selectExpr(
             "-1 AS _part", "0 AS priority", "0 AS rule_count", "'' AS patient_id", "value")
         (head.unionByName(lines).orderBy(F.col("_part"), *order).select("value").coalesce(1)
-         .write.mode("overwrite").text(folder))
+         .write.mode("append").text(folder))
     parts = [uri for name, uri, is_file, _ in files.list(folder) or [] if is_file and name.startswith("part-")]
     if len(parts) != 1:
         raise OSError(f"{folder}: Spark wrote {len(parts)} part files, expected 1")
@@ -237,6 +246,9 @@ def _write_worklist(spark, files: HadoopFiles, summaries_frame, out: str) -> Non
     if not fs.rename(files.path(parts[0]), files.path(out)):
         raise OSError(f"cannot rename {parts[0]} to {out}")
     fs.delete(files.path(folder), True)
+    files.make_private(out)
+    if fs.getScheme() == "file":  # the local file system renamed the part's checksum file with it
+        fs.delete(fs.getChecksumFile(files.path(out)), False)
 
 
 def run_spark(spark, source: str, out: str, views: dict[str, dict], *, since: str | None = None,
@@ -300,7 +312,9 @@ def run_spark(spark, source: str, out: str, views: dict[str, dict], *, since: st
         # and read back: the worklist and the totals never run the rules again.
         state = _open_state(files, previous, state_dir) if state_dir is not None else None
         summaries_uri = state.path(f"summaries-{state.next_number:06d}.parquet") if state else out + ".summaries.partial"
-        screened.write.mode("overwrite").parquet(summaries_uri)
+        files.delete(summaries_uri)
+        files.make_dirs(summaries_uri)  # private before Spark writes into it
+        screened.write.mode("append").parquet(summaries_uri)
         written = spark.read.parquet(summaries_uri)
         totals = written.selectExpr("count(*) AS candidates", "coalesce(sum(unusable), 0) AS unusable",
                                     "count(priority) AS flagged").collect()[0]
