@@ -104,3 +104,15 @@ def test_a_source_the_cluster_cannot_read_exits_2(spark, tmp_path):
     result = runner.invoke(app, ["screen", str(tmp_path / "missing"), "--engine", "spark", "--out", str(tmp_path / "w.csv")])
     assert result.exit_code == 2
     assert "not a folder the cluster can read" in result.output
+
+
+@pytest.mark.spark
+def test_screen_on_spark_reads_and_writes_uris(spark, export, tmp_path):
+    """`mastcds screen file://... --engine spark --master local[2] --out file://...`: DuckDB's worklist."""
+    out = tmp_path / "spark.parquet"
+    result = runner.invoke(app, ["screen", export.as_uri(), "--engine", "spark", "--master", "local[2]",
+                                 "--out", out.as_uri()])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["screen", str(export), "--out", str(tmp_path / "duck.parquet")]).exit_code == 0
+    assert pq.read_table(out).to_pylist() == pq.read_table(tmp_path / "duck.parquet").to_pylist()
+    assert f"worklist: {out.as_uri()}" in result.output
