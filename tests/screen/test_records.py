@@ -1,28 +1,42 @@
-"""From view rows to patient records: episodes, findings, tryptase context and units."""
+"""From a patient's facts to their record: episodes, findings, vital signs, tryptase context and units."""
 
 from __future__ import annotations
 
+import pytest
+
 from mastcds.screen import codes as C
-from mastcds.screen.records import build_records, parse_instant
+from mastcds.screen import rules as R
+from mastcds.screen.records import build_record, parse_instant
+from mastcds.screen.types import FACT_COLUMNS, Fact
 
 
 def cond(cid, code, onset, system=C.SNOMED, pid="p1", verification=None):
-    return {"condition_id": cid, "patient_id": pid, "onset": onset, "recorded": None, "verification": verification,
-            "system": system, "code": code}
+    return Fact(pid, "condition", cid, onset=onset, verification=verification, system=system, code=code)
 
 
-def obs(oid, code, system=C.LOINC, pid="p1", **fields):
-    row = {"observation_id": oid, "patient_id": pid, "status": "final", "effective": None, "value": None,
-           "unit": None, "unit_text": None, "value_code": None, "value_integer": None, "focus": None,
-           "context": None, "system": system, "code": code}
-    row.update(fields)
-    return row
+def obs(oid, code, system=C.LOINC, pid="p1", status="final", **fields):
+    return Fact(pid, "observation", oid, status=status, system=system, code=code, **fields)
+
+
+def systolic(oid, value, effective=None, focus=None, pid="p1", status="final"):
+    return Fact(pid, "systolic", oid, status=status, effective=effective, value=value, focus=focus)
+
+
+def patient(pid="p1", gender=None, birth_date=None):
+    return Fact(pid, "patient", pid, gender=gender, birth_date=birth_date)
+
+
+def _order(fact: Fact) -> tuple:
+    """FACT_ORDER in Python: every column, nulls first (what the engines' SQL gives the rules)."""
+    return tuple((value is not None, value) for value in fact)
 
 
 def one(conditions=(), observations=(), patients=()):
-    records = build_records(list(patients), list(conditions), list(observations))
-    assert len(records) == 1
-    return records[0]
+    return build_record("p1", sorted([*patients, *conditions, *observations], key=_order))
+
+
+def test_the_python_order_is_the_engines_order():
+    assert Fact._fields == FACT_COLUMNS
 
 
 def test_same_day_conditions_are_one_episode_with_venom_and_hypotension():
@@ -50,7 +64,7 @@ def test_findings_attach_to_their_episode_by_focus():
     rec = one([cond("c1", "39579001", "2022-05-01T10:00:00Z")],
               [obs("o1", C.URTICARIA.code, system=C.SNOMED, value_code=C.ABSENT.code, focus="c1"),
                obs("o2", C.SYNCOPE.code, system=C.SNOMED, value_code=C.PRESENT.code, focus="c1"),
-               obs("o3", C.SYSTOLIC_BP.code, value=82.0, focus="c1"), obs("o4", C.SYSTOLIC_BP.code, value=95.0, focus="c1")])
+               systolic("o3", 82.0, focus="c1"), systolic("o4", 95.0, focus="c1")])
     ep = rec.episodes[0]
     assert (ep.urticaria, ep.syncope, ep.angioedema, ep.systolic_min) == (False, True, None, 82.0)
 
@@ -111,6 +125,46 @@ def test_partial_dates_parse_to_their_start():
 
 
 def test_age_range_from_partial_birth_date():
-    rec = one(patients=[{"patient_id": "p1", "gender": "male", "birth_date": "2000"}])
+    rec = one(patients=[patient(gender="male", birth_date="2000")])
     low, high = rec.age_range_years(parse_instant("2010-06-01"))
     assert 9.4 < low < 9.5 and 10.4 < high < 10.5
+
+
+def test_a_pressure_without_focus_belongs_to_the_episode_of_its_day():
+    rec = one([cond("c1", "39579001", "2022-05-01T10:00:00Z")],
+              [systolic("o1", 84.0, effective="2022-05-01T10:20:00Z"), systolic("o2", 70.0, effective="2022-05-02T09:00:00Z"),
+               systolic("o3", 60.0, effective="2022-05-01T11:00:00Z", focus="other-condition")])
+    assert rec.episodes[0].systolic_min == 84.0
+
+
+def test_a_pressure_of_an_ignored_status_or_infinite_is_not_used():
+    rec = one([cond("c1", "39579001", "2022-05-01T10:00:00Z")],
+              [systolic("o1", 60.0, effective="2022-05-01", status="entered-in-error"),
+               systolic("o2", float("-inf"), effective="2022-05-01")])
+    assert rec.episodes[0].systolic_min is None
+    assert rec.unusable == ["systolic pressure o2: -inf is not a finite number"]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (float("inf"), "inf is not a finite number"),  # JSON 1e999 (issue 16 item 17)
+    (-5.0, "-5 ng/mL is outside 0 to 100000 ng/mL"),
+    (100000.5, "100000 ng/mL is outside 0 to 100000 ng/mL"),
+])
+def test_an_impossible_tryptase_is_unusable_not_flagged(value, reason):
+    rec = one([cond("c1", "39579001", "2022-05-01T10:00:00Z")],
+              [obs("o1", C.TRYPTASE.code, value=value, unit="ng/mL", effective="2022-07-01T10:00:00Z")])
+    assert rec.tryptase == []
+    assert reason in rec.unusable[0]
+    assert "baseline-tryptase-above-limit-no-sm" not in [f.rule for f in R.screen_record(rec)]
+
+
+def test_a_negative_tryptase_no_longer_stops_the_run():
+    """Regression: -5 ng/mL reached REMA, which raises on a negative tryptase, and the whole screening stopped."""
+    rec = one([cond("c1", "39579001", "2022-05-01T10:00:00Z"), cond("c2", "39579001", "2022-09-01T10:00:00Z")],
+              [obs("o1", C.TRYPTASE.code, value=-5.0, unit="ng/mL", effective="2022-07-01T10:00:00Z")])
+    assert [f.rule for f in R.screen_record(rec)] == ["recurrent-anaphylaxis-no-baseline-tryptase"]
+
+
+def test_duplicate_patients_that_disagree_leave_sex_and_birth_date_unknown():
+    rec = one(patients=[patient(gender="male", birth_date="1970"), patient(gender="female", birth_date="1970")])
+    assert (rec.sex, rec.birth_date) == (None, "1970")

@@ -3,8 +3,6 @@ of the generic path, the project's views compile on both engines, and errors nam
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 import pytest
 from hypothesis import given, settings
@@ -13,13 +11,7 @@ from hypothesis import strategies as st
 from mastcds.screen import fhirpath
 from mastcds.screen.runner import duckdb_resources
 from mastcds.screen.viewdef import ViewError, compile_view
-from mastcds.screen.views import (
-    VIEW_FILES,
-    screening_prefilters,
-    screening_views,
-    view_definition,
-)
-from tests.screen.ndjson_rows import file_rows
+from mastcds.screen.views import VIEW_FILES, screening_views, view_definition
 
 codings = st.lists(st.fixed_dictionaries({"system": st.sampled_from(["http://loinc.org", "http://snomed.info/sct"]),
                                           "code": st.sampled_from(["21582-2", "8480-6", "39579001", "x"])}), max_size=3)
@@ -64,53 +56,6 @@ def test_project_views_compile_without_the_whole_resource(resource_type, dialect
     compiled = compile_view(screening_views()[resource_type], dialect)
     assert compiled.columns and not compiled.uses_resource
     assert view_definition(resource_type)["resourceType"] == "ViewDefinition"
-
-
-def test_ndjson_lines_read_one_file_and_report_malformed_lines(tmp_path, duck):
-    path = tmp_path / "Patient.ndjson"
-    path.write_text('{"resourceType":"Patient","id":"a","gender":"male"}\n{"broken\n'
-                    '{"resourceType":"Observation","id":"o"}\n{"id":"no-type"}\n')
-    compiled = compile_view(view_definition("Patient"), "duckdb")
-    rows = file_rows(duck, compiled, path)
-    assert [(r[0], r[1]) for r in rows if r[1]] == [(2, True), (4, True)]
-    assert [r[2:] for r in rows if not r[1]] == [(1, "a", "male", None)]
-
-
-def _where_literals(text: str) -> set[str]:
-    return set(re.findall(r"(?:code = |startsWith\()'([^']*)'", text))
-
-
-@pytest.mark.parametrize("resource_type", ["Observation", "Condition"])
-def test_prefilter_holds_every_code_the_screening_filter_accepts(resource_type):
-    strings = {text for alternative in screening_prefilters()[resource_type] for text in alternative.get("code", ())}
-    where = screening_views()[resource_type]["where"][-1]["path"]
-    assert _where_literals(where) <= strings
-
-
-@pytest.mark.parametrize("escaped", [False, True])
-def test_prefilter_keeps_exactly_the_rows_of_the_full_filter(tmp_path, duck, escaped):
-    tryptase = "\\u0032\\u0031582-2" if escaped else "21582-2"  # JSON escapes must not hide a code
-    lines = [
-        ('{"resourceType":"Observation","id":"t","subject":{"reference":"Patient/p"},'
-         '"code":{"coding":[{"system":"http://loinc.org","code":"' + tryptase + '"}]}}'),
-        ('{"resourceType":"Observation","id":"x","code":{"coding":[{"system":"http://loinc.org","code":"1-1"},'
-         '{"system":"http://loinc.org","code":"8480-6"}]}}'),
-        ('{"resourceType":"Observation","id":"b","focus":[{"reference":"Condition/c"}],'
-         '"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}}'),
-        '{"resourceType":"Observation","id":"n"}', '{"broken',
-    ]
-    path = tmp_path / "Observation.ndjson"
-    path.write_text("\n".join(lines) + "\n")
-    compiled = compile_view(screening_views()["Observation"], "duckdb")
-    full = file_rows(duck, compiled, path)
-    fast = file_rows(duck, compiled, path, screening_prefilters()["Observation"])
-    assert sorted(fast, key=str) == sorted(full, key=str)
-    assert sorted((r[0], r[1], r[3]) for r in fast) == [(1, False, "t"), (3, False, "b"), (5, True, None)]
-
-
-def test_prefilter_must_name_an_element_the_view_reads():
-    with pytest.raises(ViewError, match="prefilter"):
-        compile_view(screening_views()["Observation"], "duckdb").ndjson_lines(({"nope": ("x",)},))
 
 
 @pytest.mark.parametrize(("view", "message"), [

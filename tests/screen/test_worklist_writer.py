@@ -7,7 +7,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from mastcds.screen.pipeline import WORKLIST_COLUMNS, write_worklist
+from mastcds.screen.types import WORKLIST_COLUMNS
+from mastcds.screen.worklist import write_worklist
 
 SCHEMA = pa.schema([("patient_id", pa.string()), ("priority", pa.int32()), ("rules", pa.string()),
                     ("rule_count", pa.int32()), ("evidence", pa.string())])

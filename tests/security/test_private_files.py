@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from mastcds.atomic_file import write_atomically
-from mastcds.screen.pipeline import WORKLIST_COLUMNS, write_worklist
+from mastcds.screen.types import WORKLIST_COLUMNS
+from mastcds.screen.worklist import write_worklist
 from mastcds.store import service
 from mastcds.store.database import Store
 from mastcds.store.registry import IDENTIFIERS_FILE, export_registry

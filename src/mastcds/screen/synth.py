@@ -5,6 +5,15 @@ or a planted negative that looks close (urticarial anaphylaxis, tryptase 19.9, d
 Planted patients carry the exact set of rules expected to fire, so a test can check that every one
 is found and no negative is flagged. Resources are written as NDJSON text from templates (not
 dicts) so a million patients take about a minute.
+
+The export's shape (``SHAPES``) sets what the background patients have:
+
+* ``mixed``: 6-12 common lab results each, a few tryptases (the original benchmark export);
+* ``vitals``: a health system's export, dominated by US Core vital signs (about 40 per patient,
+  blood pressure as a panel with components, about 25 kB of NDJSON per patient);
+* ``dense``: every patient has 10 results of tests near the screening (tryptase, IgE, haemoglobin,
+  platelets, ALP, weight, systolic pressure) at random dates and 5% an anaphylaxis episode with
+  urticaria, so most patients have a screening row (the stress case).
 """
 
 from __future__ import annotations
@@ -16,9 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from mastcds.fhir.codes import BP_PANEL
 from mastcds.screen import codes as C
 
 GROUND_TRUTH = "ground_truth.json"
+SHAPES = ("mixed", "vitals", "dense")
 RESOURCE_TYPES = ("Patient", "Condition", "Observation")
 MALFORMED_PER_FILE_MIN = 2
 MALFORMED_PER_PATIENTS = 200_000  # one more malformed line per file for every this many patients
@@ -57,6 +68,53 @@ _BACKGROUND_LABS = (  # (LOINC, UCUM, low, high): common results that bulk up a 
     ("29463-7", "kg", 45, 110), ("718-7", "g/dL", 11, 17), ("777-3", "10*3/uL", 150, 400),
     ("8480-6", "mm[Hg]", 100, 150), ("6768-6", "U/L", 40, 120), ("19113-0", "[IU]/mL", 5, 300),
 )
+# The reviewer's stress export: tests a clinical engine reads, at random dates (LOINC, UCUM, low, high).
+_DENSE_LABS = (
+    (C.TRYPTASE.code, "ng/mL", 1.5, 11), ("19113-0", "[IU]/mL", 5, 300), ("718-7", "g/dL", 11, 17),
+    ("777-3", "10*3/uL", 150, 400), ("6768-6", "U/L", 40, 120), ("29463-7", "kg", 45, 110),
+    (C.SYSTOLIC_BP.code, "mm[Hg]", 100, 150),
+)
+_US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
+_UCUM = "http://unitsofmeasure.org"
+# US Core vital signs: LOINC, display, UCUM, profile; then the plausible range the values are drawn from.
+_VITAL_SIGNS = (
+    ("8867-4", "Heart rate", "/min", "heart-rate", 55, 110), ("9279-1", "Respiratory rate", "/min", "respiratory-rate", 12, 22),
+    ("8310-5", "Body temperature", "Cel", "body-temperature", 36.1, 37.8),
+    ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "%", "pulse-oximetry", 94, 100),
+    ("29463-7", "Body weight", "kg", "body-weight", 45, 110), ("8302-2", "Body height", "cm", "body-height", 150, 195),
+    ("39156-5", "Body mass index (BMI) [Ratio]", "kg/m2", "bmi", 18, 35),
+)
+_VITALS = tuple((loinc, low, high) for loinc, _d, _u, _p, low, high in _VITAL_SIGNS)
+
+
+def _vital_template(profile: str, loinc: str, display: str, value: str) -> str:
+    """An Observation line as a str.format template (fields oid, pid, stamp and those in ``value``)."""
+    return ('{{"resourceType":"Observation","id":"{oid}","meta":{{"profile":["' + _US_CORE + profile + '"]}},'
+            '"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category",'
+            '"code":"vital-signs","display":"Vital Signs"}}],"text":"Vital Signs"}}],"code":{{"coding":[{{"system":"'
+            + C.LOINC + '","code":"' + loinc + '","display":"' + display + '"}}],"text":"' + display + '"}},'
+            '"subject":{{"reference":"Patient/{pid}"}},{stamp},' + value + '}}')
+
+
+def _quantity_template(field: str, unit: str) -> str:
+    return '"valueQuantity":{{"value":{' + field + '},"unit":"' + unit + '","system":"' + _UCUM + '","code":"' + unit + '"}}'
+
+
+_VITAL_TEMPLATES = tuple(_vital_template(profile, loinc, display, _quantity_template("value", unit))
+                         for loinc, display, unit, profile, _low, _high in _VITAL_SIGNS)
+_BP_TEMPLATE = _vital_template("blood-pressure", BP_PANEL.code, BP_PANEL.display, '"component":[' + ",".join(
+    '{{"code":{{"coding":[{{"system":"' + C.LOINC + '","code":"' + code + '","display":"' + name + '"}}]}},'
+    + _quantity_template(field, "mm[Hg]") + "}}"
+    for code, name, field in ((C.SYSTOLIC_BP.code, "Systolic blood pressure", "systolic"),
+                              ("8462-4", "Diastolic blood pressure", "diastolic"))) + "]")
+
+
+def _visit_stamp(pid: str, moment: datetime) -> str:
+    """The encounter, effective and issued elements of the results of one visit."""
+    return (f'"encounter":{{"reference":"Encounter/e{pid}-{moment:%Y%m%d}"}},"effectiveDateTime":"{_when(moment)}",'
+            f'"issued":"{_when(moment + timedelta(minutes=5))}"')
+
+
 _BACKGROUND_CONDITIONS = (("I10", "Essential (primary) hypertension"), ("E11.9", "Type 2 diabetes mellitus without complications"),
                           ("J45.909", "Unspecified asthma, uncomplicated"))
 
@@ -128,6 +186,16 @@ class _Writer:
             line += f',"extension":[{{"url":"{C.EXT_SAMPLE_CONTEXT}","valueCode":"{context}"}}]'
         self.add("Observation", line + "}")
 
+    def vital(self, pid: str, template: str, value: float, stamp: str) -> None:
+        """A US Core vital sign from one of ``_VITAL_TEMPLATES`` (its code, category and profile),
+        with ``stamp`` from :func:`_visit_stamp`."""
+        self.add("Observation", template.format(oid=self.next_id("o"), pid=pid, stamp=stamp, value=value))
+
+    def blood_pressure(self, pid: str, systolic: float, diastolic: float, stamp: str) -> None:
+        """A US Core blood-pressure panel (85354-9): systolic and diastolic as components, no focus."""
+        self.add("Observation", _BP_TEMPLATE.format(oid=self.next_id("o"), pid=pid, stamp=stamp, systolic=systolic,
+                                                    diastolic=diastolic))
+
     def finding(self, pid: str, code: C.Code, present: bool, when: datetime, focus: str) -> None:
         oid = self.next_id("o")
         self.add("Observation", (
@@ -152,11 +220,16 @@ class _Writer:
 
 
 class _Patient:
-    """One patient's story: helpers that write an episode, a baseline or an acute tryptase."""
+    """One patient's story: helpers that write an episode, a baseline or an acute tryptase.
 
-    def __init__(self, writer: _Writer, pid: str, gender: str):
-        self.w, self.pid, self.gender = writer, pid, gender
+    In the ``vitals`` shape an episode's blood pressure is a panel taken the same day (no focus),
+    as an emergency department records it; otherwise a systolic pressure focused on the episode.
+    """
+
+    def __init__(self, writer: _Writer, pid: str, gender: str, shape: str = "mixed"):
+        self.w, self.pid, self.gender, self.shape = writer, pid, gender, shape
         self.rng = writer.rng
+        self.onsets: list[datetime] = []
 
     def moment(self) -> datetime:
         return _EPOCH + timedelta(minutes=self.rng.randrange(0, 60 * 24 * 365 * 8))
@@ -170,12 +243,25 @@ class _Patient:
         if venom:
             codings.append((C.ICD10CM, self.rng.choice(("T63.441A", "T63.451A", "T63.461A"))))
         cid = self.w.condition(self.pid, codings, onset)
+        self.onsets.append(onset)
         for code, present in ((C.URTICARIA, urticaria), (C.ANGIOEDEMA, angioedema), (C.SYNCOPE, syncope)):
             if present is not None:
                 self.w.finding(self.pid, code, present, onset, cid)
-        if sbp is not None:
+        if sbp is not None and self.shape == "vitals":
+            end_of_day = onset.replace(hour=23, minute=59, second=0)
+            stamp = _visit_stamp(self.pid, min(onset + timedelta(minutes=20), end_of_day))
+            self.w.blood_pressure(self.pid, sbp, round(sbp * 0.6), stamp)
+        elif sbp is not None:
             self.w.quantity(self.pid, C.SYSTOLIC_BP.code, sbp, "mm[Hg]", onset + timedelta(minutes=20), focus=cid)
         return cid
+
+    def away_from_episodes(self) -> datetime:
+        """A moment at least two days from every episode onset: a background result that no rule
+        should read as drawn during a reaction."""
+        while True:
+            moment = self.moment()
+            if all(abs(moment - onset) > timedelta(days=2) for onset in self.onsets):
+                return moment
 
     def tryptase(self, value: float, when: datetime, context: str | None) -> None:
         unit = self.rng.choice(("ng/mL", "ug/L"))
@@ -265,8 +351,46 @@ def _background(p: _Patient) -> None:
         p.w.condition(p.pid, [(C.ICD10CM, code)], onset, recorded=p.moment())
 
 
-def synthesize(patients: int, out: Path, *, seed: int = 42, gzip_output: bool = False, progress=None) -> dict:
-    """Write ``patients`` patients as a Bulk Data export into ``out`` with a ground-truth file; returns it."""
+def _background_vitals(p: _Patient, *, planted: bool = False) -> None:
+    """3-6 visits with a full set of US Core vital signs, a few lab results, sometimes a tryptase."""
+    rng = p.rng
+    for _ in range(rng.randrange(3, 7)):
+        stamp = _visit_stamp(p.pid, p.away_from_episodes())
+        p.w.blood_pressure(p.pid, rng.randrange(100, 150), rng.randrange(60, 95), stamp)
+        for (_loinc, low, high), template in zip(_VITALS, _VITAL_TEMPLATES, strict=True):
+            p.w.vital(p.pid, template, round(rng.uniform(low, high), 1), stamp)
+    for _ in range(rng.randrange(1, 4)):
+        loinc, unit, low, high = rng.choice(_BACKGROUND_LABS)
+        p.w.quantity(p.pid, loinc, round(rng.uniform(low, high), 1), unit, p.away_from_episodes())
+    if not planted and rng.random() < 0.01:
+        p.tryptase(round(rng.uniform(1.5, 11), 1), p.away_from_episodes(), None)
+    if not planted and rng.random() < 0.3:
+        code, _name = rng.choice(_BACKGROUND_CONDITIONS)
+        p.w.condition(p.pid, [(C.ICD10CM, code)], p.moment(), recorded=p.moment())
+
+
+def _background_dense(p: _Patient, *, planted: bool = False) -> None:
+    """10 results of tests near the screening at random dates; 5% one urticarial anaphylaxis.
+
+    Planted patients get no extra tryptase (it could become their latest basal value)."""
+    rng = p.rng
+    if not planted and rng.random() < 0.05:
+        p.episode(p.moment(), urticaria=True)
+    tests = _DENSE_LABS[1:] if planted else _DENSE_LABS
+    for _ in range(10):
+        loinc, unit, low, high = rng.choice(tests)
+        p.w.quantity(p.pid, loinc, round(rng.uniform(low, high), 1), unit, p.away_from_episodes())
+    if not planted and rng.random() < 0.3:
+        code, _name = rng.choice(_BACKGROUND_CONDITIONS)
+        p.w.condition(p.pid, [(C.ICD10CM, code)], p.moment(), recorded=p.moment())
+
+
+def synthesize(patients: int, out: Path, *, seed: int = 42, gzip_output: bool = False, progress=None,
+               shape: str = "mixed") -> dict:
+    """Write ``patients`` patients as a Bulk Data export of ``shape`` (see ``SHAPES``) into ``out``
+    with a ground-truth file; returns it."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     writer = _Writer(rng)
@@ -290,14 +414,17 @@ def synthesize(patients: int, out: Path, *, seed: int = 42, gzip_output: bool = 
             draw = rng.random()
             profile = next((p for limit, p in thresholds if draw < limit), None)
             gender = rng.choice(("male", "female"))
-            story = _Patient(writer, pid, gender)
+            story = _Patient(writer, pid, gender, shape)
             if profile is None:
-                _background(story)
+                {"mixed": _background, "vitals": _background_vitals, "dense": _background_dense}[shape](story)
                 missing = rng.random() < 0.002
                 writer.patient(pid, None if missing else gender, None if missing else f"{rng.randrange(1940, 2005)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 9)}")
             else:
                 _plant(story, profile.name)
-                _background_labs_only(story)
+                if shape == "mixed":
+                    _background_labs_only(story)
+                else:
+                    {"vitals": _background_vitals, "dense": _background_dense}[shape](story, planted=True)
                 writer.patient(pid, story.gender, f"{rng.randrange(1950, 2000)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 9)}")
                 planted[pid] = {"profile": profile.name, "expected_rules": list(profile.expected)}
             if n % 5000 == 4999 or n == patients - 1:
@@ -315,6 +442,7 @@ def synthesize(patients: int, out: Path, *, seed: int = 42, gzip_output: bool = 
     truth = {
         "patients": patients,
         "seed": seed,
+        "shape": shape,
         "resources": dict(writer.counts),
         "profiles": {p.name: {"rate": p.rate, "expected_rules": list(p.expected)} for p in PROFILES},
         "planted": planted,

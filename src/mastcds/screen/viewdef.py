@@ -10,7 +10,6 @@ raise an error rather than losing rows).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 
@@ -36,9 +35,6 @@ _BOUNDARY_KINDS = {"decimal": "decimal", "integer": "decimal", "positiveInt": "d
                    "integer64": "decimal", "date": "date", "dateTime": "dateTime", "instant": "dateTime",
                    "time": "time"}
 _KIND_NAMES = {"bool": "Boolean", "int": "Integer", "num": "Decimal", "str": "String"}
-# DuckDB's NDJSON reader: one row per non-blank line, in file order; a line that is not JSON gives NULL.
-_NDJSON_LINES = "read_ndjson_objects(?, ignore_errors=true)"
-_TYPED_LINE = '{"resourceType":"'  # a line starting so has a resourceType: its first key, a string
 
 
 @dataclass(frozen=True)
@@ -91,13 +87,9 @@ class CompiledView:
         found = column or dialect.member_string("r", "resourceType")
         return f"{found} = {dialect.quote(self.resource)}"
 
-    def ndjson_lines(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None = None) -> str:
-        """DuckDB SELECT over one NDJSON file (parameter 1: its path): one row (``_j``) per line, in
-        file order, as :meth:`line_rows_query` reads them (see :meth:`_line_text`)."""
-        return f"SELECT {self._line_text(prefilter)} AS _j FROM {_NDJSON_LINES}"
-
     def line_rows_query(self, lines: str) -> str:
-        """The view's rows over ``lines``, a relation of (``_line``, ``_j``) from :meth:`ndjson_lines`.
+        """The view's rows over ``lines``, a relation of (``_line``, ``_j``): a line number and its text
+        (see :mod:`mastcds.screen.ndjson`).
 
         Lines with ``_j`` NULL are skipped. Every line that is not a FHIR resource (invalid JSON, or
         no resourceType) yields one row with ``_malformed`` true; resources yield the view's rows,
@@ -114,40 +106,6 @@ class CompiledView:
         return (f'SELECT _line, "resourceType" IS NULL AS _malformed, unnest(range(1, len(_rows) + 1)) AS _k, '
                 f"unnest(_rows, recursive := true) "
                 f"FROM (SELECT _line, \"resourceType\", {rows} AS _rows FROM {source} WHERE {where})")
-
-    def _line_text(self, prefilter: tuple[dict[str, tuple[str, ...]], ...] | None) -> str:
-        """SQL over the reader's ``json`` column: the line's text when the line is needed, else NULL.
-
-        Needed are the lines that are not FHIR resources (invalid JSON becomes ``'null'``; a line
-        without resourceType keeps its text) and those passing ``prefilter``, so a skipped line
-        costs one parse and a text test. Only lines not starting with ``{"resourceType":"`` (which
-        have one) are searched for a resourceType.
-
-        ``prefilter``: the caller's promise that the ``where`` clause fails on every resource that
-        meets none of the alternatives; an alternative ({element: strings}) is met when each element
-        is present and its JSON text holds one of its strings (none given: present is enough). A
-        line is skipped when its whole text could not meet any alternative (for some element of
-        each, none of its strings, or with none its quoted name, is in the line); a line holding a
-        backslash is always kept (a JSON escape could hide a string). That keeps a superset of the
-        resources meeting an alternative, and the ``where`` clause decides on those.
-        """
-        if self.dialect != "duckdb" or self.uses_resource:
-            raise ViewError("reading NDJSON needs the DuckDB dialect and a view that reads named elements only")
-        quote = DIALECTS["duckdb"].quote
-        kept = "TRUE"
-        if prefilter is not None:
-            alternatives = []
-            for alternative in prefilter:
-                if not alternative or any(element not in self.root_members for element in alternative):
-                    raise ViewError(f"prefilter {alternative!r} is empty or names an element the view does not read")
-                tests = []
-                for element, strings in alternative.items():
-                    needles = strings or (json.dumps(element),)
-                    tests.append("(" + " OR ".join(f"contains(json, {quote(s)})" for s in needles) + ")")
-                alternatives.append("(" + " AND ".join(tests) + ")")
-            kept = " OR ".join([f"contains(json, {quote(chr(92))})", *alternatives])
-        untyped = f"(NOT starts_with(json, {quote(_TYPED_LINE)}) AND json_extract_string(json, '$.resourceType') IS NULL)"
-        return f"CASE WHEN json IS NULL THEN 'null' WHEN {untyped} OR ({kept}) THEN json END"
 
 
 def _member_column(name: str) -> str:
