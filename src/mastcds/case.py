@@ -28,6 +28,7 @@ from mastcds.rules.mastocytosis.common import (
     counts_abnormality_status,
     lineage_agrees,
 )
+from mastcds.rules.mastocytosis.findings import sample_kit_result
 from mastcds.units import LAB_SPECS, UnitError, accepted_units, to_canonical
 
 CASE_SCHEMA_ID = "mastcds-case/1"
@@ -206,12 +207,10 @@ class Molecular(_Section):
         ``load_case`` has refused a document where the two disagree.
         """
         result_field, vaf_field = KIT_SAMPLE_FIELDS[sample]
-        result = getattr(self, result_field)
         vaf = getattr(self, vaf_field) if vaf_field is not None else None
-        if self.kit_d816v_sample == sample:
-            result = self.kit_d816v if result is None else result
-            vaf = self.kit_d816v_vaf_percent if vaf is None else vaf
-        return KitSampleResult(result, vaf)
+        return KitSampleResult(*sample_kit_result(
+            sample, getattr(self, result_field), vaf, self.kit_d816v, self.kit_d816v_sample, self.kit_d816v_vaf_percent
+        ))
 
     def kit_d816v_unplaced(self) -> KitSampleResult | None:
         """A kit_d816v result recorded without its sample: it cannot count for one sample or another."""

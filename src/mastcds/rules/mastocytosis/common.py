@@ -49,6 +49,7 @@ from mastcds.rules.mastocytosis.findings import (
     FINDING_RANGES,
     NO_SKIN_LESIONS,
     SMFindings,
+    sample_kit_result,
 )
 from mastcds.rules.references import Citation
 
@@ -346,12 +347,8 @@ _NEGATIVE, _LOW, _HIGH = 0, 1, 2
 def kit_result(f: SMFindings, sample: str) -> tuple[str | None, float | None]:
     """(result, VAF) of one extracutaneous sample: its own fields, else the single kit_d816v pair of that sample."""
     result_field, vaf_field = _KIT_FIELDS[sample]
-    result = getattr(f, result_field)
     vaf = getattr(f, vaf_field) if vaf_field is not None else None
-    if f.kit_d816v_sample == sample:
-        result = f.kit_d816v if result is None else result
-        vaf = f.kit_d816v_vaf_percent if vaf is None else vaf
-    return result, vaf
+    return sample_kit_result(sample, getattr(f, result_field), vaf, f.kit_d816v, f.kit_d816v_sample, f.kit_d816v_vaf_percent)
 
 
 def _vaf_classes(result: str | None, vaf: float | None, limit: Threshold | None) -> tuple[int, ...]:

@@ -114,3 +114,19 @@ class SMFindings:
     pathologic_fracture: bool | None = None
     malabsorption_with_weight_loss: bool | None = None
     other_organ_damage: str | None = None
+
+
+def sample_kit_result(
+    sample: str,
+    result: str | None,
+    vaf_percent: float | None,
+    single_result: str | None,
+    single_sample: str | None,
+    single_vaf_percent: float | None,
+) -> tuple[str | None, float | None]:
+    """(result, VAF) of one sample: its own fields, else the single kit_d816v pair of older documents when that
+    pair names this sample (the case model refuses a document where the two disagree)."""
+    if single_sample == sample:
+        result = single_result if result is None else result
+        vaf_percent = single_vaf_percent if vaf_percent is None else vaf_percent
+    return result, vaf_percent
