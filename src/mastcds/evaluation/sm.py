@@ -17,7 +17,7 @@ from mastcds.rules.mastocytosis import who2016 as sm_who2016
 from mastcds.rules.mastocytosis import who2022 as sm_who2022
 from mastcds.rules.logic import MET, NOT_MET
 from mastcds.rules.mastocytosis.common import sm_status
-from mastcds.rules.mastocytosis.guideline import GuidelineResult, criterion_dict, findings_warnings, shared_work
+from mastcds.rules.mastocytosis.guideline import GuidelineResult, findings_warnings, shared_work
 from mastcds.rules.mastocytosis.summary import combined_summary
 from mastcds.rules.references import reference_dicts
 from mastcds.rules.mastocytosis.findings import SMFindings

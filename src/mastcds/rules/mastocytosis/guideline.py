@@ -439,20 +439,6 @@ def _bmm(f: SMFindings, rules: EditionRules, a: Atoms, b_findings: list[Criterio
 # ------------------------------------------------------------------ result
 
 
-_STATUS_TEXT = {status: status.value for status in Status}
-
-
-def criterion_dict(c: Criterion) -> dict[str, Any]:
-    """The contract's CRITERION, as ``Criterion.as_dict`` gives it, without the enum lookup per call."""
-    return {
-        "id": c.id,
-        "status": _STATUS_TEXT[c.status],
-        "reason": c.reason,
-        "source": c.source,
-        "references": reference_dicts(c.references),
-    }
-
-
 @dataclass(frozen=True)
 class GuidelineResult:
     """One edition's verdict: the contract's GUIDELINE object plus edition, title, source and notes."""
@@ -486,13 +472,13 @@ class GuidelineResult:
             "source": self.source,
             "references": reference_dicts(self.references),
             "summary": self.summary,
-            "sm_criteria": _STATUS_TEXT[self.sm_criteria],
+            "sm_criteria": self.sm_criteria.value,
             "category": self.category,
             "possible_categories": list(self.possible_categories),
-            "criteria": [criterion_dict(c) for c in self.criteria],
-            "b_findings": [criterion_dict(c) for c in self.b_findings],
-            "c_findings": [criterion_dict(c) for c in self.c_findings],
-            "variant_criteria": [criterion_dict(c) for c in self.variant_criteria],
+            "criteria": [c.as_dict() for c in self.criteria],
+            "b_findings": [c.as_dict() for c in self.b_findings],
+            "c_findings": [c.as_dict() for c in self.c_findings],
+            "variant_criteria": [c.as_dict() for c in self.variant_criteria],
             "next_tests": [t.as_dict() for t in self.next_tests],
             "notes": list(self.notes),
         }
