@@ -114,7 +114,7 @@ def read_state(files: Files, folder: str, engine: str) -> State:
     """The state in ``folder``, or :class:`StateError` saying why ``engine`` cannot continue it."""
     text = files.read_text(join(folder, MANIFEST))
     if text is None:
-        raise StateError(f"{folder}: no {MANIFEST} (not a screening state; a run with --out writes one)")
+        raise StateError(f"{folder}: no {MANIFEST} (not a screening state; a run with --state writes one beside its worklist)")
     try:
         data = json.loads(text)
         runs = [Run(r["facts"], r.get("keys")) for r in data["runs"]]
