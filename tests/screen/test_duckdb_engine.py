@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mastcds.screen import duckdb_engine
 from mastcds.screen.duckdb_engine import apply_view, connect, read_lines
 from mastcds.screen.pipeline import screen_export
+from mastcds.screen.ndjson import READ_BUFFER_BYTES
 from mastcds.screen.runner import duckdb_resources
 from mastcds.screen.types import Malformed
 from mastcds.screen.viewdef import compile_view
@@ -102,6 +103,7 @@ def test_line_numbers_hold_across_the_parallel_scan(tmp_path):
         else:
             lines.append(f'{{"resourceType":"Observation","id":"o{n}"}}')
     path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size > 2 * READ_BUFFER_BYTES  # three buffers at least
     con = connect(threads=2)
     malformed = read_lines(con, [path], "lines", screening_codes()["Observation"])
     apply_view(con, screening_views()["Observation"], "lines", "rows")

@@ -137,15 +137,24 @@ def drop_lines(con, name: str) -> None:
 
 
 def apply_view(con, view: dict, lines: str, table: str, where: str | None = None) -> None:
-    """``table`` := the view's rows over the resources in ``lines`` (``_j``) that meet ``where``."""
+    """``table`` := the view's rows over the resources in ``lines`` (``_j``) that meet ``where``.
+
+    With ``where``, the few lines kept are written first, so the view's plan reads a plain table.
+    Such a table is often smaller than one of DuckDB's row groups, which one thread would then
+    scan alone: the view reads it as one part per thread (rowid modulo), in a UNION ALL whose
+    parts DuckDB runs side by side.
+    """
     compiled = compile_view(view, "duckdb")
-    if where:  # the few lines kept first, so the view's plan reads a plain table
+    sources = [f"(SELECT 0 AS _line, _j FROM {lines})"]
+    if where:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_needed AS SELECT _j FROM {lines} WHERE {where}")
-        lines = f"{table}_needed"
-    source = f"(SELECT 0 AS _line, _j FROM {lines})"
+        parts = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+        sources = [f"(SELECT 0 AS _line, _j FROM {table}_needed WHERE rowid % {parts} = {part})"
+                   for part in range(parts)]
     columns = ", ".join(f'"{c.name}"' for c in compiled.columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns} FROM ({compiled.line_rows_query(source)}) "
-                "WHERE NOT _malformed")
+    rows = " UNION ALL ".join(f"SELECT {columns} FROM ({compiled.line_rows_query(source)}) WHERE NOT _malformed"
+                              for source in sources)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {rows}")
 
 
 def _summaries_table(con, facts: str, table: str) -> None:
@@ -184,6 +193,8 @@ def read_facts(con, files: dict[str, list[Path]], views: dict[str, dict], codes:
     for resource_type, table in VIEW_TABLES.items():
         kept = None if every_line else codes.get(resource_type)
         malformed += read_lines(con, files.get(resource_type, []), f"{table}_lines", kept, progress)
+    # The line numbers are taken: from here on, order costs memory and time and buys nothing.
+    con.execute("SET preserve_insertion_order = false")
     screened = {t: f"{table}_lines" for t, table in VIEW_TABLES.items()}
     if every_line:
         screened.update({t: f"(SELECT _j FROM {VIEW_TABLES[t]}_lines WHERE {duckdb_code_test('_j', c)})"
@@ -201,8 +212,6 @@ def read_facts(con, files: dict[str, list[Path]], views: dict[str, dict], codes:
     if not every_line:  # the lines' text is read; only an incremental run reads it again (the keys)
         for table in VIEW_TABLES.values():
             drop_lines(con, f"{table}_lines")
-    # The line numbers are taken: from here on, order costs memory and buys nothing.
-    con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE TEMP TABLE screen_new_facts AS SELECT * FROM ("
                 f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f")
     return sorted(malformed)

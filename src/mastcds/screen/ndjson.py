@@ -21,6 +21,10 @@ from pathlib import Path
 # FHIR resource that large is an attachment gone wrong or an attack, so both engines refuse such
 # a line, with its number, before parsing it.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# DuckDB's CSV reader hands one buffer to a thread at a time and sizes its buffers from
+# ``max_line_size``: left to itself, a 300 MB file is two buffers (one thread most of the scan).
+# Two longest lines per buffer keeps every line whole and the threads busy.
+READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 TYPED_LINE = '{"resourceType":"'  # a line starting so has a resourceType: its first key, a string
 # No column delimiter: control characters, which JSON allows nowhere unescaped, so a JSON line is
 # one column (a line holding this sequence is not JSON and is reported, from its text before it).
@@ -65,6 +69,7 @@ def duckdb_line_reader(rejects: str, *, lone_cr: bool = False) -> str:
     new_line = "" if lone_cr else ", new_line='\\r\\n'"
     return (f"read_csv(?, columns={{'line': 'VARCHAR'}}, delim={_quote(_NO_DELIMITER)}, quote='', escape='', "
             f"header=false, auto_detect=false, strict_mode=false, max_line_size={MAX_LINE_BYTES}, "
+            f"buffer_size={READ_BUFFER_BYTES}, "
             f"ignore_errors=true, store_rejects=true, rejects_table={_quote(rejects)}, "
             f"rejects_scan={_quote(rejects + '_scans')}{new_line})")
 
