@@ -112,6 +112,24 @@ def test_line_numbers_hold_across_the_parallel_scan(tmp_path):
         f"t{n}" for n in tryptase)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_view_read_in_parts_per_thread_has_every_row_once(tmp_path, threads):
+    """The kept lines of a view with a condition are read as one part per thread (rowid modulo):
+    no row lost or doubled, whatever the number of threads."""
+    path = tmp_path / "Observation.ndjson"
+    path.write_text("".join(
+        f'{{"resourceType":"Observation","id":"o{n}","subject":{{"reference":"Patient/p{n % 7}"}},'
+        f'"code":{{"coding":[{{"system":"http://loinc.org","code":"21582-2"}},{{"system":"x","code":"{n}"}}]}}}}\n'
+        for n in range(50)))
+    con = connect(threads=threads)
+    read_lines(con, [path], "lines", None)
+    apply_view(con, screening_views()["Observation"], "lines", "rows",
+               where="json_extract_string(_j, '$.subject.reference') <> 'Patient/p3'")
+    rows = con.execute("SELECT observation_id, code FROM rows ORDER BY ALL").fetchall()
+    expected = sorted((f"o{n}", code) for n in range(50) if n % 7 != 3 for code in ("21582-2", str(n)))
+    assert rows == expected
+
+
 def test_duckdb_spills_into_a_private_folder_removed_after(monkeypatch, tmp_path):
     """Beyond its memory limit DuckDB writes facts to disk: not into ``.tmp`` in the working
     directory (its default, readable by others), but into a folder of the owner's, removed after."""
