@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from mastcds.screen import duckdb_engine
 from mastcds.screen.duckdb_engine import apply_view, connect, read_lines
-from mastcds.screen.pipeline import screen_export
 from mastcds.screen.ndjson import READ_BUFFER_BYTES
+from mastcds.screen.pipeline import screen_export
 from mastcds.screen.runner import duckdb_resources
 from mastcds.screen.types import Malformed
 from mastcds.screen.viewdef import compile_view
