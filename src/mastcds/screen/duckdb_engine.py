@@ -212,7 +212,10 @@ def read_facts(con, files: dict[str, list[Path]], views: dict[str, dict], codes:
     if not every_line:  # the lines' text is read; only an incremental run reads it again (the keys)
         for table in VIEW_TABLES.values():
             drop_lines(con, f"{table}_lines")
-    con.execute("CREATE TEMP TABLE screen_new_facts AS SELECT * FROM ("
+    # Without a state the facts are read by one query, the rules' (which reads them twice): a view
+    # costs less than writing a table. A state writes them and an incremental run reads them again.
+    relation = "TABLE" if every_patient else "VIEW"
+    con.execute(f"CREATE TEMP {relation} screen_new_facts AS SELECT * FROM ("
                 f"{facts_query(VIEW_TABLES['Condition'], VIEW_TABLES['Observation'], VIEW_TABLES['Patient'])}) f")
     return sorted(malformed)
 
