@@ -264,7 +264,8 @@ def run_duckdb(files: dict[str, list[Path]], views: dict[str, dict], out: Path, 
         names = [d[0] for d in worklist_cursor.description]
         worklist = [dict(zip(names, row)) for row in worklist_cursor.fetchall()]
         candidates, unusable = con.execute("SELECT count(*), coalesce(sum(unusable), 0) FROM screen_summaries").fetchone()
-        write_worklist(worklist, out)
+        con.execute("SET preserve_insertion_order = true")  # the worklist's rows keep their order
+        write_worklist(worklist, out, con)
         if state_dir is not None:
             _keep_state(con, local, previous, state_dir)
     finally:

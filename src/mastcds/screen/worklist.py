@@ -19,12 +19,13 @@ def worklist_format(out: str) -> str:
     raise ValueError(f"worklist must end in .csv or .parquet, got {out.rpartition('/')[2]!r}")
 
 
-def write_worklist(rows: list[dict], out: Path) -> None:
+def write_worklist(rows: list[dict], out: Path, con=None) -> None:
     """Write the worklist as CSV or Parquet (by extension), atomically: a failed run leaves nothing
     half-written; readable by its owner only (patient ids), whatever the umask.
 
     CSV quotes every text value (as Arrow's CSV writer does); Parquet is written by DuckDB, already
-    loaded for the screening, with nullable columns: text, and 32-bit integers for the two counts.
+    loaded for the screening (on ``con`` when given, else a connection of its own), with nullable
+    columns: text, and 32-bit integers for the two counts.
     """
     kind = worklist_format(out.name)
     partial = out.with_name(out.name + ".partial")
@@ -35,7 +36,10 @@ def write_worklist(rows: list[dict], out: Path) -> None:
         types = {"priority": "INTEGER", "rule_count": "INTEGER"}
         select = ", ".join(f"unnest(?::{types.get(name, 'VARCHAR')}[]) AS {name}" for name in WORKLIST_COLUMNS)
         target = "'" + str(partial).replace("'", "''") + "'"
-        with duckdb.connect() as con:
+        if con is None:
+            with duckdb.connect() as own:
+                own.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
+        else:
             con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
     else:
         with open(open_private(partial, exclusive=False), "w", newline="", encoding="utf-8") as handle:
