@@ -103,6 +103,23 @@ def test_hostile_lines_on_spark_are_what_duckdb_reports(spark, tmp_path):
     assert sparked.unusable_results == duck.unusable_results == 2
 
 
+def test_a_hadoop_uri_other_than_file_reads_and_writes_through_its_file_system(spark, tmp_path):
+    """``viewfs://`` (Hadoop's mount-table file system, here over a local folder) stands for the
+    schemes of a cluster (``hdfs://``, ``s3a://``, ``abfss://``): listing, reading, writing the
+    worklist and the state go through the Hadoop FileSystem of the URI, not the local disk's API.
+    The worklist is DuckDB's, private, with no checksum file of the local file system beside it."""
+    export = write_hostile_export(tmp_path / "export")
+    spark._jsc.hadoopConfiguration().set("fs.viewfs.mounttable.mastcds-test.link./screening", tmp_path.as_uri())
+    root = "viewfs://mastcds-test/screening"
+    sparked = screen_export(f"{root}/export", f"{root}/w.csv", engine="spark", spark=spark, keep_state=True)
+    assert [(m.file, m.line) for m in sparked.malformed] == EXPECTED_MALFORMED
+    assert sparked.state == f"{root}/w.state"
+    screen_export(export, tmp_path / "duck.csv", keep_state=False)
+    assert (tmp_path / "w.csv").read_bytes() == (tmp_path / "duck.csv").read_bytes()
+    assert (tmp_path / "w.csv").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["duck.csv", "export", "w.csv", "w.state"]
+
+
 def test_what_spark_writes_is_its_owners_alone(spark, tmp_path):
     """The worklist 0600 and the state 0700 (patient ids and facts), as DuckDB writes them; no
     checksum file or part folder of Spark's left beside the worklist."""

@@ -119,6 +119,14 @@ class HadoopFiles:
         if not fs.rename(self.path(source), self.path(target)):
             raise OSError(f"cannot rename {source} to {target}")
 
+    def drop_checksum(self, uri: str) -> None:
+        """Delete the checksum file the local file system renamed along with the file at ``uri``
+        (also when another file system, such as viewfs, keeps it on a local disk)."""
+        held = self.fs(uri).resolvePath(self.path(uri))
+        fs = held.getFileSystem(self._conf)
+        if fs.getScheme() == "file":
+            fs.delete(fs.getChecksumFile(held), False)
+
     def list(self, uri: str) -> list[tuple[str, str, bool, int]] | None:
         """(name, URI, is a file, size) of what is in the folder ``uri``; None when it is not a folder."""
         fs, path = self.fs(uri), self.path(uri)
@@ -247,8 +255,7 @@ def _write_worklist(spark, files: HadoopFiles, summaries_frame, out: str) -> Non
         raise OSError(f"cannot rename {parts[0]} to {out}")
     fs.delete(files.path(folder), True)
     files.make_private(out)
-    if fs.getScheme() == "file":  # the local file system renamed the part's checksum file with it
-        fs.delete(fs.getChecksumFile(files.path(out)), False)
+    files.drop_checksum(out)
 
 
 def run_spark(spark, source: str, out: str, views: dict[str, dict], *, since: str | None = None,
