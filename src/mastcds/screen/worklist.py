@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from pathlib import Path
 
@@ -36,11 +37,8 @@ def write_worklist(rows: list[dict], out: Path, con=None) -> None:
         types = {"priority": "INTEGER", "rule_count": "INTEGER"}
         select = ", ".join(f"unnest(?::{types.get(name, 'VARCHAR')}[]) AS {name}" for name in WORKLIST_COLUMNS)
         target = "'" + str(partial).replace("'", "''") + "'"
-        if con is None:
-            with duckdb.connect() as own:
-                own.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
-        else:
-            con.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
+        with duckdb.connect() if con is None else contextlib.nullcontext(con) as writer:
+            writer.execute(f"COPY (SELECT {select}) TO {target} (FORMAT parquet)", columns)
     else:
         with open(open_private(partial, exclusive=False), "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
